@@ -1,0 +1,39 @@
+"""Entry point: python -m bot (long polling)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from bot.app import build_app, configure_logging
+from bot.config import Settings
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg,unused-ignore]
+    except ValidationError as exc:
+        missing = sorted(
+            str(err["loc"][0]).upper() for err in exc.errors() if err["type"] == "missing"
+        )
+        if missing:
+            sys.exit(
+                f"Set {' and '.join(missing)} in the environment or in .env (see .env.example)."
+            )
+        sys.exit(f"Invalid configuration: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}")
+
+
+async def main() -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    try:
+        await app.run_polling()
+    finally:
+        await app.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

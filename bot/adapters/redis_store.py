@@ -1,0 +1,110 @@
+"""HistoryStore and UsageStore on Redis (redis-py asyncio; fakeredis when no server is given)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.adapters.redis_keys import RedisKeys
+from bot.core.errors import StorageUnavailable
+from bot.core.models import ChatKey, ChatMessage, Usage, UsageTotals
+
+T = TypeVar("T")
+
+DAY_TTL = 40 * 86400
+MONTH_TTL = 400 * 86400
+
+
+async def _guard(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StorageUnavailable(str(exc)) from exc
+
+
+def _encode(message: ChatMessage) -> str:
+    return json.dumps({"r": message.role, "c": message.content, "t": message.tokens})
+
+
+def _decode(raw: bytes | str) -> ChatMessage:
+    data = json.loads(raw)
+    return ChatMessage(role=data["r"], content=data["c"], tokens=int(data["t"]))
+
+
+class RedisHistoryStore:
+    """History as one Redis list per chat: one round trip to load, one to append and trim."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def load(self, chat: ChatKey) -> list[ChatMessage]:
+        raw = await _guard(lambda: self._redis.lrange(self._keys.history(chat), 0, -1))
+        return [_decode(item) for item in raw]
+
+    async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
+        if not messages:
+            return
+        key = self._keys.history(chat)
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, *[_encode(m) for m in messages])
+                pipe.ltrim(key, -max(keep, len(messages)), -1)
+                await pipe.execute()
+
+        await _guard(run)
+
+    async def replace_last(self, chat: ChatKey, message: ChatMessage) -> None:
+        await _guard(lambda: self._redis.lset(self._keys.history(chat), -1, _encode(message)))
+
+    async def clear(self, chat: ChatKey) -> None:
+        await _guard(lambda: self._redis.delete(self._keys.history(chat)))
+
+
+class RedisUsageStore:
+    """Usage counters per user and period; the period is in the key, so periods roll over alone."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def add(self, user_id: int, model: str, usage: Usage, at: datetime) -> None:
+        day = self._keys.usage_day(user_id, at)
+        month = self._keys.usage_month(user_id, at)
+        total = self._keys.usage_all(user_id)
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in (day, month, total):
+                    pipe.hincrby(key, "prompt", usage.prompt_tokens)
+                    pipe.hincrby(key, "completion", usage.completion_tokens)
+                    pipe.hincrby(key, "requests", 1)
+                pipe.expire(day, DAY_TTL)
+                pipe.expire(month, MONTH_TTL)
+                await pipe.execute()
+
+        await _guard(run)
+
+    async def totals(self, user_id: int, at: datetime) -> UsageTotals:
+        keys = (
+            self._keys.usage_day(user_id, at),
+            self._keys.usage_month(user_id, at),
+            self._keys.usage_all(user_id),
+        )
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hmget(key, "prompt", "completion")
+                return list(await pipe.execute())
+
+        rows = await _guard(run)
+        today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c in rows)
+        return UsageTotals(today=today, month=month, all_time=all_time)

@@ -1,0 +1,134 @@
+"""Composition root: builds every dependency once and runs the bot."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import fakeredis
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from openai import AsyncOpenAI, Timeout
+from redis.asyncio import Redis
+
+from bot.adapters.gonka import GonkaGateway
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.config import Settings
+from bot.core.conversation import ConversationConfig, ConversationService
+from bot.telegram.delivery import ApiCounters
+from bot.telegram.generations import Generations
+from bot.telegram.handlers import chat, commands, errors
+from bot.telegram.middlewares import ChatLocks, ChatOrderMiddleware, LanguageMiddleware
+from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.responder import Responder, ResponderOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class App:
+    """Everything the running bot is made of; `close()` releases it."""
+
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    redis: Redis
+    llm: AsyncOpenAI
+    counters: ApiCounters
+    generations: Generations
+
+    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
+        """Long polling until stopped; updates are handled concurrently, ordered per chat."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(
+            self.bot,
+            polling_timeout=polling_timeout,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            handle_signals=handle_signals,
+            close_bot_session=False,
+        )
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.llm.close()
+        await self.redis.aclose()
+
+
+def build_redis(settings: Settings) -> Redis:
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    log.warning("REDIS_URL is not set: history and usage are kept in memory only")
+    return fakeredis.aioredis.FakeRedis()
+
+
+def build_app(settings: Settings) -> App:
+    """The composition root: settings in, a ready-to-run App out."""
+    redis = build_redis(settings)
+    keys = RedisKeys(settings.redis_key_prefix)
+    llm = AsyncOpenAI(
+        api_key=settings.gonka_api_key.get_secret_value(),
+        base_url=settings.gonka_base_url,
+        max_retries=settings.upstream_max_retries,
+        timeout=Timeout(settings.upstream_read_timeout, connect=settings.upstream_connect_timeout),
+    )
+    service = ConversationService(
+        RedisHistoryStore(redis, keys),
+        RedisUsageStore(redis, keys),
+        GonkaGateway(llm, settings.temperature),
+        ConversationConfig(
+            system_prompt=settings.system_prompt,
+            token_budget=settings.context_token_budget,
+            max_tokens=settings.max_tokens,
+        ),
+    )
+    bot = Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
+    )
+    counters = ApiCounters()
+    generations = Generations()
+    pacers = Pacers(
+        {
+            "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
+            "group": Rate(settings.group_edit_interval, 1),
+            "draft": Rate(settings.draft_interval, settings.draft_burst),
+        },
+        # Telegram allows a bot about 30 messages a second over all chats.
+        bot_rate=Rate(1 / 25, 5),
+    )
+    responder = Responder(
+        bot,
+        service,
+        generations,
+        pacers,
+        counters,
+        ResponderOptions(
+            model=settings.gonka_model,
+            use_drafts=settings.use_drafts,
+            show_reasoning=settings.show_reasoning == "folded",
+            message_limit=settings.message_limit,
+        ),
+    )
+    locks = ChatLocks()
+    dispatcher = Dispatcher(
+        service=service,
+        responder=responder,
+        locks=locks,
+        price_per_million=settings.price_per_million_tokens,
+    )
+    dispatcher.update.outer_middleware(LanguageMiddleware())
+    dispatcher.message.outer_middleware(ChatOrderMiddleware(locks))
+    dispatcher.include_routers(commands.setup(), chat.setup(), errors.setup())
+    return App(settings, bot, dispatcher, redis, llm, counters, generations)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+    # httpx logs full request URLs; the Bot API URL carries the bot token.
+    for noisy in ("httpx", "httpx2", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,59 @@
+"""Settings from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration of the bot. Contract names (BOT_TOKEN, GONKA_*, ...) must not change."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    gonka_api_key: SecretStr
+    gonka_base_url: str = "https://proxy.gonka.gg/v1"
+    gonka_model: str = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
+    redis_url: str | None = None
+    redis_key_prefix: str = "gonka"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    system_prompt: str = (
+        "You are a helpful assistant in a Telegram chat. Answer in the language of the user. "
+        "Use Markdown for formatting when it helps."
+    )
+    context_token_budget: int = Field(default=16000, ge=512)
+    max_tokens: int = Field(default=2048, ge=1)
+    temperature: float | None = None
+
+    upstream_connect_timeout: float = Field(default=10.0, gt=0)
+    upstream_read_timeout: float = Field(default=120.0, gt=0)
+    upstream_max_retries: int = Field(default=2, ge=0)
+
+    price_per_million_tokens: float = Field(default=0.00123, ge=0)
+
+    use_drafts: bool = True
+    private_edit_interval: float = Field(default=1.0, gt=0)
+    private_edit_burst: int = Field(default=2, ge=1)
+    group_edit_interval: float = Field(default=3.0, gt=0)
+    draft_interval: float = Field(default=0.8, gt=0)
+    draft_burst: int = Field(default=2, ge=1)
+    show_reasoning: Literal["folded", "hidden"] = "folded"
+    message_limit: int = Field(default=4096, ge=64, le=4096)
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value

@@ -1,0 +1,231 @@
+"""ConversationService: one turn of a chat, from the user's text to a stored, counted answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.core.budget import (
+    MESSAGE_OVERHEAD,
+    PROMPT_OVERHEAD,
+    estimate_tokens,
+    fit_history,
+    message_tokens,
+)
+from bot.core.errors import StreamBroken
+from bot.core.models import (
+    ChatKey,
+    ChatMessage,
+    Finished,
+    Outcome,
+    ReasoningDelta,
+    Reply,
+    TextDelta,
+    Usage,
+    UsageReport,
+    UsageTotals,
+)
+from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
+from bot.core.reasoning import ThinkSplitter
+
+log = logging.getLogger(__name__)
+
+CONTINUE_PROMPT = (
+    "Continue your previous answer exactly where it stopped. Do not repeat anything "
+    "and do not add an introduction."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationConfig:
+    system_prompt: str
+    token_budget: int
+    max_tokens: int
+    history_keep: int = 200
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    text: str = ""
+    reasoning: str = ""
+    usage: Usage | None = None
+    finish: str | None = None
+
+
+class ConversationService:
+    """Loads and trims history, streams the model's answer to a sink, stores the turn and usage."""
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        usage: UsageStore,
+        gateway: LLMGateway,
+        config: ConversationConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._history = history
+        self._usage = usage
+        self._gateway = gateway
+        self._config = config
+        self._clock = clock
+        self._system_tokens = message_tokens("system", config.system_prompt)
+
+    async def reply(
+        self,
+        chat: ChatKey,
+        user_id: int,
+        text: str,
+        model: str,
+        sink: ReplySink,
+        stop: asyncio.Event,
+    ) -> Reply:
+        """Answer `text` in `chat`; the turn is stored and its usage counted, even when stopped."""
+        question = ChatMessage("user", text, message_tokens("user", text))
+        history = await self._history.load(chat)
+        kept = fit_history(
+            history,
+            system_tokens=self._system_tokens,
+            new_message_tokens=question.tokens,
+            budget=self._config.token_budget,
+            max_tokens=self._config.max_tokens,
+        )
+        reply = await self._generate(model, [*kept, question], sink, stop, user_id, chat)
+        if reply.text:
+            answer = ChatMessage("assistant", reply.text, _answer_tokens(reply))
+            await self._history.append(chat, [question, answer], keep=self._config.history_keep)
+        return reply
+
+    async def continue_reply(
+        self, chat: ChatKey, user_id: int, model: str, sink: ReplySink, stop: asyncio.Event
+    ) -> Reply | None:
+        """Ask the model to go on from a cut answer; the continuation extends that answer.
+
+        Returns None when the chat's last message is not an answer to continue.
+        """
+        history = await self._history.load(chat)
+        if not history or history[-1].role != "assistant":
+            return None
+        instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
+        kept = fit_history(
+            history,
+            system_tokens=self._system_tokens,
+            new_message_tokens=instruction.tokens,
+            budget=self._config.token_budget,
+            max_tokens=self._config.max_tokens,
+        )
+        if not kept or kept[-1] != history[-1]:
+            return None
+        reply = await self._generate(model, [*kept, instruction], sink, stop, user_id, chat)
+        if reply.text:
+            previous = history[-1]
+            grown = ChatMessage(
+                "assistant", previous.content + reply.text, previous.tokens + _answer_tokens(reply)
+            )
+            await self._history.replace_last(chat, grown)
+        return reply
+
+    async def reset(self, chat: ChatKey) -> None:
+        """Forget the chat's history."""
+        await self._history.clear(chat)
+
+    async def usage(self, user_id: int) -> UsageTotals:
+        """The user's usage today, this month and all time."""
+        return await self._usage.totals(user_id, self._clock())
+
+    async def _generate(
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        sink: ReplySink,
+        stop: asyncio.Event,
+        user_id: int,
+        chat: ChatKey,
+    ) -> Reply:
+        payload = [
+            {"role": "system", "content": self._config.system_prompt},
+            *(m.as_openai() for m in messages),
+        ]
+        acc = _Accumulator()
+        started = time.monotonic()
+        await sink.started()
+        outcome: Outcome = "complete"
+        consume = asyncio.create_task(self._consume(model, payload, acc, sink))
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({consume, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not consume.done():
+                consume.cancel()
+                outcome = "stopped"
+            try:
+                await consume
+            except asyncio.CancelledError:
+                if outcome != "stopped":
+                    raise
+            except StreamBroken:
+                if not acc.text:
+                    raise
+                log.warning("upstream stream broke mid-answer chat=%s", chat.chat_id)
+                outcome = "interrupted"
+        if outcome == "complete" and acc.finish == "length":
+            outcome = "length"
+        prompt_estimate = self._system_tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+        usage = acc.usage or Usage(prompt_estimate, _completion_estimate(acc))
+        reply = Reply(acc.text, acc.reasoning, outcome, usage, usage_estimated=acc.usage is None)
+        await sink.finish(reply)
+        log.info(
+            "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
+            "outcome=%s latency_ms=%d",
+            user_id,
+            chat.chat_id,
+            model,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens,
+            reply.usage_estimated,
+            outcome,
+            (time.monotonic() - started) * 1000,
+        )
+        await self._usage.add(user_id, model, usage, self._clock())
+        return reply
+
+    async def _consume(
+        self, model: str, payload: list[dict[str, str]], acc: _Accumulator, sink: ReplySink
+    ) -> None:
+        splitter = ThinkSplitter()
+        stream = self._gateway.stream(model, payload, self._config.max_tokens)
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    answer, thought = splitter.feed(event.text)
+                    acc.text += answer
+                    acc.reasoning += thought
+                elif isinstance(event, ReasoningDelta):
+                    acc.reasoning += event.text
+                elif isinstance(event, UsageReport):
+                    acc.usage = event.usage
+                    continue
+                elif isinstance(event, Finished):
+                    acc.finish = event.reason
+                    continue
+                sink.update(acc.text, acc.reasoning)
+        finally:
+            answer, thought = splitter.flush()
+            acc.text = (acc.text + answer).strip()
+            acc.reasoning = (acc.reasoning + thought).strip()
+            await stream.aclose()
+
+
+def _completion_estimate(acc: _Accumulator) -> int:
+    return estimate_tokens(acc.text) + estimate_tokens(acc.reasoning)
+
+
+def _answer_tokens(reply: Reply) -> int:
+    if reply.usage_estimated or reply.outcome != "complete" or reply.reasoning:
+        return estimate_tokens(reply.text) + MESSAGE_OVERHEAD
+    return reply.usage.completion_tokens + MESSAGE_OVERHEAD

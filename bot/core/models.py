@@ -1,0 +1,91 @@
+"""Plain data of the conversation: messages, usage and stream events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """One conversation: a chat, and a topic inside it where topics exist."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """A history entry with its token count, computed once when it was stored."""
+
+    role: Role
+    content: str
+    tokens: int
+
+    def as_openai(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    today: Usage
+    month: Usage
+    all_time: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    usage: Usage
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    reason: FinishReason
+
+
+StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished
+
+
+Outcome = Literal["complete", "length", "stopped", "interrupted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one turn produced: the visible answer, how it ended, and what it cost."""
+
+    text: str
+    reasoning: str
+    outcome: Outcome
+    usage: Usage
+    usage_estimated: bool

@@ -1,0 +1,234 @@
+"""Safe Bot API calls for one chat: pacing, 429 waits, plain-text fallback, no empty edits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import EditMessageText, SendChatAction, SendMessage, SendMessageDraft
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+)
+
+from bot.core.render import Rendered
+from bot.telegram.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FINAL_ATTEMPTS = 5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass(slots=True)
+class ApiCounters:
+    """Bot API calls and 429s met, for the benchmark and metrics."""
+
+    calls: int = 0
+    retry_after: int = 0
+
+
+class DraftsRefused(Exception):
+    """Telegram will not show drafts in this chat (TEXTDRAFT_PEER_INVALID and the like)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    chat_id: int
+    thread_id: int | None = None
+    reply_to: int | None = None
+
+
+def _try_take(pacers: tuple[Pacer, ...]) -> bool:
+    if any(p.ready_in() > 0 for p in pacers):
+        return False
+    for pacer in pacers:
+        pacer.take()
+    return True
+
+
+def to_entities(rendered: Rendered) -> list[MessageEntity] | None:
+    if not rendered.entities:
+        return None
+    return [
+        MessageEntity(type=e.type, offset=e.offset, length=e.length, url=e.url, language=e.language)
+        for e in rendered.entities
+    ]
+
+
+class Delivery:
+    """Sends, edits and drafts in one chat. `final` calls insist until delivered."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        target: Target,
+        message_pacer: Pacer,
+        draft_pacer: Pacer,
+        bot_pacer: Pacer,
+        counters: ApiCounters,
+    ) -> None:
+        self._bot = bot
+        self._target = target
+        self.message_pacers = (message_pacer, bot_pacer)
+        self.draft_pacers = (draft_pacer,)
+        self._counters = counters
+
+    async def send(
+        self, content: Rendered, markup: InlineKeyboardMarkup | None, *, final: bool
+    ) -> int | None:
+        """Send a new message; returns its id, or None when a non-final send was skipped."""
+        reply = (
+            ReplyParameters(message_id=self._target.reply_to, allow_sending_without_reply=True)
+            if self._target.reply_to
+            else None
+        )
+
+        def build(rendered: Rendered) -> SendMessage:
+            return SendMessage(
+                chat_id=self._target.chat_id,
+                message_thread_id=self._target.thread_id,
+                text=rendered.text,
+                entities=to_entities(rendered),
+                parse_mode=None,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+                reply_parameters=reply,
+            )
+
+        message = await self._call(build, content, self.message_pacers, final=final)
+        return message.message_id if isinstance(message, Message) else None
+
+    async def edit(
+        self,
+        message_id: int,
+        content: Rendered,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        final: bool,
+    ) -> bool:
+        """Edit a message; True when Telegram now shows `content`."""
+
+        def build(rendered: Rendered) -> EditMessageText:
+            return EditMessageText(
+                chat_id=self._target.chat_id,
+                message_id=message_id,
+                text=rendered.text,
+                entities=to_entities(rendered),
+                parse_mode=None,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            )
+
+        result = await self._call(build, content, self.message_pacers, final=final)
+        return result is not None
+
+    async def draft(self, draft_id: int, content: Rendered) -> bool:
+        """Show or update the animated draft. Raises DraftsRefused when drafts are not allowed."""
+
+        def build(rendered: Rendered) -> SendMessageDraft:
+            return SendMessageDraft(
+                chat_id=self._target.chat_id,
+                message_thread_id=self._target.thread_id,
+                draft_id=draft_id,
+                text=rendered.text,
+                entities=to_entities(rendered),
+                parse_mode=None,
+                can_stop=True,
+            )
+
+        try:
+            result = await self._call(build, content, self.draft_pacers, final=False, draft=True)
+        except TelegramBadRequest as exc:
+            raise DraftsRefused(exc.message) from exc
+        return result is not None
+
+    async def typing(self) -> None:
+        method = SendChatAction(
+            chat_id=self._target.chat_id,
+            message_thread_id=self._target.thread_id,
+            action="typing",
+        )
+        try:
+            if not _try_take(self.draft_pacers):
+                return
+            self._counters.calls += 1
+            await self._bot(method)
+        except TelegramRetryAfter as exc:
+            self._counters.retry_after += 1
+            self.draft_pacers[0].defer(exc.retry_after)
+        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as exc:
+            log.info("typing action failed chat=%s error=%s", self._target.chat_id, exc.message)
+
+    async def _call(
+        self,
+        build: Callable[[Rendered], TelegramMethod[Any]],
+        content: Rendered,
+        pacers: tuple[Pacer, ...],
+        *,
+        final: bool,
+        draft: bool = False,
+    ) -> Any:
+        plain = False
+        attempt = 0
+        while True:
+            attempt += 1
+            rendered = Rendered(content.text) if plain else content
+            if final:
+                for pacer in pacers:
+                    await pacer.acquire()
+            elif not _try_take(pacers):
+                return None
+            self._counters.calls += 1
+            try:
+                return await self._bot(build(rendered))
+            except TelegramRetryAfter as exc:
+                self._counters.retry_after += 1
+                pacers[0].defer(exc.retry_after)
+                log.warning(
+                    "flood control chat=%s retry_after=%s final=%s",
+                    self._target.chat_id,
+                    exc.retry_after,
+                    final,
+                )
+                if not final or attempt >= FINAL_ATTEMPTS:
+                    return None
+            except TelegramBadRequest as exc:
+                text = exc.message.lower()
+                if "message is not modified" in text:
+                    return True
+                if "can't parse entities" in text and not plain and content.entities:
+                    log.warning(
+                        "entities refused, resending as plain text chat=%s", self._target.chat_id
+                    )
+                    plain = True
+                    continue
+                if draft:
+                    raise
+                log.warning("bad request chat=%s error=%s", self._target.chat_id, exc.message)
+                if final:
+                    raise
+                return None
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                log.warning(
+                    "telegram unreachable chat=%s error=%s", self._target.chat_id, exc.message
+                )
+                if not final or attempt >= FINAL_ATTEMPTS:
+                    return None
+                await asyncio.sleep(min(2.0**attempt / 2, 8.0))

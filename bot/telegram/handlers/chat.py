@@ -1,0 +1,56 @@
+"""Chat: text messages, unsupported content, Stop and Continue buttons, native stop updates."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, MessageGenerationStopped
+
+from bot.telegram.middlewares import ChatLocks
+from bot.telegram.responder import Responder, turn_of
+from bot.telegram.texts import Lang, t
+
+
+def setup() -> Router:
+    router = Router(name="chat")
+
+    @router.message(F.chat.type == "private", F.text)
+    async def on_text(message: Message, lang: Lang, responder: Responder) -> None:
+        await responder.answer(turn_of(message, lang), message.text or "")
+
+    @router.message(F.chat.type == "private")
+    async def on_unsupported(message: Message, lang: Lang, responder: Responder) -> None:
+        await responder.notify(turn_of(message, lang), t("only_text", lang))
+
+    @router.callback_query(F.data.startswith("stop:"))
+    async def on_stop_button(query: CallbackQuery, lang: Lang, responder: Responder) -> None:
+        generation_id = (query.data or "").removeprefix("stop:")
+        stopped = responder.stop(generation_id, query.from_user.id)
+        await query.answer(t("stopping", lang) if stopped else None)
+
+    @router.callback_query(F.data.startswith("cont:"))
+    async def on_continue_button(
+        query: CallbackQuery, lang: Lang, responder: Responder, locks: ChatLocks
+    ) -> None:
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer(t("nothing_to_continue", lang))
+            return
+        await query.answer()
+        turn = turn_of(message, lang, user_id=query.from_user.id)
+        with contextlib.suppress(TelegramAPIError):
+            await message.edit_reply_markup(reply_markup=None)
+        generation_id = (query.data or "").removeprefix("cont:")
+        continued = await locks.run(
+            message.chat.id, lambda: responder.continue_answer(turn, generation_id)
+        )
+        if not continued:
+            await responder.notify(turn, t("nothing_to_continue", lang))
+
+    @router.stopped_message_generation()
+    async def on_generation_stopped(event: MessageGenerationStopped, responder: Responder) -> None:
+        responder.stop_draft(event.chat.id, event.draft_id)
+
+    return router

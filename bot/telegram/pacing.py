@@ -1,0 +1,81 @@
+"""Per-chat pacing of Bot API calls, so streaming stays inside Telegram's flood limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket: one call per `interval` seconds on average, `burst` calls at once."""
+
+    interval: float
+    burst: int = 1
+
+
+class Pacer:
+    """Paces calls of one kind in one chat; a 429's retry_after blocks it for that long."""
+
+    __slots__ = ("_blocked_until", "_rate", "_tokens", "_updated")
+
+    def __init__(self, rate: Rate) -> None:
+        self._rate = rate
+        self._tokens = float(rate.burst)
+        self._updated = time.monotonic()
+        self._blocked_until = 0.0
+
+    def _refill(self, now: float) -> None:
+        gained = (now - self._updated) / self._rate.interval
+        self._tokens = min(float(self._rate.burst), self._tokens + gained)
+        self._updated = now
+
+    def ready_in(self) -> float:
+        now = time.monotonic()
+        self._refill(now)
+        wait_tokens = 0.0 if self._tokens >= 1 else (1 - self._tokens) * self._rate.interval
+        return max(wait_tokens, self._blocked_until - now, 0.0)
+
+    def take(self) -> None:
+        self._refill(time.monotonic())
+        self._tokens -= 1
+
+    async def acquire(self) -> None:
+        """Wait for a free slot and take it (check and take happen without a suspension)."""
+        await wait_ready(self)
+        self.take()
+
+    def defer(self, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+        self._tokens = min(self._tokens, 0.0)
+
+    @property
+    def idle(self) -> bool:
+        return self.ready_in() == 0 and self._tokens >= self._rate.burst
+
+
+async def wait_ready(*pacers: Pacer) -> None:
+    """Sleep until every pacer has a free slot (without taking it)."""
+    # Other replies may take slots, or a 429 push the time back, while we sleep: check again.
+    while (delay := max(p.ready_in() for p in pacers)) > 0:  # noqa: ASYNC110
+        await asyncio.sleep(delay)
+
+
+class Pacers:
+    """One pacer per (chat, kind), shared by every reply in that chat."""
+
+    def __init__(self, rates: dict[str, Rate], bot_rate: Rate, max_entries: int = 10_000) -> None:
+        self._rates = rates
+        self._pacers: dict[tuple[int, str], Pacer] = {}
+        self._max_entries = max_entries
+        self.bot = Pacer(bot_rate)  # all messages of the bot, over every chat
+
+    def get(self, chat_id: int, kind: str) -> Pacer:
+        key = (chat_id, kind)
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            if len(self._pacers) >= self._max_entries:
+                self._pacers = {k: p for k, p in self._pacers.items() if not p.idle}
+            pacer = self._pacers[key] = Pacer(self._rates[kind])
+        return pacer

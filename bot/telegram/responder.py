@@ -1,0 +1,184 @@
+"""Responder: runs one answer in a chat, wiring the conversation service to a Telegram sink."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.core.conversation import ConversationService
+from bot.core.errors import BotError, ContextTooLong
+from bot.core.models import ChatKey, Reply
+from bot.core.render import Rendered
+from bot.telegram.delivery import ApiCounters, Delivery, Target
+from bot.telegram.generations import Generation, Generations
+from bot.telegram.pacing import Pacers
+from bot.telegram.sink import SinkOptions, TelegramSink
+from bot.telegram.texts import Lang, t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponderOptions:
+    model: str
+    use_drafts: bool
+    show_reasoning: bool
+    message_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    chat_id: int
+    private: bool
+    thread_id: int | None
+    user_id: int
+    lang: Lang
+    reply_to: int | None = None
+
+
+def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
+    """The turn a message starts: its chat, topic and author."""
+    if user_id is None:
+        user_id = message.from_user.id if message.from_user else message.chat.id
+    return Turn(
+        chat_id=message.chat.id,
+        private=message.chat.type == "private",
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        user_id=user_id,
+        lang=lang,
+    )
+
+
+def error_text(error: BotError, lang: Lang) -> str:
+    if isinstance(error, ContextTooLong):
+        return t(error.text_key, lang, tokens=error.tokens, limit=error.limit)
+    return t(error.text_key, lang)
+
+
+class Responder:
+    """Answers a user in Telegram: streams, stores, and turns failures into clear words."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        service: ConversationService,
+        generations: Generations,
+        pacers: Pacers,
+        counters: ApiCounters,
+        options: ResponderOptions,
+    ) -> None:
+        self._bot = bot
+        self._service = service
+        self._generations = generations
+        self._pacers = pacers
+        self._counters = counters
+        self._options = options
+        self._no_drafts: set[int] = set()
+
+    async def answer(self, turn: Turn, text: str) -> None:
+        """Answer `text` as the next turn of the conversation."""
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        await self._run(
+            turn,
+            lambda sink, generation: self._service.reply(
+                chat, turn.user_id, text, self._options.model, sink, generation.stop
+            ),
+        )
+
+    async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
+        """Continue the chat's answer cut by the length limit; False when there is none."""
+        if not self._generations.take_continuable(turn.chat_id, generation_id):
+            return False
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        await self._run(
+            turn,
+            lambda sink, generation: self._service.continue_reply(
+                chat, turn.user_id, self._options.model, sink, generation.stop
+            ),
+        )
+        return True
+
+    def stop(self, generation_id: str, user_id: int) -> bool:
+        generation = self._generations.get(generation_id)
+        if generation is None or generation.user_id != user_id:
+            return False
+        generation.stop.set()
+        return True
+
+    def stop_draft(self, chat_id: int, draft_id: int) -> bool:
+        generation = self._generations.by_draft(chat_id, draft_id)
+        if generation is None:
+            return False
+        generation.stop.set()
+        return True
+
+    async def _run(
+        self,
+        turn: Turn,
+        call: Callable[[TelegramSink, Generation], Awaitable[Reply | None]],
+    ) -> None:
+        generation = self._generations.start(turn.chat_id, turn.user_id)
+        sink = self._sink(turn, generation)
+        reply: Reply | None = None
+        try:
+            reply = await call(sink, generation)
+        except BotError as exc:
+            log.warning(
+                "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
+            )
+            await sink.fail(error_text(exc, turn.lang))
+        finally:
+            self._generations.end(
+                generation, continuable=reply is not None and reply.outcome == "length"
+            )
+
+    def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
+        drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
+        kind = "private" if turn.private else "group"
+        delivery = Delivery(
+            self._bot,
+            Target(turn.chat_id, turn.thread_id, turn.reply_to),
+            self._pacers.get(turn.chat_id, kind),
+            self._pacers.get(turn.chat_id, "draft"),
+            self._pacers.bot,
+            self._counters,
+        )
+        lang = turn.lang
+        options = SinkOptions(
+            mode="draft" if drafts else "edit",
+            limit=self._options.message_limit,
+            show_reasoning=self._options.show_reasoning,
+            draft_id=generation.draft_id,
+            stop_markup=_button(t("stop_button", lang), f"stop:{generation.id}"),
+            continue_markup=_button(t("continue_button", lang), f"cont:{generation.id}"),
+            notes={
+                "stopped": t("stopped_note", lang),
+                "interrupted": t("interrupted_note", lang),
+                "length": t("length_note", lang),
+                "empty": t("empty_answer", lang),
+            },
+        )
+        return TelegramSink(delivery, options, lambda: self._no_drafts.add(turn.chat_id))
+
+    async def notify(self, turn: Turn, text: str) -> None:
+        """Send a short notice in the chat (paced like every other message)."""
+        kind = "private" if turn.private else "group"
+        delivery = Delivery(
+            self._bot,
+            Target(turn.chat_id, turn.thread_id, turn.reply_to),
+            self._pacers.get(turn.chat_id, kind),
+            self._pacers.get(turn.chat_id, "draft"),
+            self._pacers.bot,
+            self._counters,
+        )
+        await delivery.send(Rendered(text), None, final=True)
+
+
+def _button(text: str, data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)]]
+    )

@@ -1,0 +1,236 @@
+"""TelegramSink: shows a streamed answer as an animated draft (private chats) or paced edits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.core.models import Reply
+from bot.core.render import Rendered, render_folded, render_markdown, split_markdown, utf16_len
+from bot.telegram.delivery import Delivery, DraftsRefused
+from bot.telegram.pacing import wait_ready
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["draft", "edit"]
+
+# Room kept free in every piece for the closing note ("Stopped", "interrupted", ...).
+NOTE_RESERVE = 160
+REASONING_SHOWN = 1000
+TYPING_EVERY = 4.5
+DRAFT_KEEPALIVE = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class SinkOptions:
+    mode: Mode
+    limit: int
+    show_reasoning: bool
+    draft_id: int
+    stop_markup: InlineKeyboardMarkup | None
+    continue_markup: InlineKeyboardMarkup | None
+    notes: dict[str, str]
+
+
+class TelegramSink:
+    """Implements core.ports.ReplySink for one reply in one chat."""
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        options: SinkOptions,
+        on_drafts_refused: Callable[[], None],
+    ) -> None:
+        self._delivery = delivery
+        self._options = options
+        self._mode: Mode = options.mode
+        self._on_drafts_refused = on_drafts_refused
+        self._text = ""
+        self._reasoning = ""
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._in_call = False
+        self._task: asyncio.Task[None] | None = None
+        self._messages: list[int] = []  # ids of the messages this reply occupies
+        self._shown: dict[int, tuple[Rendered, InlineKeyboardMarkup | None]] = {}
+        self._finalized = 0  # pieces that are complete and shown in full
+        self._last_draft_at = 0.0
+
+    @property
+    def mode(self) -> Mode:
+        return self._mode
+
+    async def started(self) -> None:
+        self._task = asyncio.create_task(self._run())
+        if self._mode == "draft":
+            await self._draft(Rendered(""))
+        if self._mode == "edit":
+            await self._delivery.typing()
+
+    def update(self, text: str, reasoning: str) -> None:
+        self._text = text
+        self._reasoning = reasoning
+        self._wake.set()
+
+    async def finish(self, reply: Reply) -> None:
+        await self._close()
+        pieces = self._final_pieces(reply)
+        markup = self._options.continue_markup if reply.outcome == "length" else None
+        for index, content in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await self._show(index, content, markup if last else None, final=True)
+        await self._drop_extra(len(pieces))
+
+    async def fail(self, text: str) -> None:
+        """Generation failed before any answer: tell the user in place of the answer."""
+        await self._close()
+        await self._show(0, Rendered(text), None, final=True)
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        waited_since = time.monotonic()
+        while not self._closing:
+            timeout = self._idle_timeout(waited_since)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                await self._keepalive()
+                waited_since = time.monotonic()
+                continue
+            self._wake.clear()
+            await self._pace()
+            if self._closing:
+                return
+            self._in_call = True
+            try:
+                await self._flush()
+            finally:
+                self._in_call = False
+            waited_since = time.monotonic()
+
+    def _idle_timeout(self, since: float) -> float:
+        every = TYPING_EVERY if not self._text else DRAFT_KEEPALIVE
+        return max(0.05, every - (time.monotonic() - since))
+
+    async def _keepalive(self) -> None:
+        if self._mode == "edit" and not self._messages:
+            await self._delivery.typing()
+        elif self._mode == "draft" and time.monotonic() - self._last_draft_at >= DRAFT_KEEPALIVE:
+            await self._draft(self._current_preview())
+
+    async def _pace(self) -> None:
+        draft = self._mode == "draft"
+        await wait_ready(*(self._delivery.draft_pacers if draft else self._delivery.message_pacers))
+
+    async def _flush(self) -> None:
+        if not self._text:
+            if self._reasoning and self._options.show_reasoning:
+                await self._show_current(self._reasoning_block())
+            return
+        pieces = split_markdown(self._text, self._piece_limit())
+        while self._finalized < len(pieces) - 1:
+            index = self._finalized
+            await self._show(index, self._piece(pieces, index), None, final=True)
+            self._finalized += 1
+        await self._show_current(self._piece(pieces, len(pieces) - 1))
+
+    async def _show_current(self, content: Rendered) -> None:
+        if self._mode == "draft":
+            await self._draft(content)
+        else:
+            await self._show(self._finalized, content, self._options.stop_markup, final=False)
+
+    def _current_preview(self) -> Rendered:
+        if not self._text:
+            return self._reasoning_block() if self._options.show_reasoning else Rendered("")
+        pieces = split_markdown(self._text, self._piece_limit())
+        return self._piece(pieces, len(pieces) - 1)
+
+    async def _draft(self, content: Rendered) -> None:
+        try:
+            await self._delivery.draft(self._options.draft_id, content)
+            self._last_draft_at = time.monotonic()
+        except DraftsRefused as exc:
+            log.warning("drafts refused, switching to edits error=%s", exc)
+            self._mode = "edit"
+            self._on_drafts_refused()
+            await self._delivery.typing()
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    def _piece_limit(self) -> int:
+        reserve = NOTE_RESERVE
+        if self._options.show_reasoning and self._reasoning:
+            reserve += utf16_len(self._reasoning[-REASONING_SHOWN:]) + 8
+        return max(256, self._options.limit - reserve)
+
+    def _reasoning_block(self) -> Rendered:
+        tail = self._reasoning[-REASONING_SHOWN:]
+        if len(self._reasoning) > REASONING_SHOWN:
+            tail = "…" + tail
+        return render_folded(tail)
+
+    def _piece(self, pieces: list[str], index: int) -> Rendered:
+        content = render_markdown(pieces[index])
+        if index == 0 and self._reasoning and self._options.show_reasoning:
+            return self._reasoning_block() + Rendered("\n\n") + content
+        return content
+
+    def _final_pieces(self, reply: Reply) -> list[Rendered]:
+        self._text = reply.text
+        self._reasoning = reply.reasoning
+        note = self._options.notes.get(reply.outcome, "")
+        if not reply.text:
+            return [Rendered(note or self._options.notes["empty"])]
+        pieces = split_markdown(reply.text, self._piece_limit())
+        rendered = [self._piece(pieces, i) for i in range(len(pieces))]
+        if note:
+            rendered[-1] = rendered[-1] + Rendered("\n\n" + note)
+        return rendered
+
+    # -- messages ----------------------------------------------------------------------------
+
+    async def _show(
+        self, index: int, content: Rendered, markup: InlineKeyboardMarkup | None, *, final: bool
+    ) -> None:
+        """Make message `index` of this reply show `content`, sending or editing as needed."""
+        if self._mode == "draft" and index >= len(self._messages) and not final:
+            return
+        if index < len(self._messages):
+            message_id = self._messages[index]
+            shown = self._shown.get(message_id)
+            if shown == (content, markup):
+                return
+            if await self._delivery.edit(message_id, content, markup, final=final):
+                self._shown[message_id] = (content, markup)
+            return
+        if index > len(self._messages):
+            return
+        sent = await self._delivery.send(content, markup, final=final)
+        if sent is not None:
+            self._messages.append(sent)
+            self._shown[sent] = (content, markup)
+
+    async def _drop_extra(self, keep: int) -> None:
+        # Pieces only grow, so this is a safety net: no stale half-message is left behind.
+        for stale in self._messages[keep:]:
+            await self._delivery.edit(stale, Rendered("…"), None, final=True)
+
+    async def _close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        task = self._task
+        if task is None:
+            return
+        if not self._in_call:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,131 @@
+"""GonkaGateway against the fake Gonka server: events, usage and every failure mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from openai import AsyncOpenAI, Timeout
+
+from bot.adapters.gonka import GonkaGateway
+from bot.core import errors
+from bot.core.models import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageReport
+from tests.doubles.fake_gonka import FakeGonka, Reply
+from tests.doubles.qwen_tokens import count_chat, count_text
+
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
+MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]
+
+
+@pytest.fixture
+async def gonka() -> AsyncIterator[FakeGonka]:
+    async with FakeGonka() as server:
+        yield server
+
+
+def _gateway(gonka: FakeGonka, *, retries: int = 0, read: float = 5.0) -> GonkaGateway:
+    client = AsyncOpenAI(
+        api_key=gonka.api_key,
+        base_url=gonka.base_url + "/v1",
+        max_retries=retries,
+        timeout=Timeout(read, connect=2.0),
+    )
+    return GonkaGateway(client)
+
+
+async def _collect(gateway: GonkaGateway) -> list[StreamEvent]:
+    return [event async for event in gateway.stream(MODEL, MESSAGES, 256)]
+
+
+async def test_stream_events_and_usage(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(text="Hello, friend! Привет 👋", reasoning="thinking hard"))
+    events = await _collect(_gateway(gonka))
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert text == "Hello, friend! Привет 👋"
+    assert reasoning == "thinking hard"
+    assert Finished("stop") in events
+    usage = next(e.usage for e in events if isinstance(e, UsageReport))
+    assert usage.prompt_tokens == count_chat(MESSAGES)
+    assert usage.completion_tokens == count_text(text) + count_text(reasoning)
+    assert gonka.requests[0]["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, errors.UpstreamAuthError),
+        (402, errors.InsufficientBalance),
+        (404, errors.ModelUnavailable),
+        (400, errors.UpstreamBadRequest),
+        (429, errors.UpstreamBusy),
+        (500, errors.UpstreamUnavailable),
+        (502, errors.UpstreamUnavailable),
+        (503, errors.UpstreamUnavailable),
+    ],
+)
+async def test_status_errors_map_to_domain(
+    gonka: FakeGonka, status: int, error: type[Exception]
+) -> None:
+    gonka.enqueue(Reply.error(status))
+    with pytest.raises(error):
+        await _collect(_gateway(gonka))
+
+
+async def test_transient_errors_are_retried_by_the_sdk(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply.error(503), Reply.error(429), Reply(text="finally"))
+    events = await _collect(_gateway(gonka, retries=2))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "finally"
+    assert gonka.completion_calls == 3
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(text="a long answer that is cut", cut_after=8),
+        Reply(text="a long answer that is reset", reset_after=8),
+        Reply(text="a long answer with an error event", error_event_after=8),
+        Reply(text="a long answer with a plain error line", plain_error_after=8),
+    ],
+    ids=["clean-eof", "reset", "error-event", "plain-text-line"],
+)
+async def test_mid_stream_failures_raise_stream_broken_after_text(
+    gonka: FakeGonka, reply: Reply
+) -> None:
+    gonka.enqueue(reply)
+    seen = ""
+    with pytest.raises(errors.StreamBroken):
+        async for event in _gateway(gonka).stream(MODEL, MESSAGES, 256):
+            if isinstance(event, TextDelta):
+                seen += event.text
+    assert seen and (reply.text or "").startswith(seen)
+
+
+async def test_missing_done_after_finish_is_complete(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(text="whole answer", no_done=True))
+    events = await _collect(_gateway(gonka))
+    assert Finished("stop") in events
+
+
+async def test_timeout_before_first_byte(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(text="late", hang_before_first_byte=2.0))
+    with pytest.raises(errors.UpstreamTimeout):
+        await _collect(_gateway(gonka, read=0.3))
+
+
+async def test_length_finish_and_missing_usage(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(text="word " * 50, send_usage=False))
+    events = [e async for e in _gateway(gonka).stream(MODEL, MESSAGES, 5)]
+    assert Finished("length") in events
+    assert not any(isinstance(e, UsageReport) for e in events)
+
+
+async def test_closing_the_iterator_closes_the_http_stream(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(text="x" * 400, chunk_chars=2, token_delay=0.01))
+    stream = _gateway(gonka).stream(MODEL, MESSAGES, 1000)
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()
+    await gonka.wait_idle()
+    assert gonka.request_log[0].client_disconnected
