@@ -41,6 +41,14 @@ class App:
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         """Long polling until stopped; updates are handled concurrently, ordered per chat."""
+        me = await self.bot.me()
+        if not me.can_read_all_group_messages:
+            log.info(
+                "privacy mode is on for @%s: in groups it answers mentions, replies to its "
+                "messages and /ask; to keep unaddressed messages as context, turn privacy off in "
+                "@BotFather (/setprivacy) or make the bot a group admin",
+                me.username,
+            )
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,
@@ -95,8 +103,9 @@ def build_app(settings: Settings) -> App:
             "group": Rate(settings.group_edit_interval, 1),
             "draft": Rate(settings.draft_interval, settings.draft_burst),
         },
-        # Telegram allows a bot about 30 messages a second over all chats.
-        bot_rate=Rate(1 / 25, 5),
+        # Telegram allows a bot about 30 messages a second over all chats: stay below, with
+        # burst + rate under 30 in any one second.
+        bot_rate=Rate(1 / 24, 3),
     )
     responder = Responder(
         bot,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, Sequence
-from typing import cast
+from typing import Any, cast
 
+import anyio
+import httpx2
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
@@ -59,7 +61,12 @@ def map_status_error(exc: openai.APIStatusError) -> UpstreamError:
 
 
 class GonkaGateway:
-    """Streams chat completions. Retries before the first byte are the SDK's own (max_retries)."""
+    """Streams chat completions. Retries before the first byte are the SDK's own (max_retries).
+
+    The SDK sends the request (auth, retries, timeouts, status errors); the SSE body is read raw
+    and parsed with json.loads: the SDK's per-chunk model construction cost about 0.13 ms per
+    chunk, most of the bot's CPU while streaming (bench/stream_bench.py --profile).
+    """
 
     def __init__(self, client: AsyncOpenAI, temperature: float | None = None) -> None:
         self._client = client
@@ -68,46 +75,97 @@ class GonkaGateway:
     async def stream(
         self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
     ) -> AsyncGenerator[StreamEvent, None]:
+        request = self._client.chat.completions.with_streaming_response.create(
+            model=model,
+            messages=cast(list[ChatCompletionMessageParam], list(messages)),
+            max_tokens=max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+            temperature=openai.omit if self._temperature is None else self._temperature,
+        )
         try:
-            response = await self._client.chat.completions.create(
-                model=model,
-                messages=cast(list[ChatCompletionMessageParam], list(messages)),
-                max_tokens=max_tokens,
-                stream=True,
-                stream_options={"include_usage": True},
-                temperature=openai.omit if self._temperature is None else self._temperature,
-            )
+            response = await request.__aenter__()
         except openai.APIStatusError as exc:
             raise map_status_error(exc) from exc
         except openai.APITimeoutError as exc:
             raise UpstreamTimeout("no response") from exc
         except openai.APIConnectionError as exc:
             raise UpstreamUnavailable("connection failed") from exc
-
-        finished = False
+        parser = _ChunkParser()
         try:
-            async for chunk in response:
-                if chunk.usage is not None:
-                    yield UsageReport(
-                        Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                    )
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    reasoning = getattr(delta, "reasoning_content", None)
-                    if isinstance(reasoning, str) and reasoning:
-                        yield ReasoningDelta(reasoning)
-                    if delta.content:
-                        yield TextDelta(delta.content)
-                    if choice.finish_reason:
-                        finished = True
-                        yield Finished(_FINISH.get(choice.finish_reason, "other"))
-        except (openai.APIError, json.JSONDecodeError) as exc:
-            # An error event, a plain-text error line, a reset connection or a read timeout inside
-            # the 200 stream. After finish_reason the answer is whole: only the usage chunk is lost.
-            if not finished:
+            if "application/json" in response.headers.get("content-type", ""):
+                # A proxy emulating tools answers ONE chat.completion even to a stream request.
+                for event in parser.completion(await response.json()):
+                    yield event
+            else:
+                async for line in response.iter_lines():
+                    for event in parser.line(line):
+                        yield event
+                    if parser.done:
+                        break
+        except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
+            # A reset connection or a read timeout inside the 200 stream.
+            if not parser.finished:
                 raise StreamBroken(type(exc).__name__) from exc
             log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
         finally:
-            await response.close()
-        if not finished:
+            await request.__aexit__(None, None, None)
+        if not parser.finished:
             raise StreamBroken("stream ended without finish_reason")
+
+
+class _ChunkParser:
+    """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self.done = False
+
+    def line(self, line: str) -> list[StreamEvent]:
+        if not line.startswith("data:"):
+            return []  # blank separators, comments, event names
+        data = line[5:].strip()
+        if data == "[DONE]":
+            self.done = True
+            return []
+        try:
+            chunk = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise StreamBroken("non-JSON line in stream") from exc
+        if not isinstance(chunk, dict):
+            raise StreamBroken("unexpected stream payload")
+        if chunk.get("error"):
+            raise StreamBroken("error event in stream")
+        return self._events(chunk, "delta")
+
+    def completion(self, body: object) -> list[StreamEvent]:
+        if not isinstance(body, dict):
+            raise StreamBroken("unexpected completion payload")
+        self.done = True
+        return self._events(body, "message")
+
+    def _events(self, chunk: dict[str, Any], field: str) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get(field) or {}
+            reasoning = delta.get("reasoning_content")
+            if isinstance(reasoning, str) and reasoning:
+                events.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+            reason = choice.get("finish_reason")
+            if reason:
+                self.finished = True
+                events.append(Finished(_FINISH.get(reason, "other")))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            events.append(
+                UsageReport(
+                    Usage(
+                        int(usage.get("prompt_tokens") or 0),
+                        int(usage.get("completion_tokens") or 0),
+                    )
+                )
+            )
+        return events

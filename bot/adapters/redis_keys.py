@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.core.models import ChatKey
 
@@ -19,14 +20,15 @@ class RedisKeys:
     def history(self, chat: ChatKey) -> str:
         return f"{self._chat(chat)}:history"
 
-    def _user(self, user_id: int) -> str:
-        return f"{self.prefix}:{{user:{user_id}}}"
+    def usage(self, owner: UsageOwner, period: str) -> str:
+        """Usage counters of a user or a group for one period ("d:2026-11-25", "m:2026-11", "all")."""
+        kind, owner_id = owner
+        return f"{self.prefix}:{{{kind}:{owner_id}}}:usage:{period}"
 
-    def usage_day(self, user_id: int, at: datetime) -> str:
-        return f"{self._user(user_id)}:usage:d:{at:%Y-%m-%d}"
 
-    def usage_month(self, user_id: int, at: datetime) -> str:
-        return f"{self._user(user_id)}:usage:m:{at:%Y-%m}"
+UsageOwner = tuple[Literal["user", "chat"], int]
 
-    def usage_all(self, user_id: int) -> str:
-        return f"{self._user(user_id)}:usage:all"
+
+def usage_periods(at: datetime) -> tuple[str, str, str]:
+    """The day, month and all-time period names for a moment; new periods start by themselves."""
+    return f"d:{at:%Y-%m-%d}", f"m:{at:%Y-%m}", "all"

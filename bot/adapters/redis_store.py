@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.core.errors import StorageUnavailable
 from bot.core.models import ChatKey, ChatMessage, Usage, UsageTotals
 
@@ -69,35 +69,42 @@ class RedisHistoryStore:
 
 
 class RedisUsageStore:
-    """Usage counters per user and period; the period is in the key, so periods roll over alone."""
+    """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 
-    async def add(self, user_id: int, model: str, usage: Usage, at: datetime) -> None:
-        day = self._keys.usage_day(user_id, at)
-        month = self._keys.usage_month(user_id, at)
-        total = self._keys.usage_all(user_id)
+    async def add(
+        self, user_id: int, model: str, usage: Usage, at: datetime, group_id: int | None = None
+    ) -> None:
+        owners: list[UsageOwner] = [("user", user_id)]
+        if group_id is not None:
+            owners.append(("chat", group_id))
+        day, month, total = usage_periods(at)
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for key in (day, month, total):
-                    pipe.hincrby(key, "prompt", usage.prompt_tokens)
-                    pipe.hincrby(key, "completion", usage.completion_tokens)
-                    pipe.hincrby(key, "requests", 1)
-                pipe.expire(day, DAY_TTL)
-                pipe.expire(month, MONTH_TTL)
+                for owner in owners:
+                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                        key = self._keys.usage(owner, period)
+                        pipe.hincrby(key, "prompt", usage.prompt_tokens)
+                        pipe.hincrby(key, "completion", usage.completion_tokens)
+                        pipe.hincrby(key, "requests", 1)
+                        if ttl:
+                            pipe.expire(key, ttl)
                 await pipe.execute()
 
         await _guard(run)
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
-        keys = (
-            self._keys.usage_day(user_id, at),
-            self._keys.usage_month(user_id, at),
-            self._keys.usage_all(user_id),
-        )
+        return await self._totals(("user", user_id), at)
+
+    async def group_totals(self, group_id: int, at: datetime) -> UsageTotals:
+        return await self._totals(("chat", group_id), at)
+
+    async def _totals(self, owner: UsageOwner, at: datetime) -> UsageTotals:
+        keys = [self._keys.usage(owner, period) for period in usage_periods(at)]
 
         async def run() -> list[Any]:
             async with self._redis.pipeline(transaction=False) as pipe:

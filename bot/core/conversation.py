@@ -31,6 +31,7 @@ from bot.core.models import (
 )
 from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
 from bot.core.reasoning import ThinkSplitter
+from bot.core.speakers import GROUP_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ class ConversationConfig:
     token_budget: int
     max_tokens: int
     history_keep: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    chat: ChatKey
+    user_id: int
+    model: str
+    system: ChatMessage
+    group: bool
 
 
 @dataclass(slots=True)
@@ -72,7 +82,15 @@ class ConversationService:
         self._gateway = gateway
         self._config = config
         self._clock = clock
-        self._system_tokens = message_tokens("system", config.system_prompt)
+        private = config.system_prompt
+        group = f"{config.system_prompt}\n\n{GROUP_NOTE}"
+        self._systems = (
+            ChatMessage("system", private, message_tokens("system", private)),
+            ChatMessage("system", group, message_tokens("system", group)),
+        )
+
+    def _system(self, group: bool) -> ChatMessage:
+        return self._systems[1 if group else 0]
 
     async def reply(
         self,
@@ -82,25 +100,37 @@ class ConversationService:
         model: str,
         sink: ReplySink,
         stop: asyncio.Event,
+        group: bool = False,
     ) -> Reply:
-        """Answer `text` in `chat`; the turn is stored and its usage counted, even when stopped."""
+        """Answer `text` in `chat`; the turn is stored and its usage counted, even when stopped.
+
+        In a group the system prompt explains the setting and usage is also counted for the group.
+        """
         question = ChatMessage("user", text, message_tokens("user", text))
         history = await self._history.load(chat)
+        system = self._system(group)
         kept = fit_history(
             history,
-            system_tokens=self._system_tokens,
+            system_tokens=system.tokens,
             new_message_tokens=question.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
         )
-        reply = await self._generate(model, [*kept, question], sink, stop, user_id, chat)
+        turn = _Turn(chat, user_id, model, system, group)
+        reply = await self._generate(turn, [*kept, question], sink, stop)
         if reply.text:
             answer = ChatMessage("assistant", reply.text, _answer_tokens(reply))
             await self._history.append(chat, [question, answer], keep=self._config.history_keep)
         return reply
 
     async def continue_reply(
-        self, chat: ChatKey, user_id: int, model: str, sink: ReplySink, stop: asyncio.Event
+        self,
+        chat: ChatKey,
+        user_id: int,
+        model: str,
+        sink: ReplySink,
+        stop: asyncio.Event,
+        group: bool = False,
     ) -> Reply | None:
         """Ask the model to go on from a cut answer; the continuation extends that answer.
 
@@ -110,16 +140,18 @@ class ConversationService:
         if not history or history[-1].role != "assistant":
             return None
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
+        system = self._system(group)
         kept = fit_history(
             history,
-            system_tokens=self._system_tokens,
+            system_tokens=system.tokens,
             new_message_tokens=instruction.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
         )
         if not kept or kept[-1] != history[-1]:
             return None
-        reply = await self._generate(model, [*kept, instruction], sink, stop, user_id, chat)
+        turn = _Turn(chat, user_id, model, system, group)
+        reply = await self._generate(turn, [*kept, instruction], sink, stop)
         if reply.text:
             previous = history[-1]
             grown = ChatMessage(
@@ -136,19 +168,15 @@ class ConversationService:
         """The user's usage today, this month and all time."""
         return await self._usage.totals(user_id, self._clock())
 
+    async def group_usage(self, group_id: int) -> UsageTotals:
+        """The group's usage today, this month and all time."""
+        return await self._usage.group_totals(group_id, self._clock())
+
     async def _generate(
-        self,
-        model: str,
-        messages: Sequence[ChatMessage],
-        sink: ReplySink,
-        stop: asyncio.Event,
-        user_id: int,
-        chat: ChatKey,
+        self, turn: _Turn, messages: Sequence[ChatMessage], sink: ReplySink, stop: asyncio.Event
     ) -> Reply:
-        payload = [
-            {"role": "system", "content": self._config.system_prompt},
-            *(m.as_openai() for m in messages),
-        ]
+        payload = [m.as_openai() for m in (turn.system, *messages)]
+        model = turn.model
         acc = _Accumulator()
         started = time.monotonic()
         await sink.started()
@@ -170,19 +198,19 @@ class ConversationService:
             except StreamBroken:
                 if not acc.text:
                     raise
-                log.warning("upstream stream broke mid-answer chat=%s", chat.chat_id)
+                log.warning("upstream stream broke mid-answer chat=%s", turn.chat.chat_id)
                 outcome = "interrupted"
         if outcome == "complete" and acc.finish == "length":
             outcome = "length"
-        prompt_estimate = self._system_tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+        prompt_estimate = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
         usage = acc.usage or Usage(prompt_estimate, _completion_estimate(acc))
         reply = Reply(acc.text, acc.reasoning, outcome, usage, usage_estimated=acc.usage is None)
         await sink.finish(reply)
         log.info(
             "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
             "outcome=%s latency_ms=%d",
-            user_id,
-            chat.chat_id,
+            turn.user_id,
+            turn.chat.chat_id,
             model,
             usage.prompt_tokens,
             usage.completion_tokens,
@@ -191,7 +219,8 @@ class ConversationService:
             outcome,
             (time.monotonic() - started) * 1000,
         )
-        await self._usage.add(user_id, model, usage, self._clock())
+        group_id = turn.chat.chat_id if turn.group else None
+        await self._usage.add(turn.user_id, model, usage, self._clock(), group_id=group_id)
         return reply
 
     async def _consume(

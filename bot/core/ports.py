@@ -26,11 +26,15 @@ class HistoryStore(Protocol):
 
 
 class UsageStore(Protocol):
-    async def add(self, user_id: int, model: str, usage: Usage, at: datetime) -> None:
-        """Count a reply's usage for the user (day, month, all time) in one round trip."""
+    async def add(
+        self, user_id: int, model: str, usage: Usage, at: datetime, group_id: int | None = None
+    ) -> None:
+        """Count a reply's usage for the user, and the group if any, in one round trip."""
         ...
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals: ...
+
+    async def group_totals(self, group_id: int, at: datetime) -> UsageTotals: ...
 
 
 class ReplySink(Protocol):

@@ -26,7 +26,7 @@ from aiogram.types import (
 )
 
 from bot.core.render import Rendered
-from bot.telegram.pacing import Pacer
+from bot.telegram.pacing import Pacer, try_take
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,6 @@ class Target:
     chat_id: int
     thread_id: int | None = None
     reply_to: int | None = None
-
-
-def _try_take(pacers: tuple[Pacer, ...]) -> bool:
-    if any(p.ready_in() > 0 for p in pacers):
-        return False
-    for pacer in pacers:
-        pacer.take()
-    return True
 
 
 def to_entities(rendered: Rendered) -> list[MessageEntity] | None:
@@ -91,7 +83,12 @@ class Delivery:
         self._counters = counters
 
     async def send(
-        self, content: Rendered, markup: InlineKeyboardMarkup | None, *, final: bool
+        self,
+        content: Rendered,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        final: bool,
+        urgent: bool = False,
     ) -> int | None:
         """Send a new message; returns its id, or None when a non-final send was skipped."""
         reply = (
@@ -112,7 +109,7 @@ class Delivery:
                 reply_parameters=reply,
             )
 
-        message = await self._call(build, content, self.message_pacers, final=final)
+        message = await self._call(build, content, self.message_pacers, final=final, urgent=urgent)
         return message.message_id if isinstance(message, Message) else None
 
     async def edit(
@@ -122,6 +119,7 @@ class Delivery:
         markup: InlineKeyboardMarkup | None,
         *,
         final: bool,
+        urgent: bool = False,
     ) -> bool:
         """Edit a message; True when Telegram now shows `content`."""
 
@@ -136,10 +134,10 @@ class Delivery:
                 reply_markup=markup,
             )
 
-        result = await self._call(build, content, self.message_pacers, final=final)
+        result = await self._call(build, content, self.message_pacers, final=final, urgent=urgent)
         return result is not None
 
-    async def draft(self, draft_id: int, content: Rendered) -> bool:
+    async def draft(self, draft_id: int, content: Rendered, *, urgent: bool = False) -> bool:
         """Show or update the animated draft. Raises DraftsRefused when drafts are not allowed."""
 
         def build(rendered: Rendered) -> SendMessageDraft:
@@ -154,7 +152,9 @@ class Delivery:
             )
 
         try:
-            result = await self._call(build, content, self.draft_pacers, final=False, draft=True)
+            result = await self._call(
+                build, content, self.draft_pacers, final=False, urgent=urgent, draft=True
+            )
         except TelegramBadRequest as exc:
             raise DraftsRefused(exc.message) from exc
         return result is not None
@@ -166,7 +166,7 @@ class Delivery:
             action="typing",
         )
         try:
-            if not _try_take(self.draft_pacers):
+            if not try_take(self.draft_pacers, reserve=1):
                 return
             self._counters.calls += 1
             await self._bot(method)
@@ -183,6 +183,7 @@ class Delivery:
         pacers: tuple[Pacer, ...],
         *,
         final: bool,
+        urgent: bool = False,
         draft: bool = False,
     ) -> Any:
         plain = False
@@ -193,7 +194,7 @@ class Delivery:
             if final:
                 for pacer in pacers:
                     await pacer.acquire()
-            elif not _try_take(pacers):
+            elif not try_take(pacers, reserve=0 if urgent else 1):
                 return None
             self._counters.calls += 1
             try:

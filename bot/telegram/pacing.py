@@ -16,7 +16,11 @@ class Rate:
 
 
 class Pacer:
-    """Paces calls of one kind in one chat; a 429's retry_after blocks it for that long."""
+    """Paces calls of one kind in one chat; a 429's retry_after blocks it for that long.
+
+    Intermediate streaming updates keep one slot in reserve, so the first visible text and the
+    final answer of a reply never wait behind them.
+    """
 
     __slots__ = ("_blocked_until", "_rate", "_tokens", "_updated")
 
@@ -31,10 +35,12 @@ class Pacer:
         self._tokens = min(float(self._rate.burst), self._tokens + gained)
         self._updated = now
 
-    def ready_in(self) -> float:
+    def ready_in(self, reserve: int = 0) -> float:
+        """Seconds until a slot is free while `reserve` more stay free for urgent calls."""
         now = time.monotonic()
         self._refill(now)
-        wait_tokens = 0.0 if self._tokens >= 1 else (1 - self._tokens) * self._rate.interval
+        need = min(1 + reserve, self._rate.burst)
+        wait_tokens = max(0.0, (need - self._tokens) * self._rate.interval)
         return max(wait_tokens, self._blocked_until - now, 0.0)
 
     def take(self) -> None:
@@ -43,7 +49,7 @@ class Pacer:
 
     async def acquire(self) -> None:
         """Wait for a free slot and take it (check and take happen without a suspension)."""
-        await wait_ready(self)
+        await wait_ready((self,))
         self.take()
 
     def defer(self, seconds: float) -> None:
@@ -55,11 +61,20 @@ class Pacer:
         return self.ready_in() == 0 and self._tokens >= self._rate.burst
 
 
-async def wait_ready(*pacers: Pacer) -> None:
+async def wait_ready(pacers: tuple[Pacer, ...], reserve: int = 0) -> None:
     """Sleep until every pacer has a free slot (without taking it)."""
     # Other replies may take slots, or a 429 push the time back, while we sleep: check again.
-    while (delay := max(p.ready_in() for p in pacers)) > 0:  # noqa: ASYNC110
+    while (delay := max(p.ready_in(reserve) for p in pacers)) > 0:  # noqa: ASYNC110
         await asyncio.sleep(delay)
+
+
+def try_take(pacers: tuple[Pacer, ...], reserve: int = 0) -> bool:
+    """Take a slot of every pacer if all have one free (keeping `reserve` free), else nothing."""
+    if any(p.ready_in(reserve) > 0 for p in pacers):
+        return False
+    for pacer in pacers:
+        pacer.take()
+    return True
 
 
 class Pacers:

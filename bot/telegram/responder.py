@@ -44,12 +44,15 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
     """The turn a message starts: its chat, topic and author."""
     if user_id is None:
         user_id = message.from_user.id if message.from_user else message.chat.id
+    private = message.chat.type == "private"
     return Turn(
         chat_id=message.chat.id,
-        private=message.chat.type == "private",
+        private=private,
         thread_id=message.message_thread_id if message.is_topic_message else None,
         user_id=user_id,
         lang=lang,
+        # In groups the answer is a reply to the message that called the bot.
+        reply_to=None if private else message.message_id,
     )
 
 
@@ -85,7 +88,13 @@ class Responder:
         await self._run(
             turn,
             lambda sink, generation: self._service.reply(
-                chat, turn.user_id, text, self._options.model, sink, generation.stop
+                chat,
+                turn.user_id,
+                text,
+                self._options.model,
+                sink,
+                generation.stop,
+                group=not turn.private,
             ),
         )
 
@@ -97,7 +106,12 @@ class Responder:
         await self._run(
             turn,
             lambda sink, generation: self._service.continue_reply(
-                chat, turn.user_id, self._options.model, sink, generation.stop
+                chat,
+                turn.user_id,
+                self._options.model,
+                sink,
+                generation.stop,
+                group=not turn.private,
             ),
         )
         return True

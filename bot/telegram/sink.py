@@ -62,17 +62,15 @@ class TelegramSink:
         self._shown: dict[int, tuple[Rendered, InlineKeyboardMarkup | None]] = {}
         self._finalized = 0  # pieces that are complete and shown in full
         self._last_draft_at = 0.0
+        self._text_shown = False  # the first answer text has reached the user
 
     @property
     def mode(self) -> Mode:
         return self._mode
 
     async def started(self) -> None:
+        # Returns at once: the upstream request must not wait for a Bot API call.
         self._task = asyncio.create_task(self._run())
-        if self._mode == "draft":
-            await self._draft(Rendered(""))
-        if self._mode == "edit":
-            await self._delivery.typing()
 
     def update(self, text: str, reasoning: str) -> None:
         self._text = text
@@ -96,6 +94,14 @@ class TelegramSink:
     # -- streaming ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        self._in_call = True
+        try:
+            if self._mode == "draft":
+                await self._draft(Rendered(""))  # Telegram's "Thinking…" placeholder
+            if self._mode == "edit":
+                await self._delivery.typing()
+        finally:
+            self._in_call = False
         waited_since = time.monotonic()
         while not self._closing:
             timeout = self._idle_timeout(waited_since)
@@ -128,7 +134,8 @@ class TelegramSink:
 
     async def _pace(self) -> None:
         draft = self._mode == "draft"
-        await wait_ready(*(self._delivery.draft_pacers if draft else self._delivery.message_pacers))
+        pacers = self._delivery.draft_pacers if draft else self._delivery.message_pacers
+        await wait_ready(pacers, reserve=1 if self._text_shown else 0)
 
     async def _flush(self) -> None:
         if not self._text:
@@ -143,10 +150,14 @@ class TelegramSink:
         await self._show_current(self._piece(pieces, len(pieces) - 1))
 
     async def _show_current(self, content: Rendered) -> None:
+        urgent = not self._text_shown and bool(self._text)
         if self._mode == "draft":
-            await self._draft(content)
+            shown = await self._draft(content, urgent=urgent)
         else:
-            await self._show(self._finalized, content, self._options.stop_markup, final=False)
+            shown = await self._show(
+                self._finalized, content, self._options.stop_markup, final=False, urgent=urgent
+            )
+        self._text_shown = self._text_shown or (shown and bool(self._text))
 
     def _current_preview(self) -> Rendered:
         if not self._text:
@@ -154,15 +165,19 @@ class TelegramSink:
         pieces = split_markdown(self._text, self._piece_limit())
         return self._piece(pieces, len(pieces) - 1)
 
-    async def _draft(self, content: Rendered) -> None:
+    async def _draft(self, content: Rendered, *, urgent: bool = False) -> bool:
         try:
-            await self._delivery.draft(self._options.draft_id, content)
-            self._last_draft_at = time.monotonic()
+            shown = await self._delivery.draft(self._options.draft_id, content, urgent=urgent)
         except DraftsRefused as exc:
             log.warning("drafts refused, switching to edits error=%s", exc)
             self._mode = "edit"
             self._on_drafts_refused()
-            await self._delivery.typing()
+            if not self._text:
+                await self._delivery.typing()
+            return False
+        if shown:
+            self._last_draft_at = time.monotonic()
+        return shown
 
     # -- pieces ------------------------------------------------------------------------------
 
@@ -199,25 +214,31 @@ class TelegramSink:
     # -- messages ----------------------------------------------------------------------------
 
     async def _show(
-        self, index: int, content: Rendered, markup: InlineKeyboardMarkup | None, *, final: bool
-    ) -> None:
-        """Make message `index` of this reply show `content`, sending or editing as needed."""
-        if self._mode == "draft" and index >= len(self._messages) and not final:
-            return
+        self,
+        index: int,
+        content: Rendered,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        final: bool,
+        urgent: bool = False,
+    ) -> bool:
+        """Make message `index` of this reply show `content`; True when it does."""
         if index < len(self._messages):
             message_id = self._messages[index]
-            shown = self._shown.get(message_id)
-            if shown == (content, markup):
-                return
-            if await self._delivery.edit(message_id, content, markup, final=final):
+            if self._shown.get(message_id) == (content, markup):
+                return True
+            if await self._delivery.edit(message_id, content, markup, final=final, urgent=urgent):
                 self._shown[message_id] = (content, markup)
-            return
+                return True
+            return False
         if index > len(self._messages):
-            return
-        sent = await self._delivery.send(content, markup, final=final)
-        if sent is not None:
-            self._messages.append(sent)
-            self._shown[sent] = (content, markup)
+            return False
+        sent = await self._delivery.send(content, markup, final=final, urgent=urgent)
+        if sent is None:
+            return False
+        self._messages.append(sent)
+        self._shown[sent] = (content, markup)
+        return True
 
     async def _drop_extra(self, keep: int) -> None:
         # Pieces only grow, so this is a safety net: no stale half-message is left behind.

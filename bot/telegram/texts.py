@@ -43,6 +43,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Sorry, I understand only text messages for now. Please write your question in words.",
         "ru": "Извините, пока я понимаю только текстовые сообщения. Напишите вопрос словами.",
     },
+    "ask_hint": {
+        "en": "Ask me something: mention @{username} or write /ask followed by your question.",
+        "ru": "Спросите меня: упомяните @{username} или напишите /ask и ваш вопрос.",
+    },
+    "usage_group": {
+        "en": "\n\nThis group\nToday: {today}\nThis month: {month}\nAll time: {all_time}",
+        "ru": "\n\nЭта группа\nСегодня: {today}\nЗа месяц: {month}\nЗа всё время: {all_time}",
+    },
     "stop_button": {"en": "⏹ Stop", "ru": "⏹ Стоп"},
     "continue_button": {"en": "▶️ Continue", "ru": "▶️ Продолжить"},
     "stopped_note": {"en": "⏹ Stopped.", "ru": "⏹ Остановлено."},

@@ -10,7 +10,7 @@ from openai import AsyncOpenAI, Timeout
 from bot.adapters.gonka import GonkaGateway
 from bot.core import errors
 from bot.core.models import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageReport
-from tests.doubles.fake_gonka import FakeGonka, Reply
+from tests.doubles.fake_gonka import FakeGonka, Reply, ToolCall
 from tests.doubles.qwen_tokens import count_chat, count_text
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
@@ -129,3 +129,12 @@ async def test_closing_the_iterator_closes_the_http_stream(gonka: FakeGonka) -> 
     await stream.aclose()
     await gonka.wait_idle()
     assert gonka.request_log[0].client_disconnected
+
+
+async def test_json_answer_to_a_stream_request_is_understood(gonka: FakeGonka) -> None:
+    # A proxy emulating tool calls answers one application/json completion, even to stream=true.
+    gonka.enqueue(Reply(tool_call_json=[ToolCall("get_weather", {"city": "Berlin"})]))
+    events = await _collect(_gateway(gonka))
+    assert Finished("tool_calls") in events
+    assert any(isinstance(e, UsageReport) for e in events)
+    assert not any(isinstance(e, TextDelta) for e in events)

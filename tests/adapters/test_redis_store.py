@@ -48,3 +48,13 @@ async def test_usage_periods_roll_over(redis: Redis, key_prefix: str) -> None:
     assert second.month == Usage(100, 50)
     assert second.all_time == Usage(113, 57)
     assert (await store.totals(2, day2)).all_time == Usage()
+
+
+async def test_group_usage_counted_for_user_and_group(redis: Redis, key_prefix: str) -> None:
+    store = RedisUsageStore(redis, RedisKeys(key_prefix))
+    at = datetime(2026, 11, 25, tzinfo=UTC)
+    await store.add(7, "m", Usage(10, 1), at, group_id=-100)
+    await store.add(8, "m", Usage(20, 2), at, group_id=-100)
+    await store.add(7, "m", Usage(1, 1), at)
+    assert (await store.totals(7, at)).today == Usage(11, 2)
+    assert (await store.group_totals(-100, at)).today == Usage(30, 3)

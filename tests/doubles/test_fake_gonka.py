@@ -258,8 +258,9 @@ async def test_concurrency_limit_and_counters(fake: FakeGonka, client: openai.As
     fake.max_concurrent = 1
     fake.enqueue(Reply(text="slow", ttft=0.2))
     first = asyncio.create_task(collect(client))
-    await asyncio.sleep(0.05)
-    assert fake.in_flight == 1
+    async with asyncio.timeout(2):
+        while fake.in_flight != 1:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
     with pytest.raises(openai.RateLimitError) as caught:
         await collect(client)
     assert caught.value.body == "too many concurrent requests (1/1)"

@@ -78,7 +78,7 @@ async def running_env(
         app = build_app(make_settings(telegram, gonka, **overrides))
         task = asyncio.create_task(app.run_polling(polling_timeout=1, handle_signals=False))
         try:
-            await telegram.wait_for(lambda: telegram.calls_of("getUpdates"), timeout=5)
+            await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), timeout=5)
             yield Env(telegram, gonka, app)
         finally:
             await app.dispatcher.stop_polling()

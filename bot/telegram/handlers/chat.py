@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, MessageGenerationStopped
 
+from bot.core.speakers import group_message, private_message
+from bot.telegram.addressing import called_text, quoted
 from bot.telegram.middlewares import ChatLocks
 from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
@@ -17,8 +19,24 @@ def setup() -> Router:
     router = Router(name="chat")
 
     @router.message(F.chat.type == "private", F.text)
-    async def on_text(message: Message, lang: Lang, responder: Responder) -> None:
-        await responder.answer(turn_of(message, lang), message.text or "")
+    async def on_text(message: Message, lang: Lang, responder: Responder, bot: Bot) -> None:
+        quote = quoted(message, await bot.me())
+        content = private_message(message.text or "", quote[1] if quote else None)
+        await responder.answer(turn_of(message, lang), content)
+
+    @router.message(F.chat.type.in_({"group", "supergroup"}), F.text)
+    async def on_group_text(message: Message, lang: Lang, responder: Responder, bot: Bot) -> None:
+        me = await bot.me()
+        question = called_text(message, me)
+        if question is None:
+            return
+        quote = quoted(message, me)
+        turn = turn_of(message, lang)
+        if not question and quote is None:
+            await responder.notify(turn, t("ask_hint", lang, username=me.username or ""))
+            return
+        speaker = message.from_user.full_name if message.from_user else "?"
+        await responder.answer(turn, group_message(speaker, question, quote))
 
     @router.message(F.chat.type == "private")
     async def on_unsupported(message: Message, lang: Lang, responder: Responder) -> None:

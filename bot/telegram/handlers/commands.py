@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from bot.core.conversation import ConversationService
-from bot.core.models import ChatKey, Usage
+from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.usage import cost
 from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
@@ -24,9 +24,17 @@ def usage_line(usage: Usage, price: float, lang: Lang) -> str:
     )
 
 
+def _periods(totals: UsageTotals, price: float, lang: Lang) -> dict[str, str]:
+    return {
+        "today": usage_line(totals.today, price, lang),
+        "month": usage_line(totals.month, price, lang),
+        "all_time": usage_line(totals.all_time, price, lang),
+        "price": f"{price:g}",
+    }
+
+
 def setup() -> Router:
     router = Router(name="commands")
-    router.message.filter(F.chat.type == "private")
 
     @router.message(CommandStart())
     @router.message(Command("help"))
@@ -50,17 +58,12 @@ def setup() -> Router:
         price_per_million: float,
     ) -> None:
         turn = turn_of(message, lang)
-        totals = await service.usage(turn.user_id)
-        await responder.notify(
-            turn,
-            t(
-                "usage",
-                lang,
-                today=usage_line(totals.today, price_per_million, lang),
-                month=usage_line(totals.month, price_per_million, lang),
-                all_time=usage_line(totals.all_time, price_per_million, lang),
-                price=f"{price_per_million:g}",
-            ),
+        text = t(
+            "usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang)
         )
+        if not turn.private:
+            group = await service.group_usage(turn.chat_id)
+            text += t("usage_group", lang, **_periods(group, price_per_million, lang))
+        await responder.notify(turn, text)
 
     return router

@@ -1,0 +1,63 @@
+"""Whether a group message calls the bot, and what it asks."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram.types import Message, User
+
+_SPACES = re.compile(r"[ \t]+")
+
+
+def called_text(message: Message, me: User) -> str | None:
+    """The question of a message addressed to the bot, or None when the bot is not called.
+
+    Called means: `/ask text` or `/ask@botname text`, a `mention` entity of @botname anywhere,
+    a `text_mention` of the bot, or a reply to one of the bot's messages.
+    """
+    text = message.text or ""
+    username = (me.username or "").lower()
+    if text.startswith("/"):
+        head, _, rest = (
+            text.partition(" ") if " " in text.split("\n", 1)[0] else text.partition("\n")
+        )
+        name, _, target = head[1:].partition("@")
+        if name.lower() == "ask" and (not target or target.lower() == username):
+            return rest.strip()
+        return None
+    called = False
+    cut: list[tuple[int, int]] = []
+    utf16 = text.encode("utf-16-le")
+    for entity in message.entities or []:
+        if entity.type == "mention" and entity.extract_from(text).lower() == f"@{username}":
+            called = True
+            cut.append((entity.offset, entity.offset + entity.length))
+        elif entity.type == "text_mention" and entity.user and entity.user.id == me.id:
+            called = True
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == me.id:
+        called = True
+    if not called:
+        return None
+    for start, end in sorted(cut, reverse=True):
+        utf16 = utf16[: start * 2] + utf16[end * 2 :]
+    cleaned = utf16.decode("utf-16-le")
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in cleaned.splitlines()).strip()
+
+
+def quoted(message: Message, me: User) -> tuple[str, str] | None:
+    """(author, text) of the message this one replies to, preferring the user's own quote."""
+    reply = message.reply_to_message
+    if reply is None:
+        return None
+    text = message.quote.text if message.quote else (reply.text or reply.caption or "")
+    if not text:
+        return None
+    author = reply.from_user
+    if author is None:
+        name = reply.sender_chat.title if reply.sender_chat and reply.sender_chat.title else "?"
+    elif author.id == me.id:
+        name = "assistant"
+    else:
+        name = author.full_name
+    return name, text
