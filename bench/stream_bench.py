@@ -485,6 +485,7 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
         rss_start = _rss_mb()
         profiler = cProfile.Profile() if profile else None
         cpu0, wall0 = _cpu(), time.monotonic()
+        calls0, retry0 = app.counters.calls, app.counters.retry_after
         if profiler is not None:
             profiler.enable()
         parent.send("go")
@@ -499,8 +500,8 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
         result["bot_wall"] = time.monotonic() - wall0
         result["rss_start"] = rss_start
         result["rss_peak"] = _rss_mb()
-        result["bot_calls"] = app.counters.calls
-        result["bot_429"] = app.counters.retry_after
+        result["bot_calls"] = app.counters.calls - calls0
+        result["bot_429"] = app.counters.retry_after - retry0
         result["generations_left"] = app.generations.active
         await app.dispatcher.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):

@@ -35,8 +35,6 @@ _ALLOWED_URL_PREFIXES = ("http://", "https://", "tg://", "mailto:")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BULLET = "•"
 _HR_LINE = "———"
-_NESTABLE = frozenset({"bold", "italic", "underline", "strikethrough"})
-"""Entity types that may nest inside each other, text_link and blockquote."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,7 @@ class _Fence:
 
     opened_at: int  # start of the opening fence line
     closes_at: int | None  # start of the closing fence line; None while unclosed
-    reopen: str  # opening line to start the next piece with (ends with "\n")
+    reopen: str  # opening line (info string or language) to start the next piece with
     close: str  # closing line to end a piece with (starts with "\n")
 
 
@@ -129,7 +129,9 @@ class _Cut:
     reopen: str  # fence line to prepend to the next piece ("" if none)
 
 
-def _fences(window: str) -> list[_Fence]:
+def _fences(window: str, limit: int) -> list[_Fence]:
+    """Fenced code blocks in ``window`` whose fence lines are short enough to repeat
+    (at most a quarter of ``limit``; cuts inside longer ones get no fence lines)."""
     tokens = [t for t in _BLOCK_PARSER.parse(window) if t.type == "fence" and t.map]
     if not tokens:
         return []
@@ -140,23 +142,24 @@ def _fences(window: str) -> list[_Fence]:
         first, end = tok.map or (0, 0)
         markup = tok.markup or "```"
         opening = lines[first]
-        at = opening.find(markup)
-        prefix = "".join(c if c in _CONTAINER_CHARS else " " for c in opening[: max(at, 0)])
-        info = opening[at + len(markup) :].strip() if at >= 0 else ""
+        at = max(opening.find(markup), 0)
+        prefix = "".join(c if c in _CONTAINER_CHARS else " " for c in opening[:at])
+        info = opening[at + len(markup) :].strip()
+        close = f"\n{prefix}{markup}"
+        budget = limit // 4 - _utf16_len(f"{prefix}{markup}\n{close}")
+        if budget < 0:
+            continue
+        if _utf16_len(info) > budget:  # keep at least the language (first word)
+            info = info.split(maxsplit=1)[0] if info else ""
+            info = info if _utf16_len(info) <= budget else ""
+        reopen = f"{prefix}{markup}{info}\n"
         closes_at: int | None = None
         last = end - 1
-        if last > first and last < len(lines):
+        if first < last < len(lines):
             tail = lines[last].lstrip("> \t").rstrip()
             if len(tail) >= len(markup) and tail == markup[0] * len(tail):
                 closes_at = line_starts[last]
-        fences.append(
-            _Fence(
-                opened_at=line_starts[first],
-                closes_at=closes_at,
-                reopen=f"{prefix}{markup}{info}\n",
-                close=f"\n{prefix}{markup}",
-            )
-        )
+        fences.append(_Fence(line_starts[first], closes_at, reopen, close))
     return fences
 
 
@@ -166,7 +169,7 @@ def _choose_cut(window: str, base: int, limit: int, rendered_len: RenderedLen) -
     reopened fence line).  Pure function of its arguments, hence cacheable: the
     streaming sink re-splits the growing answer every second, and all windows but
     the last repeat."""
-    fences = _fences(window)
+    fences = _fences(window, limit)
     content_from = len(window) - len(window[base:].lstrip())  # piece must pass this
     by_class: list[list[tuple[int, int]]] = []
     for pattern in (_PARAGRAPH, _LINE, _SENTENCE, _SPACE):
@@ -202,6 +205,8 @@ def _make_cut(window: str, end: int, nxt: int, fences: list[_Fence]) -> _Cut | N
             continue
         if fence.closes_at is not None and nxt >= fence.closes_at:
             return None  # would leave an empty reopened block; cut after the fence
+        if fence.closes_at is None and not window[nxt:].strip(fence.close[-1] + " \t"):
+            return None  # the closing line may be just past the window: same problem
         return _Cut(end, window[:end] + fence.close, nxt, fence.reopen)
     return _Cut(end, window[:end], nxt, "")
 
