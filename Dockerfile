@@ -16,5 +16,5 @@ RUN mkdir bot && touch bot/__init__.py && pip install . && rm -rf bot build
 COPY bot ./bot
 RUN pip install --no-deps .
 
-USER bot
+USER 10001
 CMD ["python", "-m", "bot"]
