@@ -118,8 +118,8 @@ class ConversationService:
         )
         turn = _Turn(chat, user_id, model, system, group)
         reply = await self._generate(turn, [*kept, question], sink, stop)
-        if reply.text:
-            answer = ChatMessage("assistant", reply.text, _answer_tokens(reply))
+        if reply.text.strip():
+            answer = ChatMessage("assistant", reply.text.strip(), _answer_tokens(reply))
             await self._history.append(chat, [question, answer], keep=self._config.history_keep)
         return reply
 
@@ -152,7 +152,7 @@ class ConversationService:
             return None
         turn = _Turn(chat, user_id, model, system, group)
         reply = await self._generate(turn, [*kept, instruction], sink, stop)
-        if reply.text:
+        if reply.text.strip():
             previous = history[-1]
             grown = ChatMessage(
                 "assistant", previous.content + reply.text, previous.tokens + _answer_tokens(reply)
@@ -205,7 +205,11 @@ class ConversationService:
         prompt_estimate = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
         usage = acc.usage or Usage(prompt_estimate, _completion_estimate(acc))
         reply = Reply(acc.text, acc.reasoning, outcome, usage, usage_estimated=acc.usage is None)
-        await sink.finish(reply)
+        try:
+            await sink.finish(reply)
+        except Exception:
+            # Whatever the delivery met, the tokens were spent: count them and keep the turn.
+            log.exception("delivering the answer failed chat=%s", turn.chat.chat_id)
         log.info(
             "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
             "outcome=%s latency_ms=%d",
@@ -245,7 +249,8 @@ class ConversationService:
                 sink.update(acc.text, acc.reasoning)
         finally:
             answer, thought = splitter.flush()
-            acc.text = (acc.text + answer).strip()
+            # Leading whitespace is kept: a continuation may start with a space or a newline.
+            acc.text = (acc.text + answer).rstrip()
             acc.reasoning = (acc.reasoning + thought).strip()
             await stream.aclose()
 

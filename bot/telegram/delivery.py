@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -109,7 +110,9 @@ class Delivery:
                 reply_parameters=reply,
             )
 
-        message = await self._call(build, content, self.message_pacers, final=final, urgent=urgent)
+        message = await self._call(
+            build, content, self.message_pacers, final=final, urgent=urgent, resend_unsafe=True
+        )
         return message.message_id if isinstance(message, Message) else None
 
     async def edit(
@@ -173,7 +176,7 @@ class Delivery:
         except TelegramRetryAfter as exc:
             self._counters.retry_after += 1
             self.draft_pacers[0].defer(exc.retry_after)
-        except (TelegramBadRequest, TelegramNetworkError, TelegramServerError) as exc:
+        except TelegramAPIError as exc:
             log.info("typing action failed chat=%s error=%s", self._target.chat_id, exc.message)
 
     async def _call(
@@ -185,6 +188,7 @@ class Delivery:
         final: bool,
         urgent: bool = False,
         draft: bool = False,
+        resend_unsafe: bool = False,
     ) -> Any:
         plain = False
         attempt = 0
@@ -223,13 +227,18 @@ class Delivery:
                 if draft:
                     raise
                 log.warning("bad request chat=%s error=%s", self._target.chat_id, exc.message)
-                if final:
-                    raise
                 return None
             except (TelegramNetworkError, TelegramServerError) as exc:
                 log.warning(
                     "telegram unreachable chat=%s error=%s", self._target.chat_id, exc.message
                 )
-                if not final or attempt >= FINAL_ATTEMPTS:
+                # A send that timed out may have been delivered: never resend it (no duplicates).
+                # Edits are idempotent and a 5xx means nothing was done: those are retried.
+                ambiguous = resend_unsafe and isinstance(exc, TelegramNetworkError)
+                if not final or ambiguous or attempt >= FINAL_ATTEMPTS:
                     return None
                 await asyncio.sleep(min(2.0**attempt / 2, 8.0))
+            except TelegramAPIError as exc:
+                # Blocked by the user, removed from the group, chat gone: nothing to retry.
+                log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
+                return None

@@ -103,7 +103,7 @@ class Responder:
         if not self._generations.take_continuable(turn.chat_id, generation_id):
             return False
         chat = ChatKey(turn.chat_id, turn.thread_id)
-        await self._run(
+        reply = await self._run(
             turn,
             lambda sink, generation: self._service.continue_reply(
                 chat,
@@ -114,7 +114,7 @@ class Responder:
                 group=not turn.private,
             ),
         )
-        return True
+        return reply is not None
 
     def stop(self, generation_id: str, user_id: int) -> bool:
         generation = self._generations.get(generation_id)
@@ -134,7 +134,7 @@ class Responder:
         self,
         turn: Turn,
         call: Callable[[TelegramSink, Generation], Awaitable[Reply | None]],
-    ) -> None:
+    ) -> Reply | None:
         generation = self._generations.start(turn.chat_id, turn.user_id)
         sink = self._sink(turn, generation)
         reply: Reply | None = None
@@ -146,9 +146,10 @@ class Responder:
             )
             await sink.fail(error_text(exc, turn.lang))
         finally:
-            self._generations.end(
-                generation, continuable=reply is not None and reply.outcome == "length"
-            )
+            await sink.close()
+            continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
+            self._generations.end(generation, continuable=continuable)
+        return reply
 
     def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts

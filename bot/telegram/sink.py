@@ -63,6 +63,7 @@ class TelegramSink:
         self._finalized = 0  # pieces that are complete and shown in full
         self._last_draft_at = 0.0
         self._text_shown = False  # the first answer text has reached the user
+        self._finished = False
 
     @property
     def mode(self) -> Mode:
@@ -73,12 +74,13 @@ class TelegramSink:
         self._task = asyncio.create_task(self._run())
 
     def update(self, text: str, reasoning: str) -> None:
-        self._text = text
+        self._text = text.strip()
         self._reasoning = reasoning
         self._wake.set()
 
     async def finish(self, reply: Reply) -> None:
-        await self._close()
+        await self.close()
+        self._finished = True
         pieces = self._final_pieces(reply)
         markup = self._options.continue_markup if reply.outcome == "length" else None
         for index, content in enumerate(pieces):
@@ -87,9 +89,10 @@ class TelegramSink:
         await self._drop_extra(len(pieces))
 
     async def fail(self, text: str) -> None:
-        """Generation failed before any answer: tell the user in place of the answer."""
-        await self._close()
-        await self._show(0, Rendered(text), None, final=True)
+        """Tell the user what failed: in place of the answer, or after it once it was delivered."""
+        await self.close()
+        index = len(self._messages) if self._finished else 0
+        await self._show(index, Rendered(text), None, final=True)
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -200,12 +203,12 @@ class TelegramSink:
         return content
 
     def _final_pieces(self, reply: Reply) -> list[Rendered]:
-        self._text = reply.text
+        self._text = reply.text.strip()
         self._reasoning = reply.reasoning
         note = self._options.notes.get(reply.outcome, "")
-        if not reply.text:
+        if not self._text:
             return [Rendered(note or self._options.notes["empty"])]
-        pieces = split_markdown(reply.text, self._piece_limit())
+        pieces = split_markdown(self._text, self._piece_limit())
         rendered = [self._piece(pieces, i) for i in range(len(pieces))]
         if note:
             rendered[-1] = rendered[-1] + Rendered("\n\n" + note)
@@ -230,7 +233,15 @@ class TelegramSink:
             if await self._delivery.edit(message_id, content, markup, final=final, urgent=urgent):
                 self._shown[message_id] = (content, markup)
                 return True
-            return False
+            if not final:
+                return False
+            # The message cannot be edited (deleted by the user, too old): send the text anew.
+            sent = await self._delivery.send(content, markup, final=True)
+            if sent is None:
+                return False
+            self._messages[index] = sent
+            self._shown[sent] = (content, markup)
+            return True
         if index > len(self._messages):
             return False
         sent = await self._delivery.send(content, markup, final=final, urgent=urgent)
@@ -245,7 +256,8 @@ class TelegramSink:
         for stale in self._messages[keep:]:
             await self._delivery.edit(stale, Rendered("…"), None, final=True)
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
+        """Stop the background updates (idempotent); an update already in flight completes."""
         self._closing = True
         self._wake.set()
         task = self._task

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.errors import StorageUnavailable
+from bot.telegram.texts import t
 from tests.doubles.fake_gonka import Reply
 from tests.e2e.conftest import USER, Env, EnvFactory
 
@@ -90,3 +92,37 @@ async def test_non_text_messages_get_a_polite_answer(env: Env) -> None:
     assert "only text" in texts[0] and "only text" in texts[1]
     assert "только текстовые" in texts[2]
     assert env.gonka.completion_calls == 0
+
+
+STORAGE_TEXT = t("error_storage", "en")
+
+
+async def test_storage_failure_after_the_answer_keeps_the_answer(env: Env) -> None:
+    service = env.app.dispatcher["service"]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise StorageUnavailable("connection refused")
+
+    service._usage.add = broken
+    env.gonka.enqueue(Reply(text="The whole answer."))
+    await env.telegram.send_text(USER, "hi")
+    await env.wait_replies(2)
+    assert env.visible_texts() == ["The whole answer.", STORAGE_TEXT]
+
+
+async def test_blocked_by_user_still_counts_usage_and_history(env: Env) -> None:
+    env.telegram.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
+    env.gonka.enqueue(Reply(text="Lost answer."), Reply(text="ok"))
+    await env.telegram.send_text(USER, "first")
+    await env.telegram.wait_for(lambda: env.telegram.calls_of("sendMessage"))
+    await env.telegram.wait_for(lambda: env.app.generations.active == 0)
+    await env.telegram.send_text(USER, "second")
+    await env.wait_replies(1)
+    assert env.visible_texts() == ["ok"]
+    assert [m["content"] for m in env.upstream_messages()[1:]] == [
+        "first",
+        "Lost answer.",
+        "second",
+    ]

@@ -24,6 +24,11 @@ def setup() -> Router:
         query = update.callback_query
         user = update.message.from_user if update.message else None
         chat_id = update.message.chat.id if update.message else None
+        thread_id = (
+            update.message.message_thread_id
+            if update.message and update.message.is_topic_message
+            else None
+        )
         if query is not None:
             user = query.from_user
             chat_id = query.message.chat.id if query.message else None
@@ -37,7 +42,7 @@ def setup() -> Router:
         if chat_id is None:
             return
         try:
-            await bot.send_message(chat_id, text)
+            await bot.send_message(chat_id, text, message_thread_id=thread_id)
         except TelegramAPIError as exc:
             log.warning("could not report the error update_id=%s error=%s", update.update_id, exc)
 
