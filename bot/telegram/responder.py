@@ -153,15 +153,7 @@ class Responder:
 
     def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
-        kind = "private" if turn.private else "group"
-        delivery = Delivery(
-            self._bot,
-            Target(turn.chat_id, turn.thread_id, turn.reply_to),
-            self._pacers.get(turn.chat_id, kind),
-            self._pacers.get(turn.chat_id, "draft"),
-            self._pacers.bot,
-            self._counters,
-        )
+        delivery = self._delivery(turn)
         lang = turn.lang
         options = SinkOptions(
             mode="draft" if drafts else "edit",
@@ -181,16 +173,17 @@ class Responder:
 
     async def notify(self, turn: Turn, text: str) -> None:
         """Send a short notice in the chat (paced like every other message)."""
-        kind = "private" if turn.private else "group"
-        delivery = Delivery(
+        await self._delivery(turn).send(Rendered(text), None, final=True)
+
+    def _delivery(self, turn: Turn) -> Delivery:
+        return Delivery(
             self._bot,
             Target(turn.chat_id, turn.thread_id, turn.reply_to),
-            self._pacers.get(turn.chat_id, kind),
+            self._pacers.get(turn.chat_id, "private" if turn.private else "group"),
             self._pacers.get(turn.chat_id, "draft"),
             self._pacers.bot,
             self._counters,
         )
-        await delivery.send(Rendered(text), None, final=True)
 
 
 def _button(text: str, data: str) -> InlineKeyboardMarkup:
