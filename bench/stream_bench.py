@@ -45,9 +45,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from tests.doubles.fake_gonka import Reply as GonkaReply
     from tests.doubles.fake_gonka import RequestRecord
 
 NOT_COUNTED = frozenset({"getUpdates", "getMe", "deleteWebhook"})
@@ -164,13 +161,7 @@ def _fakes_main(conn: Connection, cfg: BenchConfig) -> None:
 
 async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
     from bot.core.render import render_markdown, split_markdown
-    from tests.doubles.fake_gonka import (
-        FakeGonka,
-        Reply,
-        _batched,
-        _check_alive,
-        _reset,
-    )
+    from tests.doubles.fake_gonka import FakeGonka, Reply
     from tests.doubles.fake_telegram import FakeTelegramServer, Json
 
     class TimedTelegram(FakeTelegramServer):
@@ -192,11 +183,10 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
             return updates
 
     class TimedGonka(FakeGonka):
-        """FakeGonka that also records when the first *content* chunk was written."""
+        """FakeGonka that finds the request record of a question."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.first_content_at: dict[int, float] = {}
             self._by_question: dict[str, RequestRecord] = {}
             self._scanned = 0
 
@@ -208,39 +198,6 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
                     self._by_question[users[-1]["content"]] = record
             self._scanned = len(self.request_log)
             return self._by_question.get(question)
-
-        async def _stream(
-            self, request: web.Request, record: RequestRecord, reply: GonkaReply
-        ) -> web.StreamResponse:
-            # Same as FakeGonka._stream, plus the first-content timestamp.
-            from aiohttp import web
-
-            frames, ending = self._frames(record.body, reply)
-            response = web.StreamResponse(
-                headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-            )
-            await response.prepare(request)
-            record.status = 200
-            await self._pause(request, reply.ttft)
-            for i, group in enumerate(_batched(frames, max(1, reply.burst))):
-                if i:
-                    await self._pause(request, reply.token_delay)
-                _check_alive(request)
-                await response.write(b"".join(frame.data for frame in group))
-                now = time.monotonic()
-                record.first_byte_at = record.first_byte_at or now
-                content = "".join(frame.content for frame in group)
-                if content:
-                    self.first_content_at.setdefault(id(record), now)
-                record.sent_content += content
-                record.sent_reasoning += "".join(frame.reasoning for frame in group)
-            if ending == "reset":
-                await asyncio.sleep(0.01)
-                _reset(request)
-                return response
-            await response.write_eof()
-            record.completed = ending == "done"
-            return response
 
     loop = asyncio.get_running_loop()
     async with TimedTelegram(drafts_enabled=cfg.drafts) as tg, TimedGonka() as gonka:
@@ -359,7 +316,7 @@ def _analyse(
         complete += 1
         t_update = tg.handed_out.get((rep.chat_id, rep.message_id))
         record = gonka.record_for(rep.question)
-        t_first_content = gonka.first_content_at.get(id(record))
+        t_first_content = record.first_content_at
         if t_update is None or record is None or t_first_content is None:
             problems.append(f"chat {rep.chat_id} #{rep.index + 1}: missing timestamps")
             continue

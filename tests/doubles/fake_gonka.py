@@ -110,6 +110,7 @@ class RequestRecord:
     sent_content: str = ""
     sent_reasoning: str = ""
     first_byte_at: float | None = None
+    first_content_at: float | None = None  # first chunk carrying answer text
     finished_at: float | None = None
     completed: bool = False  # the scripted response was written to the end
     client_disconnected: bool = False
@@ -460,8 +461,12 @@ class FakeGonka:
                 await self._pause(request, reply.token_delay)
             _check_alive(request)
             await response.write(b"".join(frame.data for frame in group))
-            record.first_byte_at = record.first_byte_at or time.monotonic()
-            record.sent_content += "".join(frame.content for frame in group)
+            now = time.monotonic()
+            record.first_byte_at = record.first_byte_at or now
+            content = "".join(frame.content for frame in group)
+            if content and record.first_content_at is None:
+                record.first_content_at = now
+            record.sent_content += content
             record.sent_reasoning += "".join(frame.reasoning for frame in group)
         if ending == "reset":
             await asyncio.sleep(0.01)  # let the partial output reach the client first
