@@ -1,0 +1,66 @@
+"""ModelCatalog on the openai SDK: GET /v1/models (cached briefly) and the proxy's GET /health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+import httpx2
+import openai
+from openai import AsyncOpenAI
+
+from bot.adapters.gonka import map_status_error
+from bot.core.errors import UpstreamTimeout, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class GonkaCatalog:
+    """The live model list, read at most once per `ttl` seconds (the list changes hourly)."""
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        base_url: str,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        root = base_url.rstrip("/")
+        self._root = root.removesuffix("/v1")
+        self._ttl = ttl
+        self._clock = clock
+        self._cached: list[str] | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def models(self) -> list[str]:
+        async with self._lock:
+            if self._cached is not None and self._clock() - self._read_at < self._ttl:
+                return self._cached
+            try:
+                page = await self._client.models.list()
+            except openai.APIStatusError as exc:
+                raise map_status_error(exc) from exc
+            except openai.APITimeoutError as exc:
+                raise UpstreamTimeout("model list") from exc
+            except openai.APIConnectionError as exc:
+                raise UpstreamUnavailable("model list") from exc
+            self._cached = [model.id for model in page.data if model.id]
+            self._read_at = self._clock()
+            log.info("model list read models=%d", len(self._cached))
+            return self._cached
+
+    def invalidate(self) -> None:
+        self._cached = None
+
+    async def health(self) -> bool:
+        client = self._client.with_options(base_url=self._root, max_retries=0, timeout=5.0)
+        try:
+            response = await client.get("/health", cast_to=httpx2.Response)
+        except openai.OpenAIError as exc:
+            log.warning("upstream health check failed error=%s", type(exc).__name__)
+            return False
+        return response.status_code == 200
