@@ -22,6 +22,7 @@ from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
@@ -59,7 +60,10 @@ class App:
                 "@BotFather (/setprivacy) or make the bot a group admin",
                 me.username,
             )
-        await self.models.startup_check()
+        try:
+            await self.models.startup_check()
+        except BotError as exc:  # e.g. Redis down: the first turn will say so to the user
+            log.warning("model check at start-up failed error=%s", type(exc).__name__)
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,

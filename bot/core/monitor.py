@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ class MonitorSnapshot:
 
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of sorted `values` (share in 0..1)."""
-    index = max(0, min(len(values) - 1, round(share * len(values) + 0.5) - 1))
+    index = max(0, min(len(values) - 1, math.ceil(share * len(values)) - 1))
     return values[index]
 
 

@@ -12,12 +12,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "Hi! I am a chatbot running on the Gonka decentralized inference network.\n\n"
             "Just write to me: I remember our conversation and answer as I type.\n"
             "/new or /reset: start a new conversation\n/usage: your tokens and their cost\n"
+            "/model: the model of this chat\n/system: the system prompt of this chat\n"
             "/help: this help"
         ),
         "ru": (
             "Привет! Я чат-бот на децентрализованной сети инференса Gonka.\n\n"
             "Просто напишите мне: я помню наш разговор и отвечаю по мере набора текста.\n"
             "/new или /reset: начать новый разговор\n/usage: ваши токены и их стоимость\n"
+            "/model: модель этого чата\n/system: системный промпт этого чата\n"
             "/help: эта справка"
         ),
     },

@@ -10,6 +10,14 @@ from tests.doubles.qwen_tokens import count_chat, count_text
 from tests.e2e.conftest import USER, Env, EnvFactory
 
 ADMIN = 9001
+# Short pacing: these tests are about decisions, not about Telegram's rate limits.
+FAST: dict[str, Any] = {
+    "private_edit_interval": 0.05,
+    "private_edit_burst": 5,
+    "group_edit_interval": 0.05,
+    "draft_interval": 0.05,
+    "draft_burst": 5,
+}
 ALLOWED_GROUP, OTHER_GROUP = -100601, -100602
 GROUP_CHAT = {"chat_type": "supergroup", "chat_title": "Team"}
 
@@ -22,6 +30,7 @@ async def _say(env: Env, text: str, count: int, chat_id: int = USER, **kw: Any) 
 
 async def test_allow_list_in_private_chats_and_groups(make_env: EnvFactory) -> None:
     async with make_env(
+        **FAST,
         admin_ids=frozenset({ADMIN}),
         access_mode="allowlist",
         allowed_chat_ids=str(ALLOWED_GROUP),
@@ -43,7 +52,7 @@ async def test_allow_list_in_private_chats_and_groups(make_env: EnvFactory) -> N
 
 
 async def test_blocked_users_and_groups_get_no_upstream_call(make_env: EnvFactory) -> None:
-    async with make_env(admin_ids=frozenset({ADMIN})) as env:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
         await _say(env, f"/block {USER}", 1, ADMIN, user_id=ADMIN)
         assert "blocked" in await _say(env, "hello", 1)
         assert "blocked" in await _say(
@@ -60,7 +69,7 @@ async def test_blocked_users_and_groups_get_no_upstream_call(make_env: EnvFactor
 
 
 async def test_admin_commands_are_refused_for_others(make_env: EnvFactory) -> None:
-    async with make_env(admin_ids=frozenset({ADMIN})) as env:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
         commands = [
             "/stats",
             "/usage all",
@@ -84,7 +93,7 @@ async def test_quota_blocks_before_upstream_and_resets_with_the_day(
 ) -> None:
     now = [datetime(2026, 11, 25, 23, 50, tzinfo=UTC)]
     async with make_env(
-        admin_ids=frozenset({ADMIN}), daily_token_quota=30, clock=lambda: now[0]
+        **FAST, admin_ids=frozenset({ADMIN}), daily_token_quota=30, clock=lambda: now[0]
     ) as env:
         env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
         await _say(env, "first question", 1)
@@ -114,7 +123,7 @@ async def test_quota_blocks_before_upstream_and_resets_with_the_day(
 
 
 async def test_flood_control_says_slow_down(make_env: EnvFactory) -> None:
-    async with make_env(flood_messages=2, flood_window=30) as env:
+    async with make_env(**FAST, flood_messages=2, flood_window=30) as env:
         assert await _say(env, "one", 1) == "Echo: one"
         assert await _say(env, "two", 2) == "Echo: two"
         assert "slow down" in await _say(env, "three", 3)

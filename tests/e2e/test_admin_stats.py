@@ -8,6 +8,14 @@ from tests.doubles.qwen_tokens import count_chat, count_text
 from tests.e2e.conftest import USER, Env, EnvFactory
 
 ADMIN = 9001
+# Short pacing: these tests are about decisions, not about Telegram's rate limits.
+FAST: dict[str, Any] = {
+    "private_edit_interval": 0.05,
+    "private_edit_burst": 5,
+    "group_edit_interval": 0.05,
+    "draft_interval": 0.05,
+    "draft_burst": 5,
+}
 GROUP = -100900
 GROUP_CHAT = {"chat_type": "supergroup", "chat_title": "Team"}
 DEEPSEEK = "deepseek-ai/DeepSeek-V3.1"
@@ -25,7 +33,7 @@ def _tokens(env: Env, index: int) -> int:
 
 
 async def test_stats_match_what_the_upstream_reported(make_env: EnvFactory) -> None:
-    async with make_env(admin_ids=frozenset({ADMIN})) as env:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
         await _say(env, "hello", 1)
         await _say(env, "@fake_llm_bot hi", 1, GROUP, user_id=USER + 1, **GROUP_CHAT)
         await _say(env, "/model", 2)
@@ -53,7 +61,7 @@ async def test_stats_match_what_the_upstream_reported(make_env: EnvFactory) -> N
 
 
 async def test_per_chat_system_prompt_reaches_the_model(make_env: EnvFactory) -> None:
-    async with make_env(admin_ids=frozenset({ADMIN})) as env:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
         shown = await _say(env, "/system", 1)
         assert shown == "This chat uses the default system prompt:\n\nYou are a test assistant."
         await _say(env, "/system You are a pirate. Answer like one.", 2)

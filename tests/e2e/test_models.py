@@ -9,6 +9,14 @@ from tests.doubles.fake_telegram import StoredMessage
 from tests.e2e.conftest import USER, Env, EnvFactory
 
 ADMIN = 9001
+# Short pacing: these tests are about decisions, not about Telegram's rate limits.
+FAST: dict[str, Any] = {
+    "private_edit_interval": 0.05,
+    "private_edit_burst": 5,
+    "group_edit_interval": 0.05,
+    "draft_interval": 0.05,
+    "draft_burst": 5,
+}
 GROUP = -100777
 QWEN = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
 DEEPSEEK = "deepseek-ai/DeepSeek-V3.1"
@@ -35,7 +43,7 @@ async def _press(env: Env, chat_id: int, message: StoredMessage, text: str, user
 
 
 async def test_model_list_comes_from_the_live_catalogue(make_env: EnvFactory) -> None:
-    async with make_env(model_list_ttl=0) as env:
+    async with make_env(**FAST, model_list_ttl=0) as env:
         long_name = "some-org/" + "x" * 120  # far beyond callback data's 64 bytes
         env.gonka.models = [QWEN, long_name, "new/Model-7B"]
         shown = await _say(env, "/model", 1)
@@ -57,7 +65,7 @@ async def test_model_list_comes_from_the_live_catalogue(make_env: EnvFactory) ->
 
 
 async def test_model_buttons_are_checked_on_the_server(make_env: EnvFactory) -> None:
-    async with make_env(admin_ids=frozenset({ADMIN}), users_can_pick_model=False) as env:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN}), users_can_pick_model=False) as env:
         group = {"chat_type": "supergroup", "chat_title": "Team"}
         shown = await _say(env, "/model", 1, GROUP, user_id=ADMIN, **group)
         # A member who is no admin presses the admin's keyboard: nothing changes, they are told.
@@ -89,7 +97,9 @@ async def test_model_buttons_are_checked_on_the_server(make_env: EnvFactory) -> 
 
 
 async def test_missing_configured_model_falls_back_and_says_so_once(make_env: EnvFactory) -> None:
-    async with make_env(gonka_model="retired/Model", model_fallbacks=f"nope/x,{KIMI}") as env:
+    async with make_env(
+        **FAST, gonka_model="retired/Model", model_fallbacks=f"nope/x,{KIMI}"
+    ) as env:
         await _say(env, "hi", 2)
         notice, answer = env.visible_texts()
         assert "retired/Model is not available" in notice and KIMI in notice
@@ -102,7 +112,12 @@ async def test_missing_configured_model_falls_back_and_says_so_once(make_env: En
         assert "retired/Model is not available now" in (shown.text or "")
 
 
-async def test_model_withdrawn_mid_life_answers_404_then_falls_back(env: Env) -> None:
+async def test_model_withdrawn_mid_life_answers_404_then_falls_back(make_env: EnvFactory) -> None:
+    async with make_env(**FAST) as env:
+        await _withdrawn_mid_life(env)
+
+
+async def _withdrawn_mid_life(env: Env) -> None:
     env.gonka.enqueue(Reply(text="first"))
     await _say(env, "one", 1)
     env.gonka.models.remove(QWEN)  # the catalogue is still cached: the request meets a 404
