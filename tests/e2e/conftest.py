@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -69,13 +70,17 @@ EnvFactory = Callable[..., contextlib.AbstractAsyncContextManager[Env]]
 
 @contextlib.asynccontextmanager
 async def running_env(
-    *, limits: FloodLimits | None = None, drafts_enabled: bool = True, **overrides: Any
+    *,
+    limits: FloodLimits | None = None,
+    drafts_enabled: bool = True,
+    clock: Callable[[], datetime] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Env]:
     async with (
         FakeTelegramServer(limits=limits, drafts_enabled=drafts_enabled) as telegram,
         FakeGonka() as gonka,
     ):
-        app = build_app(make_settings(telegram, gonka, **overrides))
+        app = build_app(make_settings(telegram, gonka, **overrides), clock=clock)
         task = asyncio.create_task(app.run_polling(polling_timeout=1, handle_signals=False))
         try:
             await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), timeout=5)
