@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -48,6 +48,26 @@ class Settings(BaseSettings):
     message_limit: int = Field(default=4096, ge=64, le=4096)
 
     log_level: str = "INFO"
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    chat_lock_ttl: float = Field(default=30.0, ge=1)
+    shutdown_grace: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required with WEBHOOK_URL")
+        return self
+
+    @property
+    def listen_port(self) -> int | None:
+        """Where the HTTP server listens: HTTP_PORT, else 8080 in webhook mode, else nowhere."""
+        if self.http_port is not None:
+            return self.http_port
+        return 8080 if self.webhook_url else None
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -40,7 +40,7 @@ def _decode(raw: bytes | str) -> ChatMessage:
 class RedisHistoryStore:
     """History as one Redis list per chat: one round trip to load, one to append and trim."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -71,7 +71,7 @@ class RedisHistoryStore:
 class RedisUsageStore:
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 

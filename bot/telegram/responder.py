@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -10,9 +11,11 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.conversation import ConversationService
-from bot.core.errors import BotError, ContextTooLong
+from bot.core.errors import BotError, ContextTooLong, UpstreamError
 from bot.core.models import ChatKey, Reply
+from bot.core.ports import ReplySink
 from bot.core.render import Rendered
+from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
@@ -73,7 +76,9 @@ class Responder:
         pacers: Pacers,
         counters: ApiCounters,
         options: ResponderOptions,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._bot = bot
         self._service = service
         self._generations = generations
@@ -133,23 +138,40 @@ class Responder:
     async def _run(
         self,
         turn: Turn,
-        call: Callable[[TelegramSink, Generation], Awaitable[Reply | None]],
+        call: Callable[[ReplySink, Generation], Awaitable[Reply | None]],
     ) -> Reply | None:
         generation = self._generations.start(turn.chat_id, turn.user_id)
         sink = self._sink(turn, generation)
+        timed = _TimedSink(sink)
         reply: Reply | None = None
         try:
-            reply = await call(sink, generation)
+            reply = await call(timed, generation)
+            if reply is not None:
+                self._observe(reply, timed)
         except BotError as exc:
             log.warning(
                 "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
             )
+            if self._metrics is not None:
+                kind = exc.kind if isinstance(exc, UpstreamError) else type(exc).__name__
+                self._metrics.upstream_errors.inc(kind)
             await sink.fail(error_text(exc, turn.lang))
         finally:
             await sink.close()
             continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
             self._generations.end(generation, continuable=continuable)
         return reply
+
+    def _observe(self, reply: Reply, timed: _TimedSink) -> None:
+        if self._metrics is None:
+            return
+        metrics = self._metrics
+        metrics.replies.inc(reply.outcome)
+        metrics.tokens.inc("prompt", reply.usage.prompt_tokens)
+        metrics.tokens.inc("completion", reply.usage.completion_tokens)
+        if timed.first_token is not None:
+            metrics.first_token.observe(timed.first_token - timed.begun)
+        metrics.answer.observe(time.monotonic() - timed.begun)
 
     def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
@@ -184,6 +206,27 @@ class Responder:
             self._pacers.bot,
             self._counters,
         )
+
+
+class _TimedSink:
+    """Passes a reply through to the Telegram sink, noting when the first token came."""
+
+    def __init__(self, sink: ReplySink) -> None:
+        self._sink = sink
+        self.begun = time.monotonic()
+        self.first_token: float | None = None
+
+    async def started(self) -> None:
+        self.begun = time.monotonic()
+        await self._sink.started()
+
+    def update(self, text: str, reasoning: str) -> None:
+        if self.first_token is None:
+            self.first_token = time.monotonic()
+        self._sink.update(text, reasoning)
+
+    async def finish(self, reply: Reply) -> None:
+        await self._sink.finish(reply)
 
 
 def _button(text: str, data: str) -> InlineKeyboardMarkup:
