@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from tests.doubles.fake_gonka import FakeGonka, Reply
@@ -68,3 +70,24 @@ async def test_readyz_fails_while_telegram_is_down() -> None:
                 assert "telegram" in await response.text()
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
+
+
+async def test_stopping_refuses_new_updates_and_finishes_the_answer_in_hand() -> None:
+    async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        answer = " ".join(f"w{n}" for n in range(40))
+        async with webhook_app(telegram, gonka, url, port) as app:
+            await telegram.wait_for(lambda: telegram.calls_of("setWebhook"))
+            gonka.enqueue(Reply(text=answer, chunk_chars=6, token_delay=0.03))
+            await telegram.send_text(USER, "go on", user_id=USER)
+            await telegram.wait_for(lambda: telegram.calls_of("sendMessageDraft"), 10)
+            app.stopping.set()
+            draining = asyncio.create_task(app.drain())
+            await asyncio.sleep(0.05)
+            await telegram.send_text(USER, "one more", user_id=USER)
+            await telegram.wait_for(lambda: len(telegram.webhook_posts) >= 2)
+            await draining
+        assert telegram.webhook_posts[1][1] == 503  # Telegram keeps it for another replica
+        assert [m.text for m in telegram.bot_messages(USER)] == [answer]
+        assert len(gonka.requests) == 1
