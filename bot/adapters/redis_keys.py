@@ -31,6 +31,10 @@ class RedisKeys:
             return f"{self.prefix}:update:{update_id}"
         return f"{self._chat(ChatKey(chat_id))}:seen:{update_id}"
 
+    def stop_request(self, chat_id: int, generation_id: str) -> str:
+        """A Stop pressed on one replica for an answer another replica generates."""
+        return f"{self._chat(ChatKey(chat_id))}:stop:{generation_id}"
+
     def usage(self, owner: UsageOwner, period: str) -> str:
         """Usage counters of a user or a group for one period ("d:2026-11-25", "m:2026-11", "all")."""
         kind, owner_id = owner

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -43,6 +46,16 @@ class Turn:
     reply_to: int | None = None
 
 
+class StopRequests(Protocol):
+    """Stop buttons between replicas (absent with one process)."""
+
+    async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool: ...
+
+    async def watch(
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event
+    ) -> None: ...
+
+
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
     """The turn a message starts: its chat, topic and author."""
     if user_id is None:
@@ -77,8 +90,10 @@ class Responder:
         counters: ApiCounters,
         options: ResponderOptions,
         metrics: Metrics | None = None,
+        stops: StopRequests | None = None,
     ) -> None:
         self._metrics = metrics
+        self._stops = stops
         self._bot = bot
         self._service = service
         self._generations = generations
@@ -128,6 +143,14 @@ class Responder:
         generation.stop.set()
         return True
 
+    async def stop_anywhere(self, chat_id: int, generation_id: str, user_id: int) -> bool:
+        """Stop here, or ask the other replicas when the answer is not generated here."""
+        if self.stop(generation_id, user_id):
+            return True
+        if self._stops is None:
+            return False
+        return await self._stops.request(chat_id, generation_id, user_id)
+
     def stop_draft(self, chat_id: int, draft_id: int) -> bool:
         generation = self._generations.by_draft(chat_id, draft_id)
         if generation is None:
@@ -144,6 +167,13 @@ class Responder:
         sink = self._sink(turn, generation)
         timed = _TimedSink(sink)
         reply: Reply | None = None
+        watcher = (
+            asyncio.create_task(
+                self._stops.watch(turn.chat_id, generation.id, turn.user_id, generation.stop)
+            )
+            if self._stops is not None
+            else None
+        )
         try:
             reply = await call(timed, generation)
             if reply is not None:
@@ -157,6 +187,10 @@ class Responder:
                 self._metrics.upstream_errors.inc(kind)
             await sink.fail(error_text(exc, turn.lang))
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await sink.close()
             continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
             self._generations.end(generation, continuable=continuable)

@@ -100,3 +100,33 @@ async def test_a_crashed_replica_does_not_block_the_chat(shared_redis: tuple[Red
         await telegram.wait_for(lambda: telegram.bot_messages(USER), 10)
     assert [m.text for m in telegram.bot_messages(USER)] == ["Echo: anyone there?"]
     assert not await redis.exists(lock)
+
+
+async def test_stop_pressed_on_the_other_replica_stops_the_answer(
+    shared_redis: tuple[Redis, str],
+) -> None:
+    _, prefix = shared_redis
+    shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "use_drafts": False}
+    ports = [free_port(), free_port()]
+    async with (
+        FakeTelegramServer() as telegram,
+        FakeGonka() as gonka,
+        round_robin(ports) as url,
+        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
+        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
+    ):
+        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+        gonka.enqueue(Reply(text="line " * 400, chunk_chars=5, token_delay=0.02))
+        await telegram.send_text(USER, "talk", user_id=USER)  # to the first replica
+        message = await telegram.wait_for(
+            lambda: next((m for m in telegram.bot_messages(USER) if m.reply_markup), None)
+        )
+        data = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        await telegram.press_button(USER, message.message_id, data, user_id=USER)  # to the second
+        await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
+        await telegram.wait_for(lambda: first.generations.active == 0, 5)
+        assert first.metrics.updates.values == {"message": 1}
+        assert second.metrics.updates.values == {"callback_query": 1}
+    final = telegram.bot_messages(USER)[-1]
+    assert (final.text or "").endswith("Stopped.")
+    assert final.reply_markup is None

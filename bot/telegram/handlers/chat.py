@@ -45,7 +45,8 @@ def setup() -> Router:
     @router.callback_query(F.data.startswith("stop:"))
     async def on_stop_button(query: CallbackQuery, lang: Lang, responder: Responder) -> None:
         generation_id = (query.data or "").removeprefix("stop:")
-        stopped = responder.stop(generation_id, query.from_user.id)
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        stopped = await responder.stop_anywhere(chat_id, generation_id, query.from_user.id)
         await query.answer(t("stopping", lang) if stopped else None)
 
     @router.callback_query(F.data.startswith("cont:"))
