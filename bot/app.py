@@ -19,7 +19,7 @@ from bot.adapters.gonka import GonkaGateway
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
-from bot.adapters.redis_stops import RedisStopRequests
+from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.config import Settings
 from bot.core.conversation import ConversationConfig, ConversationService
@@ -203,7 +203,7 @@ def build_app(settings: Settings) -> App:
             message_limit=settings.message_limit,
         ),
         metrics,
-        RedisStopRequests(redis, keys) if settings.redis_url else None,
+        RedisReplicaSignals(redis, keys) if settings.redis_url else None,
     )
     # Without a Redis server there is one process and nothing to share: in-process order.
     order: ChatOrder = (

@@ -35,6 +35,10 @@ class RedisKeys:
         """A Stop pressed on one replica for an answer another replica generates."""
         return f"{self._chat(ChatKey(chat_id))}:stop:{generation_id}"
 
+    def continuable(self, chat_id: int) -> str:
+        """The chat's latest answer cut by the length limit, which Continue may extend."""
+        return f"{self._chat(ChatKey(chat_id))}:continuable"
+
     def usage(self, owner: UsageOwner, period: str) -> str:
         """Usage counters of a user or a group for one period ("d:2026-11-25", "m:2026-11", "all")."""
         kind, owner_id = owner

@@ -46,14 +46,18 @@ class Turn:
     reply_to: int | None = None
 
 
-class StopRequests(Protocol):
-    """Stop buttons between replicas (absent with one process)."""
+class ReplicaSignals(Protocol):
+    """Stop and Continue buttons between replicas (absent with one process)."""
 
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool: ...
 
     async def watch(
         self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event
     ) -> None: ...
+
+    async def set_continuable(self, chat_id: int, generation_id: str | None) -> None: ...
+
+    async def take_continuable(self, chat_id: int, generation_id: str) -> bool: ...
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
@@ -90,10 +94,10 @@ class Responder:
         counters: ApiCounters,
         options: ResponderOptions,
         metrics: Metrics | None = None,
-        stops: StopRequests | None = None,
+        replicas: ReplicaSignals | None = None,
     ) -> None:
         self._metrics = metrics
-        self._stops = stops
+        self._replicas = replicas
         self._bot = bot
         self._service = service
         self._generations = generations
@@ -120,7 +124,11 @@ class Responder:
 
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""
-        if not self._generations.take_continuable(turn.chat_id, generation_id):
+        allowed = self._generations.take_continuable(turn.chat_id, generation_id)
+        # With replicas the answer may have been cut, or followed, on another one: Redis knows.
+        if self._replicas is not None:
+            allowed = await self._replicas.take_continuable(turn.chat_id, generation_id)
+        if not allowed:
             return False
         chat = ChatKey(turn.chat_id, turn.thread_id)
         reply = await self._run(
@@ -147,9 +155,9 @@ class Responder:
         """Stop here, or ask the other replicas when the answer is not generated here."""
         if self.stop(generation_id, user_id):
             return True
-        if self._stops is None:
+        if self._replicas is None:
             return False
-        return await self._stops.request(chat_id, generation_id, user_id)
+        return await self._replicas.request(chat_id, generation_id, user_id)
 
     def stop_draft(self, chat_id: int, draft_id: int) -> bool:
         generation = self._generations.by_draft(chat_id, draft_id)
@@ -169,9 +177,9 @@ class Responder:
         reply: Reply | None = None
         watcher = (
             asyncio.create_task(
-                self._stops.watch(turn.chat_id, generation.id, turn.user_id, generation.stop)
+                self._replicas.watch(turn.chat_id, generation.id, turn.user_id, generation.stop)
             )
-            if self._stops is not None
+            if self._replicas is not None
             else None
         )
         try:
@@ -194,6 +202,10 @@ class Responder:
             await sink.close()
             continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
             self._generations.end(generation, continuable=continuable)
+            if self._replicas is not None:
+                await self._replicas.set_continuable(
+                    turn.chat_id, generation.id if continuable else None
+                )
         return reply
 
     def _observe(self, reply: Reply, timed: _TimedSink) -> None:

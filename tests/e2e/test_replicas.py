@@ -130,3 +130,37 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
     final = telegram.bot_messages(USER)[-1]
     assert (final.text or "").endswith("Stopped.")
     assert final.reply_markup is None
+
+
+async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
+    shared_redis: tuple[Redis, str],
+) -> None:
+    redis, prefix = shared_redis
+    shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "max_tokens": 30}
+    ports = [free_port(), free_port()]
+    first_half = "The first half of a long story goes here and goes on and on. " * 3
+    async with (
+        FakeTelegramServer() as telegram,
+        FakeGonka() as gonka,
+        round_robin(ports) as url,
+        webhook_app(telegram, gonka, url, ports[0], **shared),
+        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
+    ):
+        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+        gonka.enqueue(Reply(text=first_half + "cut", chunk_chars=6))
+        await telegram.send_text(USER, "story", user_id=USER)  # to the first replica
+        cut = await telegram.wait_for(
+            lambda: next((m for m in telegram.bot_messages(USER) if m.reply_markup), None), 10
+        )
+        await telegram.wait_for(lambda: gonka.in_flight == 0)
+        await asyncio.sleep(0.1)  # the first replica has finished the turn
+        button = cut.reply_markup["inline_keyboard"][0][0]
+        gonka.enqueue(Reply(text=" And the second half ends it.", chunk_chars=6))
+        await telegram.press_button(USER, cut.message_id, button["callback_data"], user_id=USER)
+        await telegram.wait_for(lambda: len(telegram.bot_messages(USER)) == 2, 10)
+        await telegram.wait_for(lambda: second.generations.active == 0 and gonka.in_flight == 0)
+        await asyncio.sleep(0.1)
+        assert second.metrics.updates.values == {"callback_query": 1}
+    assert (telegram.bot_messages(USER)[-1].text or "").endswith("the second half ends it.")
+    history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))
+    assert len(history) == 2 and history[-1].content.endswith("And the second half ends it.")
