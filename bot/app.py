@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import chat, commands, errors
-from bot.telegram.http import build_http, serve
+from bot.telegram.http_server import build_http, serve
 from bot.telegram.inflight import Inflight
 from bot.telegram.middlewares import ChatLocks, ChatOrder, ChatOrderMiddleware, LanguageMiddleware
 from bot.telegram.pacing import Pacers, Rate
@@ -87,10 +87,12 @@ class App:
 
     async def run_webhook(self, *, handle_signals: bool = True) -> None:
         """Registers the webhook and serves until SIGTERM/SIGINT (or `stopping` is set)."""
-        assert self.settings.webhook_url and self.settings.webhook_secret
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if not url or secret is None:
+            raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
         await self.bot.set_webhook(
-            self.settings.webhook_url,
-            secret_token=self.settings.webhook_secret.get_secret_value(),
+            url,
+            secret_token=secret.get_secret_value(),
             allowed_updates=self.dispatcher.resolve_used_update_types(),
             drop_pending_updates=False,
         )
