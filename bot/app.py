@@ -78,6 +78,13 @@ class App:
         finally:
             await self.drain()
 
+    async def check_model(self) -> None:
+        """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing)."""
+        try:
+            await self.models.startup_check()
+        except BotError as exc:  # e.g. Redis down: the first turn will say so to the user
+            log.warning("model check at start-up failed error=%s", type(exc).__name__)
+
     async def start_http(self) -> None:
         port = self.settings.listen_port
         if port is None:
@@ -107,6 +114,7 @@ class App:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
             drop_pending_updates=False,
         )
+        await self.check_model()
         log.info("webhook set, waiting for updates")
         if handle_signals:
             loop = asyncio.get_running_loop()
@@ -135,10 +143,7 @@ class App:
                 "@BotFather (/setprivacy) or make the bot a group admin",
                 me.username,
             )
-        try:
-            await self.models.startup_check()
-        except BotError as exc:  # e.g. Redis down: the first turn will say so to the user
-            log.warning("model check at start-up failed error=%s", type(exc).__name__)
+        await self.check_model()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,

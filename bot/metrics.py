@@ -96,7 +96,10 @@ class Metrics:
         self.replies = Counter("bot_replies_total", "Answers finished, by outcome.", "outcome")
         self.tokens = Counter("bot_tokens_total", "Tokens used by answers.", "kind")
         self.upstream_errors = Counter(
-            "bot_upstream_errors_total", "Failed turns, by error kind.", "kind"
+            "bot_upstream_errors_total", "Turns failed by the upstream, by error kind.", "kind"
+        )
+        self.turn_errors = Counter(
+            "bot_turn_errors_total", "Turns failed for other reasons (storage, size).", "kind"
         )
         self.first_token = Histogram(
             "bot_upstream_first_token_seconds", "Time from the request to the first token."
@@ -118,6 +121,7 @@ class Metrics:
             self.replies,
             self.tokens,
             self.upstream_errors,
+            self.turn_errors,
             self.first_token,
             self.answer,
             *self._read,

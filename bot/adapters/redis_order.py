@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +36,9 @@ end
 return 1
 """
 
-# KEYS: lock, queue, alive. ARGV: update_id, ttl (ms). 1 when the caller now holds the lock.
+# KEYS: lock, queue, alive. ARGV: update_id, ttl (ms), then this process's other waiters of
+# the chat, whose deadlines are renewed too (only the lowest local waiter polls Redis).
+# 1 when the caller now holds the lock.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -44,8 +47,12 @@ for _, member in ipairs(dead) do
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZREM', KEYS[3], member)
 end
-redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[1])
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[1])
+for i = 1, #ARGV do
+  if i ~= 2 then
+    redis.call('ZADD', KEYS[2], 'NX', ARGV[i], ARGV[i])
+    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[i])
+  end
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 local holder = redis.call('GET', KEYS[1])
@@ -139,12 +146,17 @@ class RedisChatOrder:
         keys = list(self._keys.chat_order(chat_id))
         while True:
             if update_id == min(waiting):
-                got = await _guard(lambda: self._acquire(keys=keys, args=[update_id, self._ttl_ms]))
+                got = await _guard(functools.partial(self._try_lock, keys, update_id, waiting))
                 if got:
                     return
             wakeup = self._wakeups.setdefault(chat_id, asyncio.Event())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), self._poll)
+
+    async def _try_lock(self, keys: list[str], update_id: int, waiting: list[int]) -> Any:
+        # The other local waiters ride along, so their places in the queue stay alive.
+        others = [other for other in waiting if other != update_id]
+        return await self._acquire(keys=keys, args=[update_id, self._ttl_ms, *others])
 
     def _wake(self, chat_id: int) -> None:
         wakeup = self._wakeups.pop(chat_id, None)

@@ -16,6 +16,11 @@ REQUEST_TTL = 600
 CONTINUABLE_TTL = 7 * 86400
 
 
+def draft_name(draft_id: int) -> str:
+    """The stop-request name of a draft (Telegram's native stop knows the draft, not the answer)."""
+    return f"draft-{draft_id}"
+
+
 class RedisReplicaSignals:
     """Stop requests (the generating replica looks for them while it streams) and the chat's
     continuable answer."""
@@ -29,24 +34,35 @@ class RedisReplicaSignals:
         """Ask whichever replica runs `generation_id` to stop it; False when Redis is away."""
         key = self._keys.stop_request(chat_id, generation_id)
         try:
-            await self._redis.set(key, user_id, ex=REQUEST_TTL)
+            # A set of who pressed: another user's press cannot hide the author's.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(key, user_id)
+                pipe.expire(key, REQUEST_TTL)
+                await pipe.execute()
         except Exception as exc:
             log.warning("stop request not stored chat=%s error=%s", chat_id, exc)
             return False
         return True
 
     async def watch(
-        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
     ) -> None:
-        """Set `stop` when the answer's author asked for it on any replica (runs until cancelled)."""
-        key = self._keys.stop_request(chat_id, generation_id)
+        """Set `stop` when the answer's author asked for it on any replica, by button or by
+        Telegram's native stop of the draft (runs until cancelled)."""
+        keys = (
+            self._keys.stop_request(chat_id, generation_id),
+            self._keys.stop_request(chat_id, draft_name(draft_id)),
+        )
         while not stop.is_set():
             await asyncio.sleep(self._every)
             try:
-                asked = await self._redis.get(key)
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.sismember(key, str(user_id))
+                    asked = await pipe.execute()
             except Exception:
                 continue  # Redis away: the local Stop still works
-            if asked is not None and int(asked) == user_id:
+            if any(asked):
                 stop.set()
 
     async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:

@@ -159,9 +159,13 @@ class ConversationService:
         )
         turn = _Turn(chat, user_id, model, system, group)
         reply = await self._generate(turn, [*kept, question], sink, stop)
-        if reply.text.strip():
-            answer = ChatMessage("assistant", reply.text.strip(), _answer_tokens(reply))
-            await self._history.append(chat, [question, answer], keep=self._config.history_keep)
+        # History first: the user saw this answer, the next turn must know it.
+        try:
+            if reply.text.strip():
+                answer = ChatMessage("assistant", reply.text.strip(), _answer_tokens(reply))
+                await self._history.append(chat, [question, answer], keep=self._config.history_keep)
+        finally:
+            await self._count(turn, reply)
         return reply
 
     async def continue_reply(
@@ -193,12 +197,17 @@ class ConversationService:
             return None
         turn = _Turn(chat, user_id, model, system, group)
         reply = await self._generate(turn, [*kept, instruction], sink, stop)
-        if reply.text.strip():
-            previous = history[-1]
-            grown = ChatMessage(
-                "assistant", previous.content + reply.text, previous.tokens + _answer_tokens(reply)
-            )
-            await self._history.replace_last(chat, grown)
+        try:
+            if reply.text.strip():
+                previous = history[-1]
+                grown = ChatMessage(
+                    "assistant",
+                    previous.content + reply.text,
+                    previous.tokens + _answer_tokens(reply),
+                )
+                await self._history.replace_last(chat, grown)
+        finally:
+            await self._count(turn, reply)
         return reply
 
     async def reset(self, chat: ChatKey) -> None:
@@ -264,11 +273,18 @@ class ConversationService:
             outcome,
             (time.monotonic() - started) * 1000,
         )
+        return reply
+
+    async def _count(self, turn: _Turn, reply: Reply) -> None:
         group_id = turn.chat.chat_id if turn.group else None
         await self._usage.add(
-            turn.user_id, model, usage, self._clock(), group_id=group_id, chat_id=turn.chat.chat_id
+            turn.user_id,
+            turn.model,
+            reply.usage,
+            self._clock(),
+            group_id=group_id,
+            chat_id=turn.chat.chat_id,
         )
-        return reply
 
     async def _consume(
         self,

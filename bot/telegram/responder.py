@@ -13,6 +13,7 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.adapters.redis_signals import draft_name
 from bot.core.access import Denial, Gate
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ContextTooLong, UpstreamError
@@ -53,7 +54,7 @@ class ReplicaSignals(Protocol):
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool: ...
 
     async def watch(
-        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
     ) -> None: ...
 
     async def set_continuable(self, chat_id: int, generation_id: str | None) -> None: ...
@@ -155,14 +156,15 @@ class Responder:
 
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""
+        # A refused user is told why and leaves the Continue button to others.
+        if not await self.admit(turn):
+            return True
         allowed = self._generations.take_continuable(turn.chat_id, generation_id)
         # With replicas the answer may have been cut, or followed, on another one: Redis knows.
         if self._replicas is not None:
             allowed = await self._replicas.take_continuable(turn.chat_id, generation_id)
         if not allowed:
             return False
-        if not await self.admit(turn):
-            return True
         chat = ChatKey(turn.chat_id, turn.thread_id)
         reply = await self._run(
             turn,
@@ -196,12 +198,16 @@ class Responder:
             return False
         return await self._replicas.request(chat_id, generation_id, user_id)
 
-    def stop_draft(self, chat_id: int, draft_id: int) -> bool:
+    async def stop_draft(self, chat_id: int, draft_id: int) -> bool:
+        """Telegram's native stop of a draft; passed to the replica generating it if not here."""
         generation = self._generations.by_draft(chat_id, draft_id)
-        if generation is None:
+        if generation is not None:
+            generation.stop.set()
+            return True
+        if self._replicas is None:
             return False
-        generation.stop.set()
-        return True
+        # Drafts exist only in private chats, where the chat id is the user's id.
+        return await self._replicas.request(chat_id, draft_name(draft_id), chat_id)
 
     async def _run(
         self,
@@ -214,7 +220,9 @@ class Responder:
         reply: Reply | None = None
         watcher = (
             asyncio.create_task(
-                self._replicas.watch(turn.chat_id, generation.id, turn.user_id, generation.stop)
+                self._replicas.watch(
+                    turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
+                )
             )
             if self._replicas is not None
             else None
@@ -228,8 +236,10 @@ class Responder:
                 "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
             )
             if self._metrics is not None:
-                kind = exc.kind if isinstance(exc, UpstreamError) else type(exc).__name__
-                self._metrics.upstream_errors.inc(kind)
+                if isinstance(exc, UpstreamError):
+                    self._metrics.upstream_errors.inc(exc.kind)
+                else:
+                    self._metrics.turn_errors.inc(type(exc).__name__)
             await sink.fail(error_text(exc, turn.lang))
         finally:
             if watcher is not None:

@@ -63,3 +63,34 @@ async def test_redelivered_update_runs_once_over_replicas(
     assert results.count(None) == 1 and results.count(1) == 1
     assert ran == [1]
     assert await real_redis.ttl(keys.seen(10, CHAT)) > 3600
+
+
+async def test_local_waiters_keep_their_place_behind_a_long_turn(
+    real_redis: Redis, key_prefix: str
+) -> None:
+    # Replica A holds update 1 past the waiter ttl with 2 and 3 waiting behind it; replica B
+    # waits with 4. Only A's lowest waiter polls Redis, so it must keep 3's place alive too.
+    keys = RedisKeys(key_prefix)
+    a = RedisChatOrder(real_redis, keys, ttl=1.0, poll=0.02)
+    b = RedisChatOrder(real_redis, keys, ttl=1.0, poll=0.02)
+    ran: list[int] = []
+
+    async def turn(update_id: int, seconds: float) -> None:
+        ran.append(update_id)
+        await asyncio.sleep(seconds)
+
+    tasks = [asyncio.create_task(a.run(CHAT, 1, lambda: turn(1, 1.8), admitted=False))]
+    await asyncio.sleep(0.05)
+    for update_id in (2, 3):
+        tasks.append(
+            asyncio.create_task(
+                a.run(CHAT, update_id, lambda u=update_id: turn(u, 0.05), admitted=False)
+            )
+        )
+        await asyncio.sleep(0.05)
+    tasks.append(asyncio.create_task(b.run(CHAT, 4, lambda: turn(4, 0.05), admitted=False)))
+    await asyncio.sleep(1.4)  # past the waiters' ttl, while 1 still holds the lock
+    _, queue, _ = keys.chat_order(CHAT)
+    assert await real_redis.zrange(queue, 0, -1) == [b"2", b"3", b"4"]
+    await asyncio.gather(*tasks)
+    assert ran == [1, 2, 3, 4]

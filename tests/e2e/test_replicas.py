@@ -132,6 +132,36 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
     assert final.reply_markup is None
 
 
+async def test_native_draft_stop_reaching_the_other_replica_stops_the_answer(
+    shared_redis: tuple[Redis, str],
+) -> None:
+    _, prefix = shared_redis
+    shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix}
+    ports = [free_port(), free_port()]
+    async with (
+        FakeTelegramServer() as telegram,
+        FakeGonka() as gonka,
+        round_robin(ports) as url,
+        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
+        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
+    ):
+        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+        gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
+        await telegram.send_text(USER, "talk", user_id=USER)  # to the first replica
+        generation = await telegram.wait_for(
+            lambda: next(iter(first.generations._running.values()), None)
+        )
+        await telegram.wait_for(
+            lambda: (d := telegram.draft(USER, generation.draft_id)) and len(d.text) > 20
+        )
+        await telegram.stop_generation(USER, generation.draft_id)  # to the second replica
+        await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
+        await telegram.wait_for(lambda: first.generations.active == 0, 5)
+        assert second.metrics.updates.values == {"stopped_message_generation": 1}
+    final = telegram.bot_messages(USER)[-1]
+    assert (final.text or "").startswith("word") and (final.text or "").endswith("Stopped.")
+
+
 async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
     shared_redis: tuple[Redis, str],
 ) -> None:

@@ -76,6 +76,6 @@ def setup() -> Router:
 
     @router.stopped_message_generation()
     async def on_generation_stopped(event: MessageGenerationStopped, responder: Responder) -> None:
-        responder.stop_draft(event.chat.id, event.draft_id)
+        await responder.stop_draft(event.chat.id, event.draft_id)
 
     return router
