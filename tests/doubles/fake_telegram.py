@@ -37,6 +37,7 @@ from tests.doubles.fake_telegram_limits import (
     prepare_text,
     utf16_len,
 )
+from tests.doubles.fake_telegram_rich import no_rich_in_old_server, prepare_rich, rich_blocks
 
 DEFAULT_TOKEN = "123456789:TEST-fake-telegram-token"
 CHAT_ACTIONS = frozenset(
@@ -70,6 +71,8 @@ _IMPLEMENTED = (
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
 )  # fmt: skip
+# Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
+_RICH = ("sendRichMessage", "sendRichMessageDraft")
 _ALWAYS_TRUE = (
     "close", "logOut", "setMyDescription", "setMyShortDescription", "setMyName",
     "setChatMenuButton", "setMessageReaction", "pinChatMessage", "unpinChatMessage",
@@ -104,6 +107,7 @@ class StoredMessage:
     is_topic_message: bool = False
     reply_to_message_id: int | None = None
     media: Json = field(default_factory=dict)  # e.g. {"sticker": {...}} or {"photo": [...]}
+    rich_markdown: str | None = None  # a rich message: the Markdown the bot sent, as sent
     edit_date: int | None = None
     edits: int = 0
 
@@ -119,6 +123,7 @@ class Draft:
     keep_on_stop: bool
     updated_at: float
     updates: int = 1
+    rich_markdown: str | None = None  # set for sendRichMessageDraft
 
 
 @dataclass
@@ -143,6 +148,7 @@ class FakeTelegramServer:
         can_read_all_group_messages: bool = False,
         has_topics_enabled: bool = False,
         drafts_enabled: bool = True,
+        rich_methods: bool = True,
         limits: FloodLimits | None = None,
         callback_ttl: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
@@ -161,6 +167,7 @@ class FakeTelegramServer:
             "has_topics_enabled": has_topics_enabled,
         }
         self.drafts_enabled = drafts_enabled
+        self.rich_methods = rich_methods
         self.callback_ttl = callback_ttl
         self.clock = clock
         self.host, self.port = host, port
@@ -193,6 +200,9 @@ class FakeTelegramServer:
             self.register(name, getattr(self, f"_m_{snake}"))
         for name in _ALWAYS_TRUE:
             self.register(name, self._m_true)
+        if rich_methods:
+            self.register("sendRichMessage", self._m_send_rich_message)
+            self.register("sendRichMessageDraft", self._m_send_rich_message_draft)
 
     # ---------------------------------------------------------------- lifecycle / config
     @property
@@ -474,6 +484,12 @@ class FakeTelegramServer:
             content["caption"] = caption
         return await self._user_message(chat_id, content, **_msg_kwargs(kw))
 
+    async def send_rich(self, chat_id: int, blocks: list[Json], **kw: Any) -> int:
+        """A user sends a rich message (e.g. pasted formatted text): no text, no entities."""
+        return await self._user_message(
+            chat_id, {"rich_message": {"blocks": blocks}}, **_msg_kwargs(kw)
+        )
+
     async def send_voice(self, chat_id: int, *, duration: int = 3, **kw: Any) -> int:
         voice = {"file_id": "AwACAgIAAxk-voice", "file_unique_id": "AgADvoice",
                  "duration": duration, "mime_type": "audio/ogg", "file_size": 12_345}  # fmt: skip
@@ -525,7 +541,7 @@ class FakeTelegramServer:
             and c.params.get("chat_id") == chat_id
             and c.params.get("draft_id") == draft_id
             and c.params.get("can_stop") is True
-            for c in self.calls_of("sendMessageDraft")
+            for c in self.calls_of("sendMessageDraft") + self.calls_of("sendRichMessageDraft")
         ):
             raise ValueError(f"no draft {draft_id} with can_stop=True was sent to {chat_id}")
         stop: Json = {"chat": dict(self.chat(chat_id).chat), "draft_id": draft_id}
@@ -578,6 +594,8 @@ class FakeTelegramServer:
             data["text"] = msg.text
         if msg.entities:
             data["entities"] = [dict(e) for e in msg.entities]
+        if msg.rich_markdown is not None:
+            data["rich_message"] = {"blocks": rich_blocks(msg.rich_markdown)}
         data.update(msg.media)
         if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
@@ -637,8 +655,13 @@ class FakeTelegramServer:
 
     async def _m_edit_message_text(self, params: Json) -> Json:
         state, msg = self._bot_message(params, "edit")
-        if msg.text is None:
+        if msg.text is None and msg.rich_markdown is None:
             raise bad_request("there is no text in the message to edit")
+        if self.rich_methods and params.get("rich_message") is not None:
+            return await self._edit_rich(state, msg, params)
+        old_server = None if self.rich_methods else no_rich_in_old_server(params)
+        if old_server is not None:
+            raise old_server
         text, entities = prepare_text(
             params.get("text"), params.get("parse_mode"), params.get("entities")
         )
@@ -647,8 +670,61 @@ class FakeTelegramServer:
             raise bad_request(NOT_MODIFIED)
         self.flood.check("message", state.chat["id"])
         msg.text, msg.entities, msg.reply_markup = text, entities, markup
+        msg.rich_markdown = None
         msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
         return self._message_json(msg)
+
+    async def _edit_rich(self, state: ChatState, msg: StoredMessage, params: Json) -> Json:
+        if params.get("text") not in (None, ""):
+            raise bad_request("can't parse rich message: text and rich_message are both specified")
+        source, _ = prepare_rich(params.get("rich_message"), draft=False)
+        markup = _check_markup(params.get("reply_markup"), inline_only=True)
+        if (source, markup) == (msg.rich_markdown, msg.reply_markup):
+            raise bad_request(NOT_MODIFIED)
+        self.flood.check("message", state.chat["id"])
+        msg.text, msg.entities, msg.rich_markdown, msg.reply_markup = None, [], source, markup
+        msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
+        return self._message_json(msg)
+
+    async def _m_send_rich_message(self, params: Json) -> Json:
+        state = self._target_chat(params)
+        source, _ = prepare_rich(params.get("rich_message"), draft=False)
+        markup = _check_markup(params.get("reply_markup"), inline_only=False)
+        thread = params.get("message_thread_id")
+        reply = params.get("reply_parameters") or {}
+        reply_to = reply.get("message_id")
+        if reply_to is not None and reply_to not in state.messages:
+            if not reply.get("allow_sending_without_reply"):
+                raise bad_request("message to be replied not found")
+            reply_to = None
+        self.flood.check("message", state.chat["id"])
+        msg = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[],
+            thread=thread, is_topic=thread is not None, reply_to=reply_to, reply_markup=markup,
+        )  # fmt: skip
+        msg.rich_markdown = source
+        for key in [k for k in state.drafts if k[0] == thread]:
+            del state.drafts[key]
+        return self._message_json(msg)
+
+    async def _m_send_rich_message_draft(self, params: Json) -> bool:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id < 0 or not self.drafts_enabled:
+            raise bad_request("TEXTDRAFT_PEER_INVALID")
+        draft_id = params.get("draft_id")
+        if not isinstance(draft_id, int) or isinstance(draft_id, bool) or draft_id == 0:
+            raise bad_request("RANDOM_ID_INVALID")
+        state = self._target_chat(params)
+        source, _ = prepare_rich(params.get("rich_message"), draft=True)
+        self.flood.check("typing", chat_id)  # the same typing action as plain drafts
+        thread = params.get("message_thread_id")
+        old = state.drafts.get((thread, draft_id))
+        state.drafts[(thread, draft_id)] = Draft(
+            chat_id, draft_id, thread, "", [], params.get("can_stop") is True,
+            params.get("keep_on_stop") is True, self.clock(), (old.updates + 1) if old else 1,
+            rich_markdown=source,
+        )  # fmt: skip
+        return True
 
     async def _m_edit_message_reply_markup(self, params: Json) -> Json:
         state, msg = self._bot_message(params, "edit")
