@@ -16,6 +16,7 @@ from bot.core.render import Rendered
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
+from bot.telegram.rich import RichSwitch
 from bot.telegram.sink import SinkOptions, TelegramSink
 from bot.telegram.texts import Lang, t
 
@@ -28,6 +29,8 @@ class ResponderOptions:
     use_drafts: bool
     show_reasoning: bool
     message_limit: int
+    rich_messages: bool = False
+    rich_drafts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class Responder:
         self._counters = counters
         self._options = options
         self._no_drafts: set[int] = set()
+        self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
     async def answer(self, turn: Turn, text: str) -> None:
         """Answer `text` as the next turn of the conversation."""
@@ -167,7 +171,10 @@ class Responder:
                 "interrupted": t("interrupted_note", lang),
                 "length": t("length_note", lang),
                 "empty": t("empty_answer", lang),
+                "thinking": t("thinking_status", lang),
+                "reasoning": t("reasoning_summary", lang),
             },
+            rich=self.rich,
         )
         return TelegramSink(delivery, options, lambda: self._no_drafts.add(turn.chat_id))
 

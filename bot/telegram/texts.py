@@ -67,6 +67,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ru": "Продолжать нечего.",
     },
     "stopping": {"en": "Stopping…", "ru": "Останавливаю…"},
+    "thinking_status": {"en": "Thinking…", "ru": "Думаю…"},
+    "reasoning_summary": {"en": "💭 Reasoning", "ru": "💭 Рассуждения"},
     "empty_answer": {
         "en": "The model returned an empty answer. Please try again.",
         "ru": "Модель вернула пустой ответ. Попробуйте ещё раз.",

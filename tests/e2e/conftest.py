@@ -59,6 +59,9 @@ def make_settings(telegram: FakeTelegramServer, gonka: FakeGonka, **overrides: A
         "upstream_max_retries": 1,
         "upstream_read_timeout": 5.0,
         "system_prompt": "You are a test assistant.",
+        # The entity path is the default under test; rich tests turn these on.
+        "rich_messages": False,
+        "rich_drafts": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -69,10 +72,16 @@ EnvFactory = Callable[..., contextlib.AbstractAsyncContextManager[Env]]
 
 @contextlib.asynccontextmanager
 async def running_env(
-    *, limits: FloodLimits | None = None, drafts_enabled: bool = True, **overrides: Any
+    *,
+    limits: FloodLimits | None = None,
+    drafts_enabled: bool = True,
+    rich_methods: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[Env]:
     async with (
-        FakeTelegramServer(limits=limits, drafts_enabled=drafts_enabled) as telegram,
+        FakeTelegramServer(
+            limits=limits, drafts_enabled=drafts_enabled, rich_methods=rich_methods
+        ) as telegram,
         FakeGonka() as gonka,
     ):
         app = build_app(make_settings(telegram, gonka, **overrides))
