@@ -208,3 +208,40 @@ async def test_answer_over_the_rich_limit_continues_in_a_second_rich_message(
         assert len(pieces) == 2 and all(len(p) <= 32768 for p in pieces)
         assert squash("".join(pieces)) == squash(answer)
         assert pieces[1].startswith("Paragraph ")
+
+
+PASTED = [
+    {"type": "heading", "size": 3, "text": "Shopping"},
+    {
+        "type": "list",
+        "items": [
+            {"label": "1.", "blocks": [{"type": "paragraph", "text": "milk"}]},
+            {"label": "2.", "blocks": [{"type": "paragraph", "text": "bread"}]},
+        ],
+    },
+]
+
+
+async def test_pasted_rich_message_is_answered(env: Env) -> None:
+    env.gonka.enqueue(Reply(text="Two items."))
+    await env.telegram.send_rich(USER, PASTED)
+    await env.wait_replies(1)
+    assert env.visible_texts() == ["Two items."]
+    assert env.upstream_messages()[-1] == {
+        "role": "user",
+        "content": "### Shopping\n\n1. milk\n2. bread",
+    }
+
+
+async def test_rich_message_in_a_group_answered_only_when_addressed(env: Env) -> None:
+    group = {"user_id": 501, "first_name": "Alice", "chat_type": "supergroup"}
+    await env.telegram.send_rich(GROUP, PASTED, **group)
+    called = [{"type": "paragraph", "text": "@fake_llm_bot what is on this list?"}, *PASTED[1:]]
+    env.gonka.enqueue(Reply(text="Milk and bread."))
+    await env.telegram.send_rich(GROUP, called, **group)
+    await env.wait_replies(1, GROUP)
+    assert env.visible_texts(GROUP) == ["Milk and bread."]
+    assert env.gonka.completion_calls == 1
+    assert env.upstream_messages()[-1]["content"] == (
+        "[Alice]: what is on this list?\n\n1. milk\n2. bread"
+    )
