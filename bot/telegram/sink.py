@@ -70,6 +70,7 @@ class TelegramSink:
         self._last_draft_at = 0.0
         self._text_shown = False  # the first answer text has reached the user
         self._finished = False
+        self._rich_drafts = options.rich.use_drafts  # off for this reply once content is refused
 
     @property
     def mode(self) -> Mode:
@@ -108,7 +109,7 @@ class TelegramSink:
     async def _run(self) -> None:
         self._in_call = True
         try:
-            if self._mode == "draft" and self._options.rich.use_drafts:
+            if self._mode == "draft" and self._use_rich_drafts:
                 await self._draft_rich(self._rich_preview())
             elif self._mode == "draft":
                 await self._draft(Rendered(""))  # Telegram's "Thinking…" placeholder
@@ -144,7 +145,7 @@ class TelegramSink:
         if self._mode == "edit" and not self._messages:
             await self._delivery.typing()
         elif self._mode == "draft" and time.monotonic() - self._last_draft_at >= DRAFT_KEEPALIVE:
-            if self._options.rich.use_drafts:
+            if self._use_rich_drafts:
                 await self._draft_rich(self._rich_preview())
             else:
                 await self._draft(self._current_preview())
@@ -155,7 +156,7 @@ class TelegramSink:
         await wait_ready(pacers, reserve=1 if self._text_shown else 0)
 
     async def _flush(self) -> None:
-        if self._mode == "draft" and self._options.rich.use_drafts:
+        if self._mode == "draft" and self._use_rich_drafts:
             urgent = not self._text_shown and bool(self._text)
             shown = await self._draft_rich(self._rich_preview(), urgent=urgent)
             self._text_shown = self._text_shown or (shown and bool(self._text))
@@ -201,6 +202,10 @@ class TelegramSink:
             self._last_draft_at = time.monotonic()
         return shown
 
+    @property
+    def _use_rich_drafts(self) -> bool:
+        return self._rich_drafts and self._options.rich.use_drafts
+
     def _rich_preview(self) -> str:
         """The rich draft: a thinking block until the answer starts, then the answer so far."""
         if not self._text:
@@ -217,6 +222,7 @@ class TelegramSink:
             shown = await self._delivery.draft_rich(self._options.draft_id, markdown, urgent=urgent)
         except RichRefused as exc:
             log.warning("rich draft refused, drafting as text error=%s", exc)
+            self._rich_drafts = False
             return await self._draft(self._current_preview(), urgent=urgent)
         except RichUnavailable as exc:
             self._options.rich.off(str(exc))

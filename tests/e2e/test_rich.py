@@ -245,3 +245,31 @@ async def test_rich_message_in_a_group_answered_only_when_addressed(env: Env) ->
     assert env.upstream_messages()[-1]["content"] == (
         "[Alice]: what is on this list?\n\n1. milk\n2. bread"
     )
+
+
+async def test_rich_send_that_timed_out_is_never_resent(make_env: EnvFactory) -> None:
+    async with make_env(rich_messages=True) as env:
+        env.app.bot.session.timeout = 0.5
+        # Telegram stores the message but its answer never arrives in time: it may have been
+        # delivered, so neither the rich message nor a text copy is sent again.
+        env.telegram.delay_next("sendRichMessage", 1.5)
+        env.gonka.enqueue(Reply(text="Delivered **once**."))
+        await _ask(env, "hi", 1)
+        await asyncio.sleep(1.6)
+        assert [m.rich_markdown for m in env.visible()] == ["Delivered **once**."]
+        assert len(env.telegram.calls_of("sendRichMessage")) == 1
+        assert not env.telegram.calls_of("sendMessage")
+
+
+async def test_refused_rich_draft_goes_on_as_text_drafts(make_env: EnvFactory) -> None:
+    async with make_env(**RICH) as env:
+        env.telegram.fail_next(
+            "sendRichMessageDraft",
+            status=400,
+            description="Bad Request: can't parse rich message: unexpected end of input",
+        )
+        env.gonka.enqueue(Reply(text="Streaming on. " * 20, chunk_chars=6, token_delay=0.02))
+        await _ask(env, "go", 1)
+        assert len(env.telegram.calls_of("sendRichMessageDraft")) == 1
+        assert env.telegram.calls_of("sendMessageDraft")  # the rest of this reply as text drafts
+        assert env.visible()[0].rich_markdown == ("Streaming on. " * 20).strip()
