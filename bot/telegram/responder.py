@@ -7,12 +7,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ContextTooLong
 from bot.core.models import ChatKey, Reply
 from bot.core.render import Rendered
+from bot.core.titles import topic_title
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
@@ -89,6 +91,13 @@ class Responder:
     async def answer(self, turn: Turn, text: str) -> None:
         """Answer `text` as the next turn of the conversation."""
         chat = ChatKey(turn.chat_id, turn.thread_id)
+        # A private topic is a conversation: the first question names it.
+        topic = (
+            turn.private
+            and turn.thread_id is not None
+            and (await self._bot.me()).has_topics_enabled
+        )
+        name = topic and await self._service.is_new(chat)
         await self._run(
             turn,
             lambda sink, generation: self._service.reply(
@@ -101,6 +110,25 @@ class Responder:
                 group=not turn.private,
             ),
         )
+        if name and turn.thread_id is not None:
+            await self._rename_topic(turn.chat_id, turn.thread_id, topic_title(text))
+
+    async def _rename_topic(self, chat_id: int, thread_id: int, title: str) -> None:
+        try:
+            await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
+        except TelegramAPIError as exc:
+            log.info("topic not renamed chat=%s error=%s", chat_id, exc.message)
+
+    async def new_topic(self, turn: Turn) -> bool:
+        """Open a fresh private topic for a new conversation; False when Telegram refuses."""
+        try:
+            topic = await self._bot.create_forum_topic(turn.chat_id, t("new_topic_name", turn.lang))
+        except TelegramAPIError as exc:
+            log.info("topic not created chat=%s error=%s", turn.chat_id, exc.message)
+            return False
+        fresh = Turn(turn.chat_id, True, topic.message_thread_id, turn.user_id, turn.lang)
+        await self.notify(fresh, t("new_topic_ready", turn.lang))
+        return True
 
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""

@@ -70,6 +70,7 @@ _IMPLEMENTED = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
+    "createForumTopic", "editForumTopic",
 )  # fmt: skip
 # Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
 _RICH = ("sendRichMessage", "sendRichMessageDraft")
@@ -133,6 +134,7 @@ class ChatState:
     drafts: dict[tuple[int | None, int], Draft] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
     next_message_id: int = 1
+    topics: dict[int, str] = field(default_factory=dict)  # thread id -> name (private topics)
 
 
 class FakeTelegramServer:
@@ -768,6 +770,53 @@ class FakeTelegramServer:
         self.flood.check("typing", state.chat["id"])
         state.actions.append(str(params["action"]))
         return True
+
+    # ---------------------------------------------------------------- topics
+    def _topic_chat(self, params: Json) -> ChatState:
+        state = self._target_chat(params)
+        if state.chat["type"] == "private" and not self.bot_user["has_topics_enabled"]:
+            raise bad_request("the chat is not a forum")
+        if state.chat["type"] != "private" and not state.chat.get("is_forum"):
+            raise bad_request("the chat is not a forum")
+        return state
+
+    async def _m_create_forum_topic(self, params: Json) -> Json:
+        state = self._topic_chat(params)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+        self.flood.check("message", state.chat["id"])
+        service = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[],
+            thread=None, is_topic=False, reply_to=None,
+            media={"forum_topic_created": {"name": name, "icon_color": 7322096}},
+        )  # fmt: skip
+        thread = service.message_id
+        service.message_thread_id, service.is_topic_message = thread, True
+        state.topics[thread] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _m_edit_forum_topic(self, params: Json) -> bool:
+        state = self._topic_chat(params)
+        thread = params.get("message_thread_id")
+        if not isinstance(thread, int) or thread not in state.topics:
+            raise bad_request("message thread not found")
+        name = params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+            if state.topics[thread] == name:
+                raise bad_request("TOPIC_NOT_MODIFIED")
+            state.topics[thread] = str(name)
+        return True
+
+    def open_topic(self, chat_id: int, name: str = "New chat") -> int:
+        """A topic the user opened (or Telegram opened for a message outside topics)."""
+        state = self.chat(chat_id)
+        thread = state.next_message_id
+        state.next_message_id += 1
+        state.topics[thread] = name
+        return thread
 
     # ---------------------------------------------------------------- other methods
     async def _m_true(self, params: Json) -> bool:

@@ -76,11 +76,15 @@ async def running_env(
     limits: FloodLimits | None = None,
     drafts_enabled: bool = True,
     rich_methods: bool = True,
+    has_topics_enabled: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Env]:
     async with (
         FakeTelegramServer(
-            limits=limits, drafts_enabled=drafts_enabled, rich_methods=rich_methods
+            limits=limits,
+            drafts_enabled=drafts_enabled,
+            rich_methods=rich_methods,
+            has_topics_enabled=has_topics_enabled,
         ) as telegram,
         FakeGonka() as gonka,
     ):
