@@ -273,3 +273,22 @@ async def test_refused_rich_draft_goes_on_as_text_drafts(make_env: EnvFactory) -
         assert len(env.telegram.calls_of("sendRichMessageDraft")) == 1
         assert env.telegram.calls_of("sendMessageDraft")  # the rest of this reply as text drafts
         assert env.visible()[0].rich_markdown == ("Streaming on. " * 20).strip()
+
+
+async def test_group_answer_streamed_in_several_messages_ends_as_one_rich(
+    make_env: EnvFactory,
+) -> None:
+    paragraph = "Nodes verify each other's work, so no operator controls answers. " * 8
+    answer = "\n\n".join(f"**Part {i}.** {paragraph.strip()}" for i in range(16))
+    assert len(answer) > 8000
+    async with make_env(group_edit_interval=0.2, max_tokens=8000, **RICH) as env:
+        env.gonka.enqueue(Reply(text=answer, chunk_chars=60, token_delay=0.01))
+        await env.telegram.send_text(
+            GROUP, "@fake_llm_bot long", user_id=501, chat_type="supergroup"
+        )
+        await env.telegram.wait_for(lambda: len(env.visible(GROUP)) >= 2)  # streamed in pieces
+        await env.telegram.wait_for(lambda: env.app.generations.active == 0)
+        await asyncio.sleep(0.1)
+        [message] = env.visible(GROUP)  # the extra streamed pieces are deleted
+        assert message.rich_markdown == make_safe(answer)
+        assert env.telegram.calls_of("deleteMessage")
