@@ -28,6 +28,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import (
+    EphemeralMessageParameters,
     InlineKeyboardMarkup,
     InputRichMessage,
     LinkPreviewOptions,
@@ -67,6 +68,9 @@ class Target:
     chat_id: int
     thread_id: int | None = None
     reply_to: int | None = None
+    # A group notice shown only to this user, answering their ephemeral message (Bot API 10.3).
+    ephemeral_to: int | None = None
+    ephemeral_reply: int | None = None
 
 
 def to_entities(rendered: Rendered) -> list[MessageEntity] | None:
@@ -110,6 +114,10 @@ class Delivery:
             if self._target.reply_to
             else None
         )
+        ephemeral = None
+        if self._target.ephemeral_to is not None:
+            reply = ReplyParameters(ephemeral_message_id=self._target.ephemeral_reply)
+            ephemeral = EphemeralMessageParameters(receiver_user_id=self._target.ephemeral_to)
 
         def build(rendered: Rendered) -> SendMessage:
             return SendMessage(
@@ -121,11 +129,14 @@ class Delivery:
                 link_preview_options=NO_PREVIEW,
                 reply_markup=markup,
                 reply_parameters=reply,
+                ephemeral_message_parameters=ephemeral,
             )
 
         message = await self._call(
             build, content, self.message_pacers, final=final, urgent=urgent, resend_unsafe=True
         )
+        if isinstance(message, Message) and ephemeral is not None:
+            return message.ephemeral_message_id or message.message_id
         return message.message_id if isinstance(message, Message) else None
 
     async def edit(

@@ -43,6 +43,7 @@ class Turn:
     user_id: int
     lang: Lang
     reply_to: int | None = None
+    ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
@@ -57,7 +58,8 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
         user_id=user_id,
         lang=lang,
         # In groups the answer is a reply to the message that called the bot.
-        reply_to=None if private else message.message_id,
+        reply_to=None if private or not message.message_id else message.message_id,
+        ephemeral_id=None if private else message.ephemeral_message_id,
     )
 
 
@@ -207,13 +209,26 @@ class Responder:
         return TelegramSink(delivery, options, lambda: self._no_drafts.add(turn.chat_id))
 
     async def notify(self, turn: Turn, text: str) -> None:
-        """Send a short notice in the chat (paced like every other message)."""
+        """Send a short notice in the chat (paced like every other message).
+
+        In a group, a notice answering an ephemeral command is ephemeral too (only that user sees
+        it); if Telegram refuses, it becomes an ordinary message."""
+        if turn.ephemeral_id is not None:
+            target = Target(
+                turn.chat_id, turn.thread_id, ephemeral_to=turn.user_id,
+                ephemeral_reply=turn.ephemeral_id,
+            )  # fmt: skip
+            if (
+                await self._delivery(turn, target).send(Rendered(text), None, final=True)
+                is not None
+            ):
+                return
         await self._delivery(turn).send(Rendered(text), None, final=True)
 
-    def _delivery(self, turn: Turn) -> Delivery:
+    def _delivery(self, turn: Turn, target: Target | None = None) -> Delivery:
         return Delivery(
             self._bot,
-            Target(turn.chat_id, turn.thread_id, turn.reply_to),
+            target or Target(turn.chat_id, turn.thread_id, turn.reply_to),
             self._pacers.get(turn.chat_id, "private" if turn.private else "group"),
             self._pacers.get(turn.chat_id, "draft"),
             self._pacers.bot,

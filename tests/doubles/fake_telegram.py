@@ -135,6 +135,10 @@ class ChatState:
     actions: list[str] = field(default_factory=list)
     next_message_id: int = 1
     topics: dict[int, str] = field(default_factory=dict)  # thread id -> name (private topics)
+    # Ephemeral messages: seen only by their receiver (and the bot); message_id is 0 for them.
+    ephemeral: list[StoredMessage] = field(default_factory=list)
+    ephemeral_from_users: dict[int, tuple[int, float]] = field(default_factory=dict)
+    next_ephemeral_id: int = 1
 
 
 class FakeTelegramServer:
@@ -486,6 +490,30 @@ class FakeTelegramServer:
             content["caption"] = caption
         return await self._user_message(chat_id, content, **_msg_kwargs(kw))
 
+    async def send_ephemeral_command(
+        self, chat_id: int, text: str, *, user_id: int, first_name: str = "Test User"
+    ) -> int:
+        """A group member sends an ephemeral command (BotCommand.is_ephemeral): invisible to the
+        others, with message_id 0; returns its ephemeral_message_id."""
+        state = self.chat(chat_id)
+        ephemeral_id = state.next_ephemeral_id
+        state.next_ephemeral_id += 1
+        state.ephemeral_from_users[ephemeral_id] = (user_id, self.clock())
+        message: Json = {
+            "message_id": 0,
+            "ephemeral_message_id": ephemeral_id,
+            "date": int(time.time()),
+            "chat": dict(state.chat),
+            "from": self._user(user_id, first_name, None, "en"),
+            "text": text,
+            "entities": _detect_entities(text),
+        }
+        await self.raw_update({"message": message})
+        return ephemeral_id
+
+    def ephemeral_messages(self, chat_id: int, receiver: int) -> list[StoredMessage]:
+        return [m for m in self.chat(chat_id).ephemeral if m.sender.get("receiver") == receiver]
+
     async def send_rich(self, chat_id: int, blocks: list[Json], **kw: Any) -> int:
         """A user sends a rich message (e.g. pasted formatted text): no text, no entities."""
         return await self._user_message(
@@ -633,6 +661,8 @@ class FakeTelegramServer:
         return state, msg
 
     async def _m_send_message(self, params: Json) -> Json:
+        if params.get("ephemeral_message_parameters") is not None:
+            return await self._send_ephemeral(params)
         state = self._target_chat(params)
         text, entities = prepare_text(
             params.get("text"), params.get("parse_mode"), params.get("entities")
@@ -727,6 +757,43 @@ class FakeTelegramServer:
             rich_markdown=source,
         )  # fmt: skip
         return True
+
+    async def _send_ephemeral(self, params: Json) -> Json:
+        """Bot API 10.3: within 15 s of an eligible action (a callback query, or a reply to an
+        incoming ephemeral message of that user); group chats only."""
+        state = self._target_chat(params)
+        if state.chat["type"] not in ("group", "supergroup"):
+            raise bad_request("ephemeral messages can be sent only to group chats")  # [inf] text
+        eph = params["ephemeral_message_parameters"]
+        receiver = eph.get("receiver_user_id") if isinstance(eph, dict) else None
+        if not isinstance(receiver, int):
+            raise bad_request("can't parse ephemeral message parameters")  # [inf] text
+        query_id = eph.get("callback_query_id")
+        reply_to = (params.get("reply_parameters") or {}).get("ephemeral_message_id")
+        if query_id is not None:
+            created = self._callbacks.get(str(query_id))
+            if created is None or self.clock() - created > self.callback_ttl:
+                raise bad_request(QUERY_TOO_OLD)
+        else:
+            origin = state.ephemeral_from_users.get(reply_to) if isinstance(reply_to, int) else None
+            if origin is None or origin[0] != receiver or self.clock() - origin[1] > 15.0:
+                raise bad_request("message to be replied not found")
+        text, entities = prepare_text(
+            params.get("text"), params.get("parse_mode"), params.get("entities")
+        )
+        self.flood.check("message", state.chat["id"])
+        ephemeral_id = state.next_ephemeral_id
+        state.next_ephemeral_id += 1
+        msg = StoredMessage(
+            message_id=0, chat_id=int(state.chat["id"]), date=int(time.time()), from_bot=True,
+            sender={**self.bot_user, "receiver": receiver}, text=text, entities=entities,
+        )  # fmt: skip
+        state.ephemeral.append(msg)
+        data = self._message_json(msg)
+        data["from"] = dict(self.bot_user)
+        data["ephemeral_message_id"] = ephemeral_id
+        data["receiver_user"] = {"id": receiver, "is_bot": False, "first_name": "User"}
+        return data
 
     async def _m_edit_message_reply_markup(self, params: Json) -> Json:
         state, msg = self._bot_message(params, "edit")
