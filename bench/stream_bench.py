@@ -33,6 +33,7 @@ import io
 import logging
 import math
 import multiprocessing as mp
+import os
 import pstats
 import random
 import resource
@@ -90,6 +91,7 @@ class BenchConfig:
     ttft: float
     tokens_per_second: float
     drafts: bool
+    redis_url: str | None = None
     rich: bool = False
     chunk_chars: int = 4
     reply_timeout: float = 90.0
@@ -449,7 +451,8 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
             telegram_api_url=urls["telegram_url"],
             gonka_api_key=urls["api_key"],
             gonka_base_url=urls["gonka_url"],
-            redis_url=None,
+            redis_url=cfg.redis_url,
+            redis_key_prefix=f"bench-{os.getpid()}",
             upstream_max_retries=1,
             upstream_read_timeout=30.0,
             use_drafts=cfg.drafts,
@@ -485,6 +488,10 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
         await app.dispatcher.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
+        if cfg.redis_url:
+            keys = [k async for k in app.redis.scan_iter(match=f"bench-{os.getpid()}:*")]
+            if keys:
+                await app.redis.delete(*keys)
         await app.close()
         parent.send("stop")
         if profiler is not None and profile is not None:
@@ -586,6 +593,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttft", type=float, default=0.5)
     parser.add_argument("--tokens-per-second", type=float, default=60.0)
     parser.add_argument("--no-drafts", action="store_true", help="stream by message edits")
+    parser.add_argument(
+        "--redis-url",
+        help="a real Redis (keys under bench-<pid>:, deleted after); default fakeredis",
+    )
     parser.add_argument("--verbose", action="store_true", help="print the slowest reply's calls")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the bot, dump stats to FILE")
     parser.add_argument("--rich", action="store_true", help="also run the rich path; compare")
@@ -597,6 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         ttft=args.ttft,
         tokens_per_second=args.tokens_per_second,
         drafts=not args.no_drafts,
+        redis_url=args.redis_url,
     )
     counter = _CountingHandler()
     logging.basicConfig(level=logging.WARNING, handlers=[counter])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import fakeredis
 from aiogram import Bot, Dispatcher
@@ -13,13 +15,21 @@ from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 from redis.asyncio import Redis
 
 from bot.adapters.gonka import GonkaGateway
+from bot.adapters.gonka_catalog import GonkaCatalog
 from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.config import Settings
+from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.errors import BotError
+from bot.core.model_choice import ModelResolver
+from bot.core.monitor import UpstreamMonitor
+from bot.core.stats import StatsService
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
-from bot.telegram.handlers import chat, commands, errors
+from bot.telegram.handlers import admin, chat, commands, errors
+from bot.telegram.handlers import settings as chat_settings
 from bot.telegram.middlewares import ChatLocks, ChatOrderMiddleware, LanguageMiddleware
 from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.responder import Responder, ResponderOptions
@@ -38,6 +48,7 @@ class App:
     llm: AsyncOpenAI
     counters: ApiCounters
     generations: Generations
+    models: ModelResolver
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         """Long polling until stopped; updates are handled concurrently, ordered per chat."""
@@ -49,6 +60,10 @@ class App:
                 "@BotFather (/setprivacy) or make the bot a group admin",
                 me.username,
             )
+        try:
+            await self.models.startup_check()
+        except BotError as exc:  # e.g. Redis down: the first turn will say so to the user
+            log.warning("model check at start-up failed error=%s", type(exc).__name__)
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,
@@ -71,8 +86,9 @@ def build_redis(settings: Settings) -> Redis:
     return fakeredis.aioredis.FakeRedis()
 
 
-def build_app(settings: Settings) -> App:
-    """The composition root: settings in, a ready-to-run App out."""
+def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> App:
+    """The composition root: settings in, a ready-to-run App out (`clock`: UTC now, for tests)."""
+    now = clock or (lambda: datetime.now(UTC))
     redis = build_redis(settings)
     keys = RedisKeys(settings.redis_key_prefix)
     llm = AsyncOpenAI(
@@ -84,15 +100,45 @@ def build_app(settings: Settings) -> App:
         max_retries=settings.upstream_max_retries,
         timeout=Timeout(settings.upstream_read_timeout, connect=settings.upstream_connect_timeout),
     )
+    usage_store = RedisUsageStore(redis, keys)
+    chat_store = RedisChatSettings(redis, keys)
+    monitor = UpstreamMonitor()
+    catalog = GonkaCatalog(llm, settings.gonka_base_url, settings.model_list_ttl)
+    models = ModelResolver(
+        catalog,
+        chat_store,
+        settings.gonka_model,
+        settings.model_fallbacks,
+        forget_after=max(settings.model_list_ttl, 60.0),
+    )
+    gate = Gate(
+        AccessPolicy(
+            admins=settings.admin_ids,
+            mode=settings.access_mode,
+            allowed_users=settings.allowed_user_ids,
+            allowed_chats=settings.allowed_chat_ids,
+            daily_quota=settings.daily_token_quota,
+            monthly_quota=settings.monthly_token_quota,
+            flood_messages=settings.flood_messages,
+            flood_window=settings.flood_window,
+            users_pick_models=settings.users_can_pick_model,
+        ),
+        RedisAccessStore(redis, keys),
+        usage_store,
+        clock=now,
+    )
     service = ConversationService(
         RedisHistoryStore(redis, keys),
-        RedisUsageStore(redis, keys),
+        usage_store,
         GonkaGateway(llm, settings.temperature),
         ConversationConfig(
             system_prompt=settings.system_prompt,
             token_budget=settings.context_token_budget,
             max_tokens=settings.max_tokens,
         ),
+        clock=now,
+        prompts=chat_store,
+        monitor=monitor,
     )
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
@@ -117,13 +163,14 @@ def build_app(settings: Settings) -> App:
         pacers,
         counters,
         ResponderOptions(
-            model=settings.gonka_model,
             use_drafts=settings.use_drafts,
             show_reasoning=settings.show_reasoning == "folded",
             message_limit=settings.message_limit,
             rich_messages=settings.rich_messages,
             rich_drafts=settings.rich_drafts,
         ),
+        models,
+        gate,
     )
     locks = ChatLocks()
     dispatcher = Dispatcher(
@@ -131,11 +178,21 @@ def build_app(settings: Settings) -> App:
         responder=responder,
         locks=locks,
         price_per_million=settings.price_per_million_tokens,
+        models=models,
+        gate=gate,
+        stats=StatsService(usage_store, catalog, monitor, now),
     )
     dispatcher.update.outer_middleware(LanguageMiddleware())
     dispatcher.message.outer_middleware(ChatOrderMiddleware(locks))
-    dispatcher.include_routers(commands.setup(), chat.setup(), errors.setup())
-    return App(settings, bot, dispatcher, redis, llm, counters, generations)
+    dispatcher.include_routers(
+        admin.setup(settings.admin_ids),
+        admin.refusals(),
+        chat_settings.setup(),
+        commands.setup(),
+        chat.setup(),
+        errors.setup(),
+    )
+    return App(settings, bot, dispatcher, redis, llm, counters, generations, models)
 
 
 def configure_logging(level: str) -> None:

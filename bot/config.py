@@ -49,9 +49,28 @@ class Settings(BaseSettings):
     rich_messages: bool = True
     rich_drafts: bool = True
 
+    model_list_ttl: float = Field(default=300.0, ge=0)
+    model_fallbacks: Annotated[tuple[str, ...], NoDecode] = ()
+    users_can_pick_model: bool = True
+
+    access_mode: Literal["open", "allowlist"] = "open"
+    allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    allowed_chat_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    daily_token_quota: int = Field(default=0, ge=0)
+    monthly_token_quota: int = Field(default=0, ge=0)
+    flood_messages: int = Field(default=5, ge=0)
+    flood_window: float = Field(default=10.0, gt=0)
+
     log_level: str = "INFO"
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("model_fallbacks", mode="before")
+    @classmethod
+    def _parse_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -25,8 +25,25 @@ class RedisKeys:
         kind, owner_id = owner
         return f"{self.prefix}:{{{kind}:{owner_id}}}:usage:{period}"
 
+    def chat_settings(self, chat_id: int) -> str:
+        """A chat's own model and system prompt (with its token count)."""
+        return f"{self.prefix}:{{chat:{chat_id}}}:settings"
+
+    def bot_settings(self) -> str:
+        """Settings for every chat: the default model."""
+        return f"{self.prefix}:{{bot}}:settings"
+
+    def access(self) -> str:
+        """Admins' allow/block decisions and quota overrides: one hash, read in one call."""
+        return f"{self.prefix}:{{bot}}:access"
+
+    def stats(self, kind: StatsKind, period: str) -> str:
+        """The bot's totals ("usage"), per model ("models"), top users and chats (sorted sets)."""
+        return f"{self.prefix}:{{stats}}:{kind}:{period}"
+
 
 UsageOwner = tuple[Literal["user", "chat"], int]
+StatsKind = Literal["usage", "models", "users", "chats"]
 
 
 def usage_periods(at: datetime) -> tuple[str, str, str]:

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.core.errors import StorageUnavailable
-from bot.core.models import ChatKey, ChatMessage, Usage, UsageTotals
+from bot.core.models import ChatKey, ChatMessage, PeriodStats, Usage, UsageTotals
 
 T = TypeVar("T")
 
@@ -76,7 +77,13 @@ class RedisUsageStore:
         self._keys = keys
 
     async def add(
-        self, user_id: int, model: str, usage: Usage, at: datetime, group_id: int | None = None
+        self,
+        user_id: int,
+        model: str,
+        usage: Usage,
+        at: datetime,
+        group_id: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
         owners: list[UsageOwner] = [("user", user_id)]
         if group_id is not None:
@@ -93,6 +100,8 @@ class RedisUsageStore:
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
+                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                    self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
                 await pipe.execute()
 
         await _guard(run)
@@ -115,3 +124,80 @@ class RedisUsageStore:
         rows = await _guard(run)
         today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c in rows)
         return UsageTotals(today=today, month=month, all_time=all_time)
+
+    def _count_stats(
+        self,
+        pipe: Pipeline,
+        period: str,
+        ttl: int | None,
+        user_id: int,
+        model: str,
+        usage: Usage,
+        chat_id: int | None,
+    ) -> None:
+        total = self._keys.stats("usage", period)
+        pipe.hincrby(total, "prompt", usage.prompt_tokens)
+        pipe.hincrby(total, "completion", usage.completion_tokens)
+        pipe.hincrby(total, "requests", 1)
+        models = self._keys.stats("models", period)
+        pipe.hincrby(models, f"p|{model}", usage.prompt_tokens)
+        pipe.hincrby(models, f"c|{model}", usage.completion_tokens)
+        users = self._keys.stats("users", period)
+        pipe.zincrby(users, usage.total_tokens, str(user_id))
+        keys = [total, models, users]
+        if chat_id is not None:
+            chats = self._keys.stats("chats", period)
+            pipe.zincrby(chats, usage.total_tokens, str(chat_id))
+            keys.append(chats)
+        if ttl:
+            for key in keys:
+                pipe.expire(key, ttl)
+
+    async def stats(self, at: datetime, top: int) -> list[PeriodStats]:
+        periods = usage_periods(at)
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for period in periods:
+                    pipe.hmget(
+                        self._keys.stats("usage", period), "prompt", "completion", "requests"
+                    )
+                    pipe.hgetall(self._keys.stats("models", period))
+                    pipe.zcard(self._keys.stats("users", period))
+                    pipe.zrevrange(self._keys.stats("users", period), 0, top - 1, withscores=True)
+                    pipe.zrevrange(self._keys.stats("chats", period), 0, top - 1, withscores=True)
+                return list(await pipe.execute())
+
+        rows = await _guard(run)
+        result = []
+        for index, period in enumerate(periods):
+            totals, models, active, users, chats = rows[index * 5 : index * 5 + 5]
+            prompt, completion, requests = (int(v or 0) for v in totals)
+            result.append(
+                PeriodStats(
+                    period=period,
+                    usage=Usage(prompt, completion),
+                    requests=requests,
+                    active_users=int(active),
+                    models=_per_model(models),
+                    top_users=[(int(_text(m)), int(score)) for m, score in users],
+                    top_chats=[(int(_text(m)), int(score)) for m, score in chats],
+                )
+            )
+        return result
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _per_model(fields: dict[Any, Any]) -> dict[str, Usage]:
+    prompts: dict[str, int] = {}
+    completions: dict[str, int] = {}
+    for raw_field, raw_value in fields.items():
+        kind, _, model = _text(raw_field).partition("|")
+        (prompts if kind == "p" else completions)[model] = int(raw_value)
+    return {
+        m: Usage(prompts.get(m, 0), completions.get(m, 0))
+        for m in prompts.keys() | completions.keys()
+    }

@@ -16,7 +16,7 @@ from bot.core.budget import (
     fit_history,
     message_tokens,
 )
-from bot.core.errors import StreamBroken
+from bot.core.errors import StreamBroken, UpstreamError
 from bot.core.models import (
     ChatKey,
     ChatMessage,
@@ -29,7 +29,8 @@ from bot.core.models import (
     UsageReport,
     UsageTotals,
 )
-from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
+from bot.core.monitor import UpstreamMonitor
+from bot.core.ports import HistoryStore, LLMGateway, PromptStore, ReplySink, UsageStore
 from bot.core.reasoning import ThinkSplitter
 from bot.core.speakers import GROUP_NOTE
 
@@ -76,8 +77,12 @@ class ConversationService:
         gateway: LLMGateway,
         config: ConversationConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prompts: PromptStore | None = None,
+        monitor: UpstreamMonitor | None = None,
     ) -> None:
         self._history = history
+        self._prompts = prompts
+        self._monitor = monitor
         self._usage = usage
         self._gateway = gateway
         self._config = config
@@ -88,9 +93,45 @@ class ConversationService:
             ChatMessage("system", private, message_tokens("system", private)),
             ChatMessage("system", group, message_tokens("system", group)),
         )
+        self._note_tokens = self._systems[1].tokens - self._systems[0].tokens + 1
 
     def _system(self, group: bool) -> ChatMessage:
         return self._systems[1 if group else 0]
+
+    async def _system_for(self, chat: ChatKey, group: bool) -> ChatMessage:
+        custom = await self._prompts.system_prompt(chat.chat_id) if self._prompts else None
+        if custom is None:
+            return self._system(group)
+        if not group:
+            return custom
+        # The stored count plus the group note's: nothing is re-counted on a turn.
+        text = f"{custom.content}\n\n{GROUP_NOTE}"
+        return ChatMessage("system", text, custom.tokens + self._note_tokens)
+
+    async def system_prompt(self, chat_id: int) -> str | None:
+        """The chat's own system prompt, or None when it uses the default."""
+        custom = await self._prompts.system_prompt(chat_id) if self._prompts else None
+        return custom.content if custom else None
+
+    @property
+    def default_system_prompt(self) -> str:
+        return self._config.system_prompt
+
+    async def set_system_prompt(self, chat_id: int, text: str | None) -> bool:
+        """Set the chat's system prompt (None restores the default); its tokens are counted once.
+
+        Returns False when the prompt would take more than a quarter of the token budget.
+        """
+        if self._prompts is None:
+            return False
+        if text is None:
+            await self._prompts.set_system_prompt(chat_id, None)
+            return True
+        message = ChatMessage("system", text, message_tokens("system", text))
+        if message.tokens > self._config.token_budget // 4:
+            return False
+        await self._prompts.set_system_prompt(chat_id, message)
+        return True
 
     async def reply(
         self,
@@ -108,7 +149,7 @@ class ConversationService:
         """
         question = ChatMessage("user", text, message_tokens("user", text))
         history = await self._history.load(chat)
-        system = self._system(group)
+        system = await self._system_for(chat, group)
         kept = fit_history(
             history,
             system_tokens=system.tokens,
@@ -140,7 +181,7 @@ class ConversationService:
         if not history or history[-1].role != "assistant":
             return None
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
-        system = self._system(group)
+        system = await self._system_for(chat, group)
         kept = fit_history(
             history,
             system_tokens=system.tokens,
@@ -185,7 +226,7 @@ class ConversationService:
         started = time.monotonic()
         await sink.started()
         outcome: Outcome = "complete"
-        consume = asyncio.create_task(self._consume(model, payload, acc, sink))
+        consume = asyncio.create_task(self._consume(model, payload, acc, sink, started))
         stopper = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({consume, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -228,16 +269,27 @@ class ConversationService:
             (time.monotonic() - started) * 1000,
         )
         group_id = turn.chat.chat_id if turn.group else None
-        await self._usage.add(turn.user_id, model, usage, self._clock(), group_id=group_id)
+        await self._usage.add(
+            turn.user_id, model, usage, self._clock(), group_id=group_id, chat_id=turn.chat.chat_id
+        )
         return reply
 
     async def _consume(
-        self, model: str, payload: list[dict[str, str]], acc: _Accumulator, sink: ReplySink
+        self,
+        model: str,
+        payload: list[dict[str, str]],
+        acc: _Accumulator,
+        sink: ReplySink,
+        started: float,
     ) -> None:
         splitter = ThinkSplitter()
         stream = self._gateway.stream(model, payload, self._config.max_tokens)
+        first = True
         try:
             async for event in stream:
+                if first and self._monitor is not None:
+                    self._monitor.first_token(time.monotonic() - started)
+                first = False
                 if isinstance(event, TextDelta):
                     answer, thought = splitter.feed(event.text)
                     acc.text += answer
@@ -251,6 +303,10 @@ class ConversationService:
                     acc.finish = event.reason
                     continue
                 sink.update(acc.text, acc.reasoning)
+        except UpstreamError as exc:
+            if self._monitor is not None:
+                self._monitor.error(exc.kind)
+            raise
         finally:
             answer, thought = splitter.flush()
             # Leading whitespace is kept: a continuation may start with a space or a newline.

@@ -89,3 +89,29 @@ class Reply:
     outcome: Outcome
     usage: Usage
     usage_estimated: bool
+
+
+AccessState = Literal["allow", "block"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    """Admins' decisions about one user and one chat, and the user's quota overrides."""
+
+    user: AccessState | None = None
+    chat: AccessState | None = None
+    daily_quota: int | None = None
+    monthly_quota: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStats:
+    """The bot's usage in one period: totals, per model, top users and chats, active users."""
+
+    period: str
+    usage: Usage
+    requests: int
+    active_users: int
+    models: dict[str, Usage]
+    top_users: list[tuple[int, int]]
+    top_chats: list[tuple[int, int]]

@@ -6,7 +6,17 @@ from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.models import ChatKey, ChatMessage, Reply, StreamEvent, Usage, UsageTotals
+from bot.core.models import (
+    AccessRecord,
+    AccessState,
+    ChatKey,
+    ChatMessage,
+    PeriodStats,
+    Reply,
+    StreamEvent,
+    Usage,
+    UsageTotals,
+)
 
 
 class HistoryStore(Protocol):
@@ -27,9 +37,16 @@ class HistoryStore(Protocol):
 
 class UsageStore(Protocol):
     async def add(
-        self, user_id: int, model: str, usage: Usage, at: datetime, group_id: int | None = None
+        self,
+        user_id: int,
+        model: str,
+        usage: Usage,
+        at: datetime,
+        group_id: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Count a reply's usage for the user, and the group if any, in one round trip."""
+        """Count a reply's usage for the user, the group if any, the model and the bot's totals
+        (top users and chats), in one round trip."""
         ...
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals: ...
@@ -58,4 +75,56 @@ class LLMGateway(Protocol):
         self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream a chat completion. Closing the iterator closes the HTTP response."""
+        ...
+
+
+class StatsStore(Protocol):
+    async def stats(self, at: datetime, top: int) -> list[PeriodStats]:
+        """The bot's totals for today, this month and all time, in one round trip."""
+        ...
+
+
+class ModelCatalog(Protocol):
+    async def models(self) -> list[str]:
+        """The live model list (cached briefly); raises UpstreamError when it cannot be read."""
+        ...
+
+    def invalidate(self) -> None:
+        """Forget the cached list: the next call reads it again."""
+        ...
+
+    async def health(self) -> bool:
+        """Whether the upstream answers its health check."""
+        ...
+
+
+class ModelStore(Protocol):
+    async def chosen(self, chat_id: int) -> tuple[str | None, str | None]:
+        """The default model set by admins and the chat's own model, in one round trip."""
+        ...
+
+    async def set_default(self, model: str | None) -> None: ...
+
+    async def set_chat(self, chat_id: int, model: str | None) -> None: ...
+
+
+class PromptStore(Protocol):
+    async def system_prompt(self, chat_id: int) -> ChatMessage | None:
+        """The chat's own system prompt with its stored token count, or None for the default."""
+        ...
+
+    async def set_system_prompt(self, chat_id: int, message: ChatMessage | None) -> None: ...
+
+
+class AccessStore(Protocol):
+    async def record(self, user_id: int, chat_id: int) -> AccessRecord:
+        """What admins decided about the user and the chat, in one round trip."""
+        ...
+
+    async def set_user(self, user_id: int, state: AccessState | None) -> None: ...
+
+    async def set_chat(self, chat_id: int, state: AccessState | None) -> None: ...
+
+    async def set_quota(self, user_id: int, daily: int | None, monthly: int | None) -> None:
+        """Per-user quota overrides; None removes an override."""
         ...

@@ -10,8 +10,10 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.core.access import Denial, Gate
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ContextTooLong
+from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
 from bot.core.render import Rendered
 from bot.core.titles import topic_title
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ResponderOptions:
-    model: str
     use_drafts: bool
     show_reasoning: bool
     message_limit: int
@@ -63,6 +64,10 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
     )
 
 
+def denial_text(denial: Denial, lang: Lang) -> str:
+    return t(denial.text_key, lang, **denial.values)
+
+
 def error_text(error: BotError, lang: Lang) -> str:
     if isinstance(error, ContextTooLong):
         return t(error.text_key, lang, tokens=error.tokens, limit=error.limit)
@@ -80,8 +85,12 @@ class Responder:
         pacers: Pacers,
         counters: ApiCounters,
         options: ResponderOptions,
+        models: ModelResolver,
+        gate: Gate,
     ) -> None:
         self._bot = bot
+        self._models = models
+        self._gate = gate
         self._service = service
         self._generations = generations
         self._pacers = pacers
@@ -90,8 +99,21 @@ class Responder:
         self._no_drafts: set[int] = set()
         self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
+    async def admit(self, turn: Turn) -> bool:
+        """The gate before a turn (access, flood, quota); a refused user is told why."""
+        denial = await self._gate.check(turn.user_id, turn.chat_id, turn.private)
+        if denial is None:
+            return True
+        log.info(
+            "turn refused user=%s chat=%s reason=%s", turn.user_id, turn.chat_id, denial.text_key
+        )
+        await self.notify(turn, denial_text(denial, turn.lang))
+        return False
+
     async def answer(self, turn: Turn, text: str) -> None:
-        """Answer `text` as the next turn of the conversation."""
+        """Answer `text` as the next turn of the conversation, if the gate lets the user in."""
+        if not await self.admit(turn):
+            return
         chat = ChatKey(turn.chat_id, turn.thread_id)
         # A private topic is a conversation: the first question names it.
         topic = (
@@ -102,14 +124,18 @@ class Responder:
         name = topic and await self._service.is_new(chat)
         await self._run(
             turn,
-            lambda sink, generation: self._service.reply(
-                chat,
-                turn.user_id,
-                text,
-                self._options.model,
-                sink,
-                generation.stop,
-                group=not turn.private,
+            lambda sink, generation: self._models.run(
+                turn.chat_id,
+                lambda model: self._service.reply(
+                    chat,
+                    turn.user_id,
+                    text,
+                    model,
+                    sink,
+                    generation.stop,
+                    group=not turn.private,
+                ),
+                lambda choice: self._tell_fallback(turn, choice),
             ),
         )
         if name and turn.thread_id is not None:
@@ -132,20 +158,31 @@ class Responder:
         await self.notify(fresh, t("new_topic_ready", turn.lang))
         return True
 
+    async def _tell_fallback(self, turn: Turn, choice: ModelChoice) -> None:
+        await self.notify(
+            turn, t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
+        )
+
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""
         if not self._generations.take_continuable(turn.chat_id, generation_id):
             return False
+        if not await self.admit(turn):
+            return True
         chat = ChatKey(turn.chat_id, turn.thread_id)
         reply = await self._run(
             turn,
-            lambda sink, generation: self._service.continue_reply(
-                chat,
-                turn.user_id,
-                self._options.model,
-                sink,
-                generation.stop,
-                group=not turn.private,
+            lambda sink, generation: self._models.run(
+                turn.chat_id,
+                lambda model: self._service.continue_reply(
+                    chat,
+                    turn.user_id,
+                    model,
+                    sink,
+                    generation.stop,
+                    group=not turn.private,
+                ),
+                lambda choice: self._tell_fallback(turn, choice),
             ),
         )
         return reply is not None
@@ -224,6 +261,10 @@ class Responder:
             ):
                 return
         await self._delivery(turn).send(Rendered(text), None, final=True)
+
+    async def send(self, turn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Send a message with an inline keyboard (paced like every other message)."""
+        await self._delivery(turn).send(Rendered(text), markup, final=True)
 
     def _delivery(self, turn: Turn, target: Target | None = None) -> Delivery:
         return Delivery(

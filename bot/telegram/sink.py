@@ -78,7 +78,8 @@ class TelegramSink:
 
     async def started(self) -> None:
         # Returns at once: the upstream request must not wait for a Bot API call.
-        self._task = asyncio.create_task(self._run())
+        if self._task is None:  # a retry with a fallback model starts the same sink again
+            self._task = asyncio.create_task(self._run())
 
     def update(self, text: str, reasoning: str) -> None:
         self._text = text.strip()

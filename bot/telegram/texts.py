@@ -12,12 +12,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "Hi! I am a chatbot running on the Gonka decentralized inference network.\n\n"
             "Just write to me: I remember our conversation and answer as I type.\n"
             "/new or /reset: start a new conversation\n/usage: your tokens and their cost\n"
+            "/model: the model of this chat\n/system: the system prompt of this chat\n"
             "/help: this help"
         ),
         "ru": (
             "Привет! Я чат-бот на децентрализованной сети инференса Gonka.\n\n"
             "Просто напишите мне: я помню наш разговор и отвечаю по мере набора текста.\n"
             "/new или /reset: начать новый разговор\n/usage: ваши токены и их стоимость\n"
+            "/model: модель этого чата\n/system: системный промпт этого чата\n"
             "/help: эта справка"
         ),
     },
@@ -51,6 +53,138 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "\n\nThis group\nToday: {today}\nThis month: {month}\nAll time: {all_time}",
         "ru": "\n\nЭта группа\nСегодня: {today}\nЗа месяц: {month}\nЗа всё время: {all_time}",
     },
+    "usage_quota": {
+        "en": "\n\nQuota {period}: {remaining} of {limit} tokens left, renews {reset}",
+        "ru": "\n\nКвота {period}: осталось {remaining} из {limit} токенов, обновится {reset}",
+    },
+    "period_day": {"en": "today", "ru": "на сегодня"},
+    "period_month": {"en": "this month", "ru": "на месяц"},
+    "admins_only": {
+        "en": "Only the bot's admins can do that.",
+        "ru": "Это могут делать только администраторы бота.",
+    },
+    "access_blocked": {
+        "en": "Sorry, you are blocked from using this bot.",
+        "ru": "Извините, вам закрыт доступ к этому боту.",
+    },
+    "access_chat_blocked": {
+        "en": "Sorry, this bot is switched off for this group.",
+        "ru": "Извините, в этой группе бот отключён.",
+    },
+    "access_denied": {
+        "en": "Sorry, this bot is open only to invited users. Ask an admin to allow your id {user_id}.",
+        "ru": "Извините, бот доступен только приглашённым. Попросите администратора открыть доступ "
+        "для вашего id {user_id}.",
+    },
+    "slow_down": {
+        "en": "Please slow down a little: try again in {seconds} s.",
+        "ru": "Пожалуйста, чуть помедленнее: попробуйте снова через {seconds} с.",
+    },
+    "quota_day": {
+        "en": "You have used your daily quota of {limit} tokens. It renews at {reset}.",
+        "ru": "Вы израсходовали дневную квоту в {limit} токенов. Она обновится {reset}.",
+    },
+    "quota_month": {
+        "en": "You have used your monthly quota of {limit} tokens. It renews at {reset}.",
+        "ru": "Вы израсходовали месячную квоту в {limit} токенов. Она обновится {reset}.",
+    },
+    "model_fallback": {
+        "en": "ℹ️ The model {wanted} is not available right now, so {model} answers instead.",
+        "ru": "ℹ️ Модель {wanted} сейчас недоступна, поэтому отвечает {model}.",
+    },
+    "model_current": {
+        "en": "Model in this chat: {model}\nDefault for all chats: {default}",
+        "ru": "Модель в этом чате: {model}\nПо умолчанию для всех чатов: {default}",
+    },
+    "model_replaced": {
+        "en": "\n{wanted} is not available now: {model} answers instead.",
+        "ru": "\n{wanted} сейчас недоступна: вместо неё отвечает {model}.",
+    },
+    "model_pick_chat": {
+        "en": "\n\nPick the model for this chat:",
+        "ru": "\n\nВыберите модель для этого чата:",
+    },
+    "model_pick_default": {
+        "en": "\n\nPick the default model for all chats:",
+        "ru": "\n\nВыберите модель по умолчанию для всех чатов:",
+    },
+    "model_no_list": {
+        "en": "\n\nThe list of models cannot be read right now.",
+        "ru": "\n\nСписок моделей сейчас недоступен.",
+    },
+    "model_use_default": {"en": "↩️ Use the default", "ru": "↩️ По умолчанию"},
+    "model_set_chat": {
+        "en": "Done: {model} now answers in this chat.",
+        "ru": "Готово: теперь в этом чате отвечает {model}.",
+    },
+    "model_set_default": {
+        "en": "Done: {model} is now the default model for all chats.",
+        "ru": "Готово: {model} теперь модель по умолчанию для всех чатов.",
+    },
+    "model_chat_reset": {
+        "en": "Done: this chat uses the default model again.",
+        "ru": "Готово: в этом чате снова модель по умолчанию.",
+    },
+    "model_gone": {
+        "en": "That model is no longer available. Send /model for the current list.",
+        "ru": "Этой модели больше нет. Отправьте /model, чтобы увидеть текущий список.",
+    },
+    "system_show": {
+        "en": "System prompt of this chat:\n\n{prompt}",
+        "ru": "Системный промпт этого чата:\n\n{prompt}",
+    },
+    "system_show_default": {
+        "en": "This chat uses the default system prompt:\n\n{prompt}",
+        "ru": "В этом чате системный промпт по умолчанию:\n\n{prompt}",
+    },
+    "system_set": {
+        "en": "Done: the new system prompt applies from the next message.",
+        "ru": "Готово: новый системный промпт действует со следующего сообщения.",
+    },
+    "system_reset": {
+        "en": "Done: this chat uses the default system prompt again.",
+        "ru": "Готово: в этом чате снова системный промпт по умолчанию.",
+    },
+    "system_too_long": {
+        "en": "That system prompt is too long. Please shorten it.",
+        "ru": "Этот системный промпт слишком длинный. Сократите его.",
+    },
+    "admin_usage_hint": {
+        "en": "Usage: /{command} <user id or group id>, or send it in a group for that group.",
+        "ru": "Формат: /{command} <id пользователя или группы>, или отправьте в группе для неё.",
+    },
+    "admin_done": {
+        "en": "Done: {action} {kind} {id}.",
+        "ru": "Готово: {action} {kind} {id}.",
+    },
+    "quota_usage_hint": {
+        "en": "Usage: /quota <user id> <daily tokens> <monthly tokens> (0: none), or /quota <user id> reset.",
+        "ru": "Формат: /quota <id> <токенов в день> <токенов в месяц> (0: без квоты) или /quota <id> reset.",
+    },
+    "quota_set": {
+        "en": "Done: quotas of user {id}: daily {daily}, monthly {monthly}.",
+        "ru": "Готово: квоты пользователя {id}: в день {daily}, в месяц {monthly}.",
+    },
+    "stats_period": {
+        "en": "{name}: {usage}; {requests} requests, {active} active users",
+        "ru": "{name}: {usage}; запросов {requests}, активных пользователей {active}",
+    },
+    "stats_today": {"en": "Today", "ru": "Сегодня"},
+    "stats_month": {"en": "This month", "ru": "За месяц"},
+    "stats_all": {"en": "All time", "ru": "За всё время"},
+    "stats_models": {"en": "Models this month:", "ru": "Модели за месяц:"},
+    "stats_top_users": {
+        "en": "Top users this month:",
+        "ru": "Самые активные пользователи за месяц:",
+    },
+    "stats_top_chats": {"en": "Top chats this month:", "ru": "Самые активные чаты за месяц:"},
+    "stats_upstream": {
+        "en": "Upstream: {health}; time to first token p50 {p50}, p95 {p95} ({samples} requests); errors: {errors}",
+        "ru": "Апстрим: {health}; время до первого токена p50 {p50}, p95 {p95} (запросов {samples}); ошибки: {errors}",
+    },
+    "health_ok": {"en": "healthy", "ru": "в порядке"},
+    "health_bad": {"en": "NOT healthy", "ru": "НЕ в порядке"},
+    "none": {"en": "none", "ru": "нет"},
     "stop_button": {"en": "⏹ Stop", "ru": "⏹ Стоп"},
     "continue_button": {"en": "▶️ Continue", "ru": "▶️ Продолжить"},
     "stopped_note": {"en": "⏹ Stopped.", "ru": "⏹ Остановлено."},

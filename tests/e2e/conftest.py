@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -77,6 +78,7 @@ async def running_env(
     drafts_enabled: bool = True,
     rich_methods: bool = True,
     has_topics_enabled: bool = False,
+    clock: Callable[[], datetime] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Env]:
     async with (
@@ -88,7 +90,7 @@ async def running_env(
         ) as telegram,
         FakeGonka() as gonka,
     ):
-        app = build_app(make_settings(telegram, gonka, **overrides))
+        app = build_app(make_settings(telegram, gonka, **overrides), clock=clock)
         task = asyncio.create_task(app.run_polling(polling_timeout=1, handle_signals=False))
         try:
             await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), timeout=5)

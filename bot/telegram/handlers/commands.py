@@ -6,6 +6,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
+from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.usage import cost
@@ -65,11 +66,21 @@ def setup() -> Router:
         service: ConversationService,
         responder: Responder,
         price_per_million: float,
+        gate: Gate,
     ) -> None:
         turn = turn_of(message, lang)
         text = t(
             "usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang)
         )
+        for quota in await gate.quotas(turn.user_id):
+            text += t(
+                "usage_quota",
+                lang,
+                period=t(f"period_{quota.period}", lang),
+                remaining=quota.remaining,
+                limit=quota.limit,
+                reset=f"{quota.resets_at:%Y-%m-%d %H:%M} UTC",
+            )
         if not turn.private:
             group = await service.group_usage(turn.chat_id)
             text += t("usage_group", lang, **_periods(group, price_per_million, lang))

@@ -1,0 +1,124 @@
+"""Chat settings (model, system prompt), the default model, and access decisions on Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_store import _guard
+from bot.core.models import AccessRecord, AccessState, ChatMessage
+
+
+def _str(value: bytes | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _int(value: bytes | str | None) -> int | None:
+    text = _str(value)
+    return int(text) if text is not None else None
+
+
+def _state(value: bytes | str | None) -> AccessState | None:
+    text = _str(value)
+    if text == "allow":
+        return "allow"
+    if text == "block":
+        return "block"
+    return None
+
+
+class RedisChatSettings:
+    """ModelStore and PromptStore: a hash per chat, and one for the bot's defaults."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def chosen(self, chat_id: int) -> tuple[str | None, str | None]:
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hget(self._keys.bot_settings(), "model")
+                pipe.hget(self._keys.chat_settings(chat_id), "model")
+                return list(await pipe.execute())
+
+        default, chat = await _guard(run)
+        return _str(default), _str(chat)
+
+    async def set_default(self, model: str | None) -> None:
+        await self._set(self._keys.bot_settings(), {"model": model})
+
+    async def set_chat(self, chat_id: int, model: str | None) -> None:
+        await self._set(self._keys.chat_settings(chat_id), {"model": model})
+
+    async def system_prompt(self, chat_id: int) -> ChatMessage | None:
+        key = self._keys.chat_settings(chat_id)
+        text, tokens = await _guard(lambda: self._redis.hmget(key, "system", "system_tokens"))
+        if text is None or tokens is None:
+            return None
+        return ChatMessage("system", _str(text) or "", int(tokens))
+
+    async def set_system_prompt(self, chat_id: int, message: ChatMessage | None) -> None:
+        key = self._keys.chat_settings(chat_id)
+        if message is None:
+            await self._set(key, {"system": None, "system_tokens": None})
+        else:
+            await self._set(key, {"system": message.content, "system_tokens": str(message.tokens)})
+
+    async def _set(self, key: str, values: dict[str, str | None]) -> None:
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for name, value in values.items():
+                    if value is None:
+                        pipe.hdel(key, name)
+                    else:
+                        pipe.hset(key, name, value)
+                await pipe.execute()
+
+        await _guard(run)
+
+
+class RedisAccessStore:
+    """AccessStore: one hash holds every decision (u:<id>, c:<id>) and quota (qd:<id>, qm:<id>)."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def record(self, user_id: int, chat_id: int) -> AccessRecord:
+        fields = (f"u:{user_id}", f"c:{chat_id}", f"qd:{user_id}", f"qm:{user_id}")
+        user, chat, daily, monthly = await _guard(
+            lambda: self._redis.hmget(self._keys.access(), *fields)
+        )
+        return AccessRecord(_state(user), _state(chat), _int(daily), _int(monthly))
+
+    async def set_user(self, user_id: int, state: AccessState | None) -> None:
+        await self._set({f"u:{user_id}": state})
+
+    async def set_chat(self, chat_id: int, state: AccessState | None) -> None:
+        await self._set({f"c:{chat_id}": state})
+
+    async def set_quota(self, user_id: int, daily: int | None, monthly: int | None) -> None:
+        await self._set(
+            {
+                f"qd:{user_id}": None if daily is None else str(daily),
+                f"qm:{user_id}": None if monthly is None else str(monthly),
+            }
+        )
+
+    async def _set(self, values: dict[str, str | None]) -> None:
+        key = self._keys.access()
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for name, value in values.items():
+                    if value is None:
+                        pipe.hdel(key, name)
+                    else:
+                        pipe.hset(key, name, value)
+                await pipe.execute()
+
+        await _guard(run)

@@ -1,0 +1,182 @@
+"""The gate before every turn: access lists, flood control and token quotas."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bot.core.models import AccessRecord, UsageTotals
+from bot.core.ports import AccessStore, UsageStore
+
+AccessMode = Literal["open", "allowlist"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    admins: frozenset[int]
+    mode: AccessMode = "open"
+    allowed_users: frozenset[int] = frozenset()
+    allowed_chats: frozenset[int] = frozenset()
+    daily_quota: int = 0  # tokens; 0 = no quota
+    monthly_quota: int = 0
+    flood_messages: int = 0  # messages per window; 0 = no flood control
+    flood_window: float = 10.0
+    users_pick_models: bool = True  # ordinary users may choose the model of their private chat
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """Why a turn is refused: a text key and the values for its text."""
+
+    text_key: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    period: Literal["day", "month"]
+    limit: int
+    used: int
+    resets_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def next_day(at: datetime) -> datetime:
+    return datetime(at.year, at.month, at.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def next_month(at: datetime) -> datetime:
+    year, month = (at.year + 1, 1) if at.month == 12 else (at.year, at.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+class Gate:
+    """Decides whether a user may start a turn; a refusal always comes with words, never silence."""
+
+    def __init__(
+        self,
+        policy: AccessPolicy,
+        store: AccessStore,
+        usage: UsageStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._policy = policy
+        self._store = store
+        self._usage = usage
+        self._clock = clock
+        self._monotonic = monotonic
+        self._recent: dict[int, deque[float]] = {}
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self._policy.admins
+
+    def may_pick_model(self, user_id: int, private: bool) -> bool:
+        """Admins set any chat's model; users their private chat's, when the setting allows."""
+        return self.is_admin(user_id) or (private and self._policy.users_pick_models)
+
+    def may_set_system_prompt(self, user_id: int, private: bool) -> bool:
+        """Admins everywhere; a user in their own private chat."""
+        return self.is_admin(user_id) or private
+
+    async def check(self, user_id: int, chat_id: int, private: bool) -> Denial | None:
+        """None when the turn may go upstream; otherwise the reason. Admins always pass."""
+        if self.is_admin(user_id):
+            return None
+        record = await self._store.record(user_id, chat_id)
+        denial = self._access(record, user_id, chat_id, private) or self._flood(user_id)
+        if denial is not None:
+            return denial
+        for quota in await self._quotas(user_id, record):
+            if quota.remaining <= 0:
+                key = "quota_day" if quota.period == "day" else "quota_month"
+                return Denial(
+                    key, {"limit": quota.limit, "reset": f"{quota.resets_at:%Y-%m-%d %H:%M} UTC"}
+                )
+        return None
+
+    async def quotas(self, user_id: int) -> list[Quota]:
+        """The quotas that apply to the user with what is left of them (none for admins)."""
+        if self.is_admin(user_id):
+            return []
+        return await self._quotas(user_id, await self._store.record(user_id, 0))
+
+    async def _quotas(self, user_id: int, record: AccessRecord) -> list[Quota]:
+        daily = record.daily_quota if record.daily_quota is not None else self._policy.daily_quota
+        monthly = (
+            record.monthly_quota if record.monthly_quota is not None else self._policy.monthly_quota
+        )
+        if daily <= 0 and monthly <= 0:
+            return []
+        now = self._clock()
+        totals: UsageTotals = await self._usage.totals(user_id, now)
+        quotas = []
+        if daily > 0:
+            quotas.append(Quota("day", daily, totals.today.total_tokens, next_day(now)))
+        if monthly > 0:
+            quotas.append(Quota("month", monthly, totals.month.total_tokens, next_month(now)))
+        return quotas
+
+    def _access(
+        self, record: AccessRecord, user_id: int, chat_id: int, private: bool
+    ) -> Denial | None:
+        if record.user == "block":
+            return Denial("access_blocked")
+        if not private and record.chat == "block":
+            return Denial("access_chat_blocked")
+        if self._policy.mode == "open":
+            return None
+        if record.user == "allow" or user_id in self._policy.allowed_users:
+            return None
+        if not private and (record.chat == "allow" or chat_id in self._policy.allowed_chats):
+            return None
+        return Denial("access_denied", {"user_id": user_id})
+
+    def _flood(self, user_id: int) -> Denial | None:
+        limit = self._policy.flood_messages
+        if limit <= 0:
+            return None
+        now = self._monotonic()
+        recent = self._recent.setdefault(user_id, deque())
+        while recent and now - recent[0] >= self._policy.flood_window:
+            recent.popleft()
+        if len(recent) >= limit:
+            wait = max(1, round(self._policy.flood_window - (now - recent[0])))
+            return Denial("slow_down", {"seconds": wait})
+        recent.append(now)
+        if len(self._recent) > 10_000:
+            self._forget_idle(now)
+        return None
+
+    def _forget_idle(self, now: float) -> None:
+        for user_id, recent in list(self._recent.items()):
+            if not recent or now - recent[-1] >= self._policy.flood_window:
+                del self._recent[user_id]
+
+    async def allow(self, kind: Literal["user", "chat"], owner_id: int) -> None:
+        await self._set(kind, owner_id, "allow")
+
+    async def block(self, kind: Literal["user", "chat"], owner_id: int) -> None:
+        await self._set(kind, owner_id, "block")
+
+    async def unblock(self, kind: Literal["user", "chat"], owner_id: int) -> None:
+        await self._set(kind, owner_id, None)
+
+    async def _set(
+        self, kind: Literal["user", "chat"], owner_id: int, state: Literal["allow", "block"] | None
+    ) -> None:
+        if kind == "user":
+            await self._store.set_user(owner_id, state)
+        else:
+            await self._store.set_chat(owner_id, state)
+
+    async def set_quota(self, user_id: int, daily: int | None, monthly: int | None) -> None:
+        """Override a user's quotas (None: back to the default; 0: no quota)."""
+        await self._store.set_quota(user_id, daily, monthly)

@@ -1,0 +1,157 @@
+"""Admin commands: /stats (/usage all), /allow, /block, /unblock, /quota. Refused for others."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.core.access import Gate
+from bot.core.monitor import MonitorSnapshot
+from bot.core.stats import StatsService
+from bot.telegram.filters import IsAdmin
+from bot.telegram.handlers.commands import usage_line
+from bot.telegram.responder import Responder, Turn, turn_of
+from bot.telegram.texts import Lang, t
+
+ACCESS_COMMANDS = ("allow", "block", "unblock")
+ADMIN_COMMANDS = ("stats", "quota", *ACCESS_COMMANDS)
+_USAGE_ALL = Command("usage", magic=F.args.lower() == "all")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _upstream(healthy: bool, monitor: MonitorSnapshot, lang: Lang) -> str:
+    errors = ", ".join(f"{kind} {count}" for kind, count in sorted(monitor.errors.items()))
+    return t(
+        "stats_upstream",
+        lang,
+        health=t("health_ok" if healthy else "health_bad", lang),
+        p50=_seconds(monitor.ttft_p50),
+        p95=_seconds(monitor.ttft_p95),
+        samples=monitor.samples,
+        errors=errors or t("none", lang),
+    )
+
+
+async def _stats_text(stats: StatsService, price: float, lang: Lang) -> str:
+    report = await stats.report()
+    lines = []
+    for name, period in zip(
+        ("stats_today", "stats_month", "stats_all"), report.periods, strict=True
+    ):
+        lines.append(
+            t(
+                "stats_period",
+                lang,
+                name=t(name, lang),
+                usage=usage_line(period.usage, price, lang),
+                requests=period.requests,
+                active=period.active_users,
+            )
+        )
+    month = report.periods[1]
+    if month.models:
+        lines += ["", t("stats_models", lang)]
+        ranked = sorted(month.models.items(), key=lambda item: -item[1].total_tokens)
+        lines += [f"{model}: {usage_line(usage, price, lang)}" for model, usage in ranked]
+    if month.top_users:
+        lines += ["", t("stats_top_users", lang)]
+        lines += [f"{user_id}: {tokens}" for user_id, tokens in month.top_users]
+    if month.top_chats:
+        lines += ["", t("stats_top_chats", lang)]
+        lines += [f"{chat_id}: {tokens}" for chat_id, tokens in month.top_chats]
+    lines += ["", _upstream(report.healthy, report.monitor, lang)]
+    return "\n".join(lines)
+
+
+def _target(turn: Turn, args: str | None) -> tuple[Literal["user", "chat"], int] | None:
+    """A positive id is a user, a negative one a group; no id in a group means that group."""
+    text = (args or "").strip()
+    if not text:
+        return None if turn.private else ("chat", turn.chat_id)
+    try:
+        owner_id = int(text)
+    except ValueError:
+        return None
+    return ("chat", owner_id) if owner_id < 0 else ("user", owner_id)
+
+
+def _quota_value(text: str) -> int | None:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def setup(admins: frozenset[int]) -> Router:
+    """The admin router: its filter is set once, for every handler in it."""
+    router = Router(name="admin")
+    router.message.filter(IsAdmin(admins))
+
+    @router.message(Command("stats"))
+    @router.message(_USAGE_ALL)
+    async def cmd_stats(
+        message: Message,
+        lang: Lang,
+        stats: StatsService,
+        responder: Responder,
+        price_per_million: float,
+    ) -> None:
+        turn = turn_of(message, lang)
+        await responder.notify(turn, await _stats_text(stats, price_per_million, lang))
+
+    @router.message(Command(*ACCESS_COMMANDS))
+    async def cmd_access(
+        message: Message, command: CommandObject, lang: Lang, gate: Gate, responder: Responder
+    ) -> None:
+        turn = turn_of(message, lang)
+        target = _target(turn, command.args)
+        if target is None:
+            await responder.notify(turn, t("admin_usage_hint", lang, command=command.command))
+            return
+        kind, owner_id = target
+        action = getattr(gate, command.command)
+        await action(kind, owner_id)
+        await responder.notify(
+            turn, t("admin_done", lang, action=command.command, kind=kind, id=owner_id)
+        )
+
+    @router.message(Command("quota"))
+    async def cmd_quota(
+        message: Message, command: CommandObject, lang: Lang, gate: Gate, responder: Responder
+    ) -> None:
+        turn = turn_of(message, lang)
+        parts = (command.args or "").split()
+        try:
+            user_id = int(parts[0])
+            if parts[1:] == ["reset"]:
+                daily = monthly = None
+            else:
+                daily, monthly = _quota_value(parts[1]), _quota_value(parts[2])
+        except (IndexError, ValueError):
+            await responder.notify(turn, t("quota_usage_hint", lang))
+            return
+        await gate.set_quota(user_id, daily, monthly)
+        shown = {k: "default" if v is None else v for k, v in (("d", daily), ("m", monthly))}
+        await responder.notify(
+            turn, t("quota_set", lang, id=user_id, daily=shown["d"], monthly=shown["m"])
+        )
+
+    return router
+
+
+def refusals() -> Router:
+    """After the admin router: the same commands from anybody else are refused in words."""
+    router = Router(name="admin-refusals")
+
+    @router.message(Command(*ADMIN_COMMANDS))
+    @router.message(_USAGE_ALL)
+    async def refuse(message: Message, lang: Lang, responder: Responder) -> None:
+        await responder.notify(turn_of(message, lang), t("admins_only", lang))
+
+    return router

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
+from bot.adapters.redis_store import RedisUsageStore
+from bot.core.models import AccessRecord, ChatMessage, Usage
+
+
+async def test_models_and_prompts_survive_a_new_store(redis: Redis, key_prefix: str) -> None:
+    first = RedisChatSettings(redis, RedisKeys(key_prefix))
+    await first.set_default("a/model")
+    await first.set_chat(-5, "b/model")
+    await first.set_system_prompt(-5, ChatMessage("system", "Be brief.", 9))
+    restarted = RedisChatSettings(redis, RedisKeys(key_prefix))
+    assert await restarted.chosen(-5) == ("a/model", "b/model")
+    assert await restarted.chosen(7) == ("a/model", None)
+    assert await restarted.system_prompt(-5) == ChatMessage("system", "Be brief.", 9)
+    await restarted.set_chat(-5, None)
+    await restarted.set_system_prompt(-5, None)
+    assert await restarted.chosen(-5) == ("a/model", None)
+    assert await restarted.system_prompt(-5) is None
+
+
+async def test_access_decisions_and_quotas(redis: Redis, key_prefix: str) -> None:
+    store = RedisAccessStore(redis, RedisKeys(key_prefix))
+    await store.set_user(1, "block")
+    await store.set_chat(-2, "allow")
+    await store.set_quota(1, 100, None)
+    assert await store.record(1, -2) == AccessRecord("block", "allow", 100, None)
+    await store.set_user(1, None)
+    await store.set_quota(1, None, 0)
+    assert await store.record(1, -3) == AccessRecord(None, None, None, 0)
+
+
+async def test_stats_per_period_model_user_and_chat(redis: Redis, key_prefix: str) -> None:
+    store = RedisUsageStore(redis, RedisKeys(key_prefix))
+    day1 = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    day2 = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    await store.add(1, "org/m:1", Usage(10, 5), day1, chat_id=1)
+    await store.add(2, "org/m:1", Usage(20, 5), day2, group_id=-9, chat_id=-9)
+    await store.add(1, "x", Usage(1, 1), day2, chat_id=1)
+    today, month, all_time = await store.stats(day2, top=5)
+    assert (today.usage, today.requests, today.active_users) == (Usage(21, 6), 2, 2)
+    assert today.models == {"org/m:1": Usage(20, 5), "x": Usage(1, 1)}
+    assert month.top_users == [(2, 25), (1, 17)]
+    assert month.top_chats == [(-9, 25), (1, 17)]
+    assert all_time.usage == Usage(31, 11) and all_time.requests == 3

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import ModelUnavailable, UpstreamUnavailable
+from bot.core.model_choice import ModelChoice, ModelResolver
+from bot.core.monitor import UpstreamMonitor
+
+
+class Catalog:
+    def __init__(self, models: list[str]) -> None:
+        self.listed = models
+        self.down = False
+        self.reads = 0
+
+    async def models(self) -> list[str]:
+        self.reads += 1
+        if self.down:
+            raise UpstreamUnavailable("down")
+        return list(self.listed)
+
+    def invalidate(self) -> None:
+        pass
+
+    async def health(self) -> bool:
+        return not self.down
+
+
+class Store:
+    def __init__(self) -> None:
+        self.default: str | None = None
+        self.chats: dict[int, str] = {}
+
+    async def chosen(self, chat_id: int) -> tuple[str | None, str | None]:
+        return self.default, self.chats.get(chat_id)
+
+    async def set_default(self, model: str | None) -> None:
+        self.default = model
+
+    async def set_chat(self, chat_id: int, model: str | None) -> None:
+        if model is None:
+            self.chats.pop(chat_id, None)
+        else:
+            self.chats[chat_id] = model
+
+
+async def test_fallback_order_and_one_notice_per_chat() -> None:
+    catalog = Catalog(["a", "b", "c"])
+    resolver = ModelResolver(catalog, Store(), "gone", fallbacks=["x", "c"])
+    assert await resolver.resolve(1) == ModelChoice("c", "gone", notice=True)
+    assert await resolver.resolve(1) == ModelChoice("c", "gone", notice=False)
+    assert (await resolver.resolve(2)).notice
+    resolver = ModelResolver(catalog, Store(), "gone", fallbacks=["x"])
+    assert (await resolver.resolve(1)).model == "a"
+
+
+async def test_unknown_names_and_an_unreadable_list_never_crash() -> None:
+    catalog = Catalog([])
+    catalog.down = True
+    resolver = ModelResolver(catalog, Store(), "whatever/Unknown-1")
+    assert (await resolver.resolve(1)).model == "whatever/Unknown-1"
+    assert not await resolver.set_chat(1, "whatever/Unknown-1")
+
+
+async def test_run_retries_once_with_the_fallback_after_a_404() -> None:
+    now = [0.0]
+    resolver = ModelResolver(Catalog(["a", "b"]), Store(), "a", clock=lambda: now[0])
+    told: list[ModelChoice] = []
+    calls: list[str] = []
+
+    async def attempt(model: str) -> str:
+        calls.append(model)
+        if model == "a":
+            raise ModelUnavailable("404")
+        return model
+
+    async def tell(choice: ModelChoice) -> None:
+        told.append(choice)
+
+    assert await resolver.run(1, attempt, tell) == "b"
+    assert calls == ["a", "b"] and told == [ModelChoice("b", "a", True)]
+    now[0] = 1000.0  # the 404 is forgotten: "a" is tried again
+    with pytest.raises(ModelUnavailable):
+        await ModelResolver(Catalog(["a"]), Store(), "a").run(1, attempt, tell)
+
+
+def test_monitor_percentiles() -> None:
+    monitor = UpstreamMonitor(size=100)
+    for ms in range(1, 101):
+        monitor.first_token(ms / 1000)
+    monitor.error("busy")
+    snapshot = monitor.snapshot()
+    assert (snapshot.ttft_p50, snapshot.ttft_p95) == (0.05, 0.095)
+    assert snapshot.errors == {"busy": 1}
