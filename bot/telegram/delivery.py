@@ -71,6 +71,7 @@ class Target:
     # A group notice shown only to this user, answering their ephemeral message (Bot API 10.3).
     ephemeral_to: int | None = None
     ephemeral_reply: int | None = None
+    ephemeral_callback: str | None = None  # ...or the button press it answers
 
 
 def to_entities(rendered: Rendered) -> list[MessageEntity] | None:
@@ -116,8 +117,15 @@ class Delivery:
         )
         ephemeral = None
         if self._target.ephemeral_to is not None:
-            reply = ReplyParameters(ephemeral_message_id=self._target.ephemeral_reply)
-            ephemeral = EphemeralMessageParameters(receiver_user_id=self._target.ephemeral_to)
+            reply = (
+                ReplyParameters(ephemeral_message_id=self._target.ephemeral_reply)
+                if self._target.ephemeral_reply is not None
+                else None
+            )
+            ephemeral = EphemeralMessageParameters(
+                receiver_user_id=self._target.ephemeral_to,
+                callback_query_id=self._target.ephemeral_callback,
+            )
 
         def build(rendered: Rendered) -> SendMessage:
             return SendMessage(

@@ -45,6 +45,7 @@ class Turn:
     lang: Lang
     reply_to: int | None = None
     ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
+    callback_query_id: str | None = None  # the button press this turn answers
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
@@ -248,12 +249,12 @@ class Responder:
     async def notify(self, turn: Turn, text: str) -> None:
         """Send a short notice in the chat (paced like every other message).
 
-        In a group, a notice answering an ephemeral command is ephemeral too (only that user sees
-        it); if Telegram refuses, it becomes an ordinary message."""
-        if turn.ephemeral_id is not None:
+        In a group, a notice answering an ephemeral command or a button press is ephemeral (only
+        that user sees it); if Telegram refuses, it becomes an ordinary message."""
+        if not turn.private and (turn.ephemeral_id or turn.callback_query_id):
             target = Target(
                 turn.chat_id, turn.thread_id, ephemeral_to=turn.user_id,
-                ephemeral_reply=turn.ephemeral_id,
+                ephemeral_reply=turn.ephemeral_id, ephemeral_callback=turn.callback_query_id,
             )  # fmt: skip
             if (
                 await self._delivery(turn, target).send(Rendered(text), None, final=True)
