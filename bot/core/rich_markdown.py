@@ -32,15 +32,13 @@ _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _MARKDOWN_PUNCT_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$=])")
 
 
-def make_safe(markdown: str, *, draft: bool = False) -> str:
+def make_safe(markdown: str) -> str:
     """Return `markdown` ready for `InputRichMessage.markdown`.
 
     Escapes lone `$` (prices) outside code and math, repairs or unformats pipe tables, neutralises
     button/media tags and media images, drops `<think>` blocks, and closes open fences, `$$` and
-    `<details>` so a half-written draft still parses. `draft` is accepted for callers' clarity:
-    closing is always done, since a final answer may be cut as well.
+    `<details>` so a half-written draft (or an answer cut by Stop) still parses.
     """
-    del draft
     text = _THINK_RE.sub("", markdown.replace("\r\n", "\n"))
     lines = text.split("\n")
     out: list[str] = []

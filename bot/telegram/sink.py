@@ -193,15 +193,18 @@ class TelegramSink:
         try:
             shown = await self._delivery.draft(self._options.draft_id, content, urgent=urgent)
         except DraftsRefused as exc:
-            log.warning("drafts refused, switching to edits error=%s", exc)
-            self._mode = "edit"
-            self._on_drafts_refused()
-            if not self._text:
-                await self._delivery.typing()
+            await self._drafts_refused(exc)
             return False
         if shown:
             self._last_draft_at = time.monotonic()
         return shown
+
+    async def _drafts_refused(self, exc: DraftsRefused) -> None:
+        log.warning("drafts refused, switching to edits error=%s", exc)
+        self._mode = "edit"
+        self._on_drafts_refused()
+        if not self._text:
+            await self._delivery.typing()
 
     @property
     def _use_rich_drafts(self) -> bool:
@@ -216,7 +219,7 @@ class TelegramSink:
                 status = ("…" if len(self._reasoning) > THINKING_SHOWN else "") + tail
             return f"<tg-thinking>{escape_html(status)}</tg-thinking>"
         pieces = split_rich(self._text, RICH_TEXT_LIMIT - RICH_RESERVE)
-        return make_safe(pieces[-1], draft=True)
+        return make_safe(pieces[-1])
 
     async def _draft_rich(self, markdown: str, *, urgent: bool = False) -> bool:
         try:
@@ -229,11 +232,7 @@ class TelegramSink:
             self._options.rich.off(str(exc))
             return await self._draft(self._current_preview(), urgent=urgent)
         except DraftsRefused as exc:
-            log.warning("drafts refused, switching to edits error=%s", exc)
-            self._mode = "edit"
-            self._on_drafts_refused()
-            if not self._text:
-                await self._delivery.typing()
+            await self._drafts_refused(exc)
             return False
         if shown:
             self._last_draft_at = time.monotonic()

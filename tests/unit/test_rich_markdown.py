@@ -49,10 +49,10 @@ def test_broken_table_is_left_as_readable_text() -> None:
 
 
 def test_drafts_close_open_constructs() -> None:
-    assert make_safe("Code:\n\n```python\nprint(1)", draft=True).endswith("print(1)\n```")
-    assert make_safe("~~~~\nx", draft=True).endswith("x\n~~~~")
-    assert make_safe("$$\nx^2 +", draft=True).endswith("x^2 +\n$$")
-    folded = make_safe("<details><summary>More</summary>\n\nhalf", draft=True)
+    assert make_safe("Code:\n\n```python\nprint(1)").endswith("print(1)\n```")
+    assert make_safe("~~~~\nx").endswith("x\n~~~~")
+    assert make_safe("$$\nx^2 +").endswith("x^2 +\n$$")
+    folded = make_safe("<details><summary>More</summary>\n\nhalf")
     assert folded.endswith("half\n</details>")
     closed = "<details><summary>More</summary>\n\nall\n\n</details>"
     assert make_safe(closed) == closed
