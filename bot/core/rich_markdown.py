@@ -37,7 +37,8 @@ def make_safe(markdown: str) -> str:
 
     Escapes lone `$` (prices) outside code and math, repairs or unformats pipe tables, neutralises
     button/media tags and media images, drops `<think>` blocks, and closes open fences, `$$` and
-    `<details>` so a half-written draft (or an answer cut by Stop) still parses.
+    `<details>` so a half-written draft (or an answer cut by Stop) still parses. Inside
+    `<details>` every `$` is literal: formulas there crash some Telegram Desktop versions.
     """
     text = _THINK_RE.sub("", markdown.replace("\r\n", "\n"))
     lines = text.split("\n")
@@ -62,12 +63,13 @@ def make_safe(markdown: str) -> str:
             out.append(line)
             continue
         stripped = line.strip()
-        if stripped.startswith("$$") and (stripped == "$$" or stripped.count("$$") == 1):
+        math = details <= 0 and not _DETAILS_OPEN_RE.search(line)
+        if math and stripped.startswith("$$") and (stripped == "$$" or stripped.count("$$") == 1):
             in_math = True
             out.append(line)
             continue
         details += len(_DETAILS_OPEN_RE.findall(line)) - len(_DETAILS_CLOSE_RE.findall(line))
-        out.append(_safe_inline(line))
+        out.append(_safe_inline(line, math=math))
     out = _fix_tables(out)
     if fence is not None:
         out.append(fence[0] * len(fence))
@@ -99,20 +101,22 @@ def _closes_fence(line: str, fence: str) -> bool:
 # -- inline: code spans, `$`, tags, media ----------------------------------------------------
 
 
-def _safe_inline(line: str) -> str:
+def _safe_inline(line: str, *, math: bool) -> str:
     parts: list[str] = []
     last = 0
     for span in _CODE_SPAN_RE.finditer(line):
-        parts.append(_safe_prose(line[last : span.start()]))
+        parts.append(_safe_prose(line[last : span.start()], math=math))
         parts.append(span.group(0))
         last = span.end()
-    parts.append(_safe_prose(line[last:]))
+    parts.append(_safe_prose(line[last:], math=math))
     return "".join(parts)
 
 
-def _safe_prose(text: str) -> str:
+def _safe_prose(text: str, *, math: bool) -> str:
     text = _UNSAFE_TAG_RE.sub(r"\\<", text)
     text = _MEDIA_RE.sub(_media_to_link, text)
+    if not math:
+        return re.sub(r"(?<!\\)\$", r"\\$", text)
     return _escape_dollars(text)
 
 

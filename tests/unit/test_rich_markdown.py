@@ -121,3 +121,10 @@ def test_split_cuts_a_huge_code_block_and_reopens_its_fence() -> None:
     assert all(p.count("```") == 2 for p in inner)
     assert all("```python\n" in p for p in inner)
     assert pieces[-1].endswith("Outro.")
+
+
+def test_no_math_inside_details() -> None:
+    text = "<details><summary>Proof</summary>\n\n$x^2$ and\n\n$$\ny = 1\n$$\n\n</details>\n\n$z$"
+    safe = make_safe(text)
+    assert "\\$x^2\\$" in safe and "\\$\\$\ny = 1\n\\$\\$" in safe
+    assert safe.endswith("</details>\n\n$z$")  # math again after the details block
