@@ -14,6 +14,8 @@ from dataclasses import dataclass
 RICH_TEXT_LIMIT = 32768
 RICH_BLOCK_LIMIT = 500
 TABLE_COLUMN_LIMIT = 20
+# Telegram Desktop 7.0.4 crashed on a formula longer than 4096 characters: show those as code.
+FORMULA_LIMIT = 4000
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _DELIMITER_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
@@ -44,7 +46,7 @@ def make_safe(markdown: str) -> str:
     lines = text.split("\n")
     out: list[str] = []
     fence: str | None = None
-    in_math = False
+    math_block: list[str] | None = None
     details = 0
     for line in lines:
         if fence is not None:
@@ -52,10 +54,11 @@ def make_safe(markdown: str) -> str:
             if _closes_fence(line, fence):
                 fence = None
             continue
-        if in_math:
-            out.append(line)
+        if math_block is not None:
+            math_block.append(line)
             if "$$" in line:
-                in_math = False
+                out.extend(_display_math(math_block))
+                math_block = None
             continue
         opened = _FENCE_RE.match(line)
         if opened:
@@ -65,18 +68,27 @@ def make_safe(markdown: str) -> str:
         stripped = line.strip()
         math = details <= 0 and not _DETAILS_OPEN_RE.search(line)
         if math and stripped.startswith("$$") and (stripped == "$$" or stripped.count("$$") == 1):
-            in_math = True
-            out.append(line)
+            math_block = [line]
             continue
         details += len(_DETAILS_OPEN_RE.findall(line)) - len(_DETAILS_CLOSE_RE.findall(line))
         out.append(_safe_inline(line, math=math))
     out = _fix_tables(out)
     if fence is not None:
         out.append(fence[0] * len(fence))
-    if in_math:
-        out.append("$$")
+    if math_block is not None:
+        out.extend(_display_math([*math_block, "$$"]))
     out.extend(["</details>"] * max(0, details))
     return "\n".join(out).strip("\n")
+
+
+def _display_math(block: list[str]) -> list[str]:
+    """A `$$ … $$` block as written, or as a LaTeX code block when too long to render safely."""
+    if sum(len(line) + 1 for line in block) <= FORMULA_LIMIT:
+        return block
+    source = "\n".join(block).strip()
+    source = source.removeprefix("$$").removesuffix("$$").strip("\n")
+    fence = "````" if "```" in source else "```"
+    return [f"{fence}latex", source, fence]
 
 
 def escape_text(text: str) -> str:

@@ -128,3 +128,12 @@ def test_no_math_inside_details() -> None:
     safe = make_safe(text)
     assert "\\$x^2\\$" in safe and "\\$\\$\ny = 1\n\\$\\$" in safe
     assert safe.endswith("</details>\n\n$z$")  # math again after the details block
+
+
+def test_huge_formula_is_shown_as_latex_code() -> None:
+    formula = " + ".join(f"x_{{{i}}}^2" for i in range(600))
+    safe = make_safe(f"Sum:\n\n$$\n{formula}\n$$\n\nEnd, costs $5.")
+    assert safe.startswith(f"Sum:\n\n```latex\n{formula}\n```")
+    assert safe.endswith("End, costs \\$5.")
+    short = "$$\na + b\n$$"
+    assert make_safe(short) == short
