@@ -16,5 +16,11 @@ RUN mkdir bot && touch bot/__init__.py && pip install . && rm -rf bot build
 COPY bot ./bot
 RUN pip install --no-deps .
 
+# /healthz, /readyz and /metrics (and the webhook, in webhook mode) listen here.
+ENV HTTP_PORT=8080
+EXPOSE 8080
+
 USER 10001
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HTTP_PORT', '8080')}/healthz\", timeout=4)"]
 CMD ["python", "-m", "bot"]

@@ -1,4 +1,4 @@
-"""Entry point: python -m bot (long polling)."""
+"""Entry point: python -m bot (long polling, or a webhook when WEBHOOK_URL is set)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def main() -> None:
     configure_logging(settings.log_level)
     app = build_app(settings)
     try:
-        await app.run_polling()
+        await app.run()
     finally:
         await app.close()
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import fakeredis
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
-from redis.asyncio import Redis
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
+from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
@@ -26,13 +32,17 @@ from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
+from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import admin, chat, commands, errors
 from bot.telegram.handlers import settings as chat_settings
-from bot.telegram.middlewares import ChatLocks, ChatOrderMiddleware, LanguageMiddleware
+from bot.telegram.http_server import build_http, serve
+from bot.telegram.inflight import Inflight
+from bot.telegram.middlewares import ChatLocks, ChatOrder, ChatOrderMiddleware, LanguageMiddleware
 from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.responder import Responder, ResponderOptions
+from bot.telegram.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +54,76 @@ class App:
     settings: Settings
     bot: Bot
     dispatcher: Dispatcher
-    redis: Redis
+    redis: RedisClient
     llm: AsyncOpenAI
     counters: ApiCounters
     generations: Generations
     models: ModelResolver
+    metrics: Metrics
+    order: ChatOrder
+    inflight: Inflight
+    webhook: WebhookReceiver | None = None
+    http: web.AppRunner | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:
+        no new updates, answers in hand finish within SHUTDOWN_GRACE."""
+        await self.start_http()
+        try:
+            if self.webhook is not None:
+                await self.run_webhook()
+            else:
+                await self.run_polling()
+        finally:
+            await self.drain()
+
+    async def start_http(self) -> None:
+        port = self.settings.listen_port
+        if port is None:
+            return
+        webhook = None
+        if self.webhook is not None and self.settings.webhook_url:
+            webhook = (urlsplit(self.settings.webhook_url).path or "/", self.webhook)
+        checks = {"redis": self._ping_redis, "telegram": self._ping_telegram}
+        self.http = await serve(
+            build_http(self.metrics, checks, webhook), self.settings.http_host, port
+        )
+
+    async def _ping_redis(self) -> None:
+        await self.redis.ping()
+
+    async def _ping_telegram(self) -> None:
+        await self.bot.get_me(request_timeout=3)
+
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Registers the webhook and serves until SIGTERM/SIGINT (or `stopping` is set)."""
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if not url or secret is None:
+            raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await self.bot.set_webhook(
+            url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        log.info("webhook set, waiting for updates")
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stopping.set)
+        await self.stopping.wait()
+        log.info("stopping: no new updates")
+
+    async def drain(self) -> None:
+        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE), then stop serving."""
+        grace = self.settings.shutdown_grace
+        if self.webhook is not None:
+            await self.webhook.stop(grace)
+        await self.inflight.drain(grace)
+        if self.http is not None:
+            await self.http.cleanup()
+            self.http = None
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         """Long polling until stopped; updates are handled concurrently, ordered per chat."""
@@ -74,14 +149,16 @@ class App:
         )
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.cleanup()
         await self.bot.session.close()
         await self.llm.close()
         await self.redis.aclose()
 
 
-def build_redis(settings: Settings) -> Redis:
+def build_redis(settings: Settings) -> RedisClient:
     if settings.redis_url:
-        return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        return connect(settings.redis_url)
     log.warning("REDIS_URL is not set: history and usage are kept in memory only")
     return fakeredis.aioredis.FakeRedis()
 
@@ -146,6 +223,11 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     counters = ApiCounters()
     generations = Generations()
+    metrics = Metrics(
+        active_streams=lambda: generations.active,
+        api_calls=lambda: counters.calls,
+        api_429=lambda: counters.retry_after,
+    )
     pacers = Pacers(
         {
             "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
@@ -171,19 +253,28 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         ),
         models,
         gate,
+        metrics,
+        RedisReplicaSignals(redis, keys) if settings.redis_url else None,
     )
-    locks = ChatLocks()
+    # Without a Redis server there is one process and nothing to share: in-process order.
+    order: ChatOrder = (
+        RedisChatOrder(redis, keys, ttl=settings.chat_lock_ttl)
+        if settings.redis_url
+        else ChatLocks()
+    )
     dispatcher = Dispatcher(
         service=service,
         responder=responder,
-        locks=locks,
+        order=order,
         price_per_million=settings.price_per_million_tokens,
         models=models,
         gate=gate,
         stats=StatsService(usage_store, catalog, monitor, now),
     )
+    inflight = Inflight(metrics)
+    dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(LanguageMiddleware())
-    dispatcher.message.outer_middleware(ChatOrderMiddleware(locks))
+    dispatcher.update.outer_middleware(ChatOrderMiddleware(order))
     dispatcher.include_routers(
         admin.setup(settings.admin_ids),
         admin.refusals(),
@@ -192,7 +283,15 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         chat.setup(),
         errors.setup(),
     )
-    return App(settings, bot, dispatcher, redis, llm, counters, generations, models)
+    webhook = (
+        WebhookReceiver(dispatcher, bot, order, settings.webhook_secret.get_secret_value())
+        if settings.webhook_url and settings.webhook_secret
+        else None
+    )
+    return App(
+        settings, bot, dispatcher, redis, llm, counters, generations, models, metrics, order,
+        inflight, webhook,
+    )  # fmt: skip
 
 
 def configure_logging(level: str) -> None:

@@ -20,6 +20,25 @@ class RedisKeys:
     def history(self, chat: ChatKey) -> str:
         return f"{self._chat(chat)}:history"
 
+    def chat_order(self, chat_id: int) -> tuple[str, str, str]:
+        """The lock, the waiting queue and the waiters' deadlines of a chat (one slot)."""
+        base = self._chat(ChatKey(chat_id))
+        return f"{base}:lock", f"{base}:queue", f"{base}:alive"
+
+    def seen(self, update_id: int, chat_id: int | None) -> str:
+        """Marks an update as taken; on the chat's slot so admitting it is one script."""
+        if chat_id is None:
+            return f"{self.prefix}:update:{update_id}"
+        return f"{self._chat(ChatKey(chat_id))}:seen:{update_id}"
+
+    def stop_request(self, chat_id: int, generation_id: str) -> str:
+        """A Stop pressed on one replica for an answer another replica generates."""
+        return f"{self._chat(ChatKey(chat_id))}:stop:{generation_id}"
+
+    def continuable(self, chat_id: int) -> str:
+        """The chat's latest answer cut by the length limit, which Continue may extend."""
+        return f"{self._chat(ChatKey(chat_id))}:continuable"
+
     def usage(self, owner: UsageOwner, period: str) -> str:
         """Usage counters of a user or a group for one period ("d:2026-11-25", "m:2026-11", "all")."""
         kind, owner_id = owner

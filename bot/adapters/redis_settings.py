@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.asyncio import Redis
-
+from bot.adapters.redis_client import RedisClient
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import _guard
 from bot.core.models import AccessRecord, AccessState, ChatMessage
@@ -34,7 +33,7 @@ def _state(value: bytes | str | None) -> AccessState | None:
 class RedisChatSettings:
     """ModelStore and PromptStore: a hash per chat, and one for the bot's defaults."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -84,7 +83,7 @@ class RedisChatSettings:
 class RedisAccessStore:
     """AccessStore: one hash holds every decision (u:<id>, c:<id>) and quota (qd:<id>, qm:<id>)."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -41,7 +42,7 @@ def _decode(raw: bytes | str) -> ChatMessage:
 class RedisHistoryStore:
     """History as one Redis list per chat: one round trip to load, one to append and trim."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -72,7 +73,7 @@ class RedisHistoryStore:
 class RedisUsageStore:
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
-    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+    def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -127,7 +128,7 @@ class RedisUsageStore:
 
     def _count_stats(
         self,
-        pipe: Pipeline,
+        pipe: Pipeline | ClusterPipeline,
         period: str,
         ttl: int | None,
         user_id: int,

@@ -3,29 +3,72 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 
+from bot.core.errors import StorageUnavailable
 from bot.telegram.texts import lang_of
+
+log = logging.getLogger(__name__)
+
+
+class ChatOrder(Protocol):
+    """Runs each chat's updates one at a time, in order, and drops redelivered updates."""
+
+    async def admit(self, update_id: int, chat_id: int | None) -> bool:
+        """False for an update already taken; `chat_id` also queues it in its chat."""
+        ...
+
+    async def run(
+        self,
+        chat_id: int,
+        update_id: int,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        admitted: bool = True,
+    ) -> Any:
+        """Run `call` in the chat's turn; None without running it for a redelivery."""
+        ...
 
 
 class ChatLocks:
-    """FIFO locks per chat: the second message of a chat waits for the first answer."""
+    """In-process FIFO locks per chat (one replica, no shared Redis)."""
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int = 10_000) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._remember = remember
 
-    async def run(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def admit(self, update_id: int, chat_id: int | None) -> bool:
+        if update_id in self._seen:
+            return False
+        self._seen[update_id] = None
+        if len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+        return True
+
+    async def run(
+        self,
+        chat_id: int,
+        update_id: int,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        admitted: bool = True,
+    ) -> Any:
         # Lock acquisition happens before the first suspension point of the update's task, so
         # updates of one chat enter in the order the dispatcher received them.
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         self._users[chat_id] = self._users.get(chat_id, 0) + 1
         try:
             async with lock:
+                if not admitted and not await self.admit(update_id, chat_id):
+                    return None
                 return await call()
         finally:
             self._users[chat_id] -= 1
@@ -35,8 +78,13 @@ class ChatLocks:
 
 
 class ChatOrderMiddleware(BaseMiddleware):
-    def __init__(self, locks: ChatLocks) -> None:
-        self._locks = locks
+    """Update middleware: messages run in their chat's turn; redelivered updates are dropped.
+
+    The webhook admits updates before answering Telegram and says so with `admitted=True`.
+    """
+
+    def __init__(self, order: ChatOrder) -> None:
+        self._order = order
 
     async def __call__(
         self,
@@ -44,10 +92,23 @@ class ChatOrderMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        chat = data.get("event_chat")
-        if chat is None:
+        if not isinstance(event, Update):
             return await handler(event, data)
-        return await self._locks.run(chat.id, lambda: handler(event, data))
+        admitted = bool(data.get("admitted"))
+        chat = data.get("event_chat")
+        if event.message is not None and chat is not None:
+            return await self._order.run(
+                chat.id, event.update_id, lambda: handler(event, data), admitted=admitted
+            )
+        if not admitted:
+            try:
+                fresh = await self._order.admit(event.update_id, None)
+            except StorageUnavailable:
+                fresh = True  # buttons keep working (Stop above all) while Redis is away
+            if not fresh:
+                log.info("duplicate update dropped update_id=%s", event.update_id)
+                return None
+        return await handler(event, data)
 
 
 class LanguageMiddleware(BaseMiddleware):

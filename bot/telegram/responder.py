@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -12,11 +16,13 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.access import Denial, Gate
 from bot.core.conversation import ConversationService
-from bot.core.errors import BotError, ContextTooLong
+from bot.core.errors import BotError, ContextTooLong, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
+from bot.core.ports import ReplySink
 from bot.core.render import Rendered
 from bot.core.titles import topic_title
+from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
@@ -46,6 +52,20 @@ class Turn:
     reply_to: int | None = None
     ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
     callback_query_id: str | None = None  # the button press this turn answers
+
+
+class ReplicaSignals(Protocol):
+    """Stop and Continue buttons between replicas (absent with one process)."""
+
+    async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool: ...
+
+    async def watch(
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event
+    ) -> None: ...
+
+    async def set_continuable(self, chat_id: int, generation_id: str | None) -> None: ...
+
+    async def take_continuable(self, chat_id: int, generation_id: str) -> bool: ...
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
@@ -88,7 +108,11 @@ class Responder:
         options: ResponderOptions,
         models: ModelResolver,
         gate: Gate,
+        metrics: Metrics | None = None,
+        replicas: ReplicaSignals | None = None,
     ) -> None:
+        self._metrics = metrics
+        self._replicas = replicas
         self._bot = bot
         self._models = models
         self._gate = gate
@@ -166,7 +190,11 @@ class Responder:
 
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""
-        if not self._generations.take_continuable(turn.chat_id, generation_id):
+        allowed = self._generations.take_continuable(turn.chat_id, generation_id)
+        # With replicas the answer may have been cut, or followed, on another one: Redis knows.
+        if self._replicas is not None:
+            allowed = await self._replicas.take_continuable(turn.chat_id, generation_id)
+        if not allowed:
             return False
         if not await self.admit(turn):
             return True
@@ -195,6 +223,14 @@ class Responder:
         generation.stop.set()
         return True
 
+    async def stop_anywhere(self, chat_id: int, generation_id: str, user_id: int) -> bool:
+        """Stop here, or ask the other replicas when the answer is not generated here."""
+        if self.stop(generation_id, user_id):
+            return True
+        if self._replicas is None:
+            return False
+        return await self._replicas.request(chat_id, generation_id, user_id)
+
     def stop_draft(self, chat_id: int, draft_id: int) -> bool:
         generation = self._generations.by_draft(chat_id, draft_id)
         if generation is None:
@@ -205,23 +241,55 @@ class Responder:
     async def _run(
         self,
         turn: Turn,
-        call: Callable[[TelegramSink, Generation], Awaitable[Reply | None]],
+        call: Callable[[ReplySink, Generation], Awaitable[Reply | None]],
     ) -> Reply | None:
         generation = self._generations.start(turn.chat_id, turn.user_id)
         sink = self._sink(turn, generation)
+        timed = _TimedSink(sink)
         reply: Reply | None = None
+        watcher = (
+            asyncio.create_task(
+                self._replicas.watch(turn.chat_id, generation.id, turn.user_id, generation.stop)
+            )
+            if self._replicas is not None
+            else None
+        )
         try:
-            reply = await call(sink, generation)
+            reply = await call(timed, generation)
+            if reply is not None:
+                self._observe(reply, timed)
         except BotError as exc:
             log.warning(
                 "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
             )
+            if self._metrics is not None:
+                kind = exc.kind if isinstance(exc, UpstreamError) else type(exc).__name__
+                self._metrics.upstream_errors.inc(kind)
             await sink.fail(error_text(exc, turn.lang))
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await sink.close()
             continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
             self._generations.end(generation, continuable=continuable)
+            if self._replicas is not None:
+                await self._replicas.set_continuable(
+                    turn.chat_id, generation.id if continuable else None
+                )
         return reply
+
+    def _observe(self, reply: Reply, timed: _TimedSink) -> None:
+        if self._metrics is None:
+            return
+        metrics = self._metrics
+        metrics.replies.inc(reply.outcome)
+        metrics.tokens.inc("prompt", reply.usage.prompt_tokens)
+        metrics.tokens.inc("completion", reply.usage.completion_tokens)
+        if timed.first_token is not None:
+            metrics.first_token.observe(timed.first_token - timed.begun)
+        metrics.answer.observe(time.monotonic() - timed.begun)
 
     def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
@@ -276,6 +344,27 @@ class Responder:
             self._pacers.bot,
             self._counters,
         )
+
+
+class _TimedSink:
+    """Passes a reply through to the Telegram sink, noting when the first token came."""
+
+    def __init__(self, sink: ReplySink) -> None:
+        self._sink = sink
+        self.begun = time.monotonic()
+        self.first_token: float | None = None
+
+    async def started(self) -> None:
+        self.begun = time.monotonic()
+        await self._sink.started()
+
+    def update(self, text: str, reasoning: str) -> None:
+        if self.first_token is None:
+            self.first_token = time.monotonic()
+        self._sink.update(text, reasoning)
+
+    async def finish(self, reply: Reply) -> None:
+        await self._sink.finish(reply)
 
 
 def _button(text: str, data: str) -> InlineKeyboardMarkup:

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -186,6 +187,11 @@ class FakeTelegramServer:
         self.dropped_updates: list[Json] = []  # filtered out by allowed_updates
         self.allowed_updates: list[str] | None = None
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # Webhook mode: every POST made to the bot, (update_id, HTTP status or 0 when unreachable).
+        self.webhook_posts: list[tuple[int, int]] = []
+        self.webhook_retry_delay = 0.2
+        self._webhook_task: asyncio.Task[None] | None = None
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.callback_answers: dict[str, Json] = {}
         self.blocked_users: set[int] = set()
@@ -196,6 +202,7 @@ class FakeTelegramServer:
         self._update_ids = itertools.count(100_000)
         self._query_ids = itertools.count(4_610_000_000_000_000_001)
         self._poll_generation = 0
+        self._delivered: dict[int, Json] = {}
         self._closing = False
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -242,6 +249,7 @@ class FakeTelegramServer:
 
     async def stop(self) -> None:
         self._closing = True
+        await self._stop_webhook()
         self._notify()
         await asyncio.sleep(0.01)  # let waiting getUpdates calls answer
         if self._runner is not None:
@@ -385,11 +393,62 @@ class FakeTelegramServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(remaining, 0.05))
 
+    # ---------------------------------------------------------------- webhook delivery
+    async def _post_update(self, update: Json) -> int:
+        """POST one update to the webhook like Telegram does; the HTTP status, 0 if unreachable."""
+        headers = (
+            {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        )
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+                session.post(self.webhook_url, json=update, headers=headers) as response,
+            ):
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0
+        self.webhook_posts.append((int(update["update_id"]), status))
+        self._notify()
+        return status
+
+    async def _deliver_webhook(self) -> None:
+        """Telegram's side of a webhook: pending updates in order, each retried until a 2xx."""
+        while not self._closing and self.webhook_url:
+            event = self._changed
+            self._filter_updates()
+            if not self.pending_updates:
+                await event.wait()
+                continue
+            update = self.pending_updates[0]
+            status = await self._post_update(update)
+            if 200 <= status < 300:
+                if self.pending_updates and self.pending_updates[0] is update:
+                    self.pending_updates.pop(0)
+            else:
+                await asyncio.sleep(self.webhook_retry_delay)
+
+    async def redeliver(self, update_id: int) -> int:
+        """Telegram sends an update again (it did not see the answer in time); the status."""
+        update = next(u for u in self.delivered if u["update_id"] == update_id)
+        return await self._post_update(update)
+
+    @property
+    def delivered(self) -> list[Json]:
+        return list(self._delivered.values())
+
+    async def _stop_webhook(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     # ---------------------------------------------------------------- update injection
     async def raw_update(self, update: Json) -> int:
         update = dict(update)
         update.setdefault("update_id", next(self._update_ids))
         self.pending_updates.append(update)
+        self._delivered[int(update["update_id"])] = update
         self._notify()
         return int(update["update_id"])
 
@@ -939,12 +998,28 @@ class FakeTelegramServer:
 
     async def _m_delete_webhook(self, params: Json) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = ""
+        asyncio.get_running_loop().create_task(self._stop_webhook())
+        self.webhook_secret = ""
+        # Webhook mode: every POST made to the bot, (update_id, HTTP status or 0 when unreachable).
+        self.webhook_posts: list[tuple[int, int]] = []
+        self.webhook_retry_delay = 0.2
+        self._webhook_task: asyncio.Task[None] | None = None
         if params.get("drop_pending_updates") is True:
             self.pending_updates.clear()
         return True
 
     async def _m_set_webhook(self, params: Json) -> bool:
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = str(params.get("secret_token") or "")
+        if isinstance(params.get("allowed_updates"), list):
+            self.allowed_updates = [str(u) for u in params["allowed_updates"]]
+        if params.get("drop_pending_updates") is True:
+            self.pending_updates.clear()
+        self._poll_generation += 1  # a waiting getUpdates ends with 409
+        if self.webhook_url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
+        self._notify()
         return True
 
     async def _m_get_webhook_info(self, params: Json) -> Json:

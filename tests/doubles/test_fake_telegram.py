@@ -12,6 +12,7 @@ import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -412,3 +413,38 @@ async def test_commands_webhook_and_conflict(tg: FakeTelegramServer, bot: Bot) -
     await tg.send_text(PRIVATE, "wake up")
     assert len(await second) == 1
     assert DEFAULT_TOKEN.startswith("123456789:")
+
+
+async def test_webhook_delivery_in_order_retried_until_2xx_with_the_secret() -> None:
+    seen: list[tuple[int, str]] = []
+    answers = iter([500, 200, 200])
+
+    async def receive(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        update = await request.json()
+        seen.append((update["update_id"], request.headers["X-Telegram-Bot-Api-Secret-Token"]))
+        return aiohttp.web.Response(status=next(answers))
+
+    app = aiohttp.web.Application()
+    app.router.add_post("/hook", receive)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with FakeTelegramServer() as tg:
+            tg.webhook_retry_delay = 0.01
+            bot = tg.make_bot()
+            await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="abc")
+            await tg.send_text(PRIVATE, "one")
+            await tg.send_text(PRIVATE, "two")
+            await tg.wait_for(lambda: len(seen) == 3)
+            with pytest.raises(TelegramConflictError, match="webhook is active"):
+                await bot.get_updates()
+            await bot.session.close()
+        ids = [update_id for update_id, _ in seen]
+        assert ids[0] == ids[1] and ids[2] == ids[0] + 1  # the failed one again, then the next
+        assert {secret for _, secret in seen} == {"abc"}
+        assert [status for _, status in tg.webhook_posts] == [500, 200, 200]
+    finally:
+        await runner.cleanup()

@@ -6,11 +6,11 @@ import contextlib
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message, MessageGenerationStopped
+from aiogram.types import CallbackQuery, Message, MessageGenerationStopped, Update
 
 from bot.core.speakers import group_message, private_message
 from bot.telegram.addressing import called_rich, called_text, quoted, rich_text_of
-from bot.telegram.middlewares import ChatLocks
+from bot.telegram.middlewares import ChatOrder
 from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
 
@@ -60,12 +60,17 @@ def setup() -> Router:
     @router.callback_query(F.data.startswith("stop:"))
     async def on_stop_button(query: CallbackQuery, lang: Lang, responder: Responder) -> None:
         generation_id = (query.data or "").removeprefix("stop:")
-        stopped = responder.stop(generation_id, query.from_user.id)
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        stopped = await responder.stop_anywhere(chat_id, generation_id, query.from_user.id)
         await query.answer(t("stopping", lang) if stopped else None)
 
     @router.callback_query(F.data.startswith("cont:"))
     async def on_continue_button(
-        query: CallbackQuery, lang: Lang, responder: Responder, locks: ChatLocks
+        query: CallbackQuery,
+        lang: Lang,
+        responder: Responder,
+        order: ChatOrder,
+        event_update: Update,
     ) -> None:
         message = query.message
         if not isinstance(message, Message):
@@ -76,8 +81,10 @@ def setup() -> Router:
         with contextlib.suppress(TelegramAPIError):
             await message.edit_reply_markup(reply_markup=None)
         generation_id = (query.data or "").removeprefix("cont:")
-        continued = await locks.run(
-            message.chat.id, lambda: responder.continue_answer(turn, generation_id)
+        continued = await order.run(
+            message.chat.id,
+            event_update.update_id,
+            lambda: responder.continue_answer(turn, generation_id),
         )
         if not continued:
             await responder.notify(turn, t("nothing_to_continue", lang))

@@ -1,0 +1,78 @@
+"""Webhook receiver: checks the secret, drops redeliveries, answers Telegram at once and
+handles the update in a task it owns."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.core.errors import StorageUnavailable
+from bot.telegram.middlewares import ChatOrder
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class WebhookReceiver:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, order: ChatOrder, secret: str) -> None:
+        self._dispatcher = dispatcher
+        self._bot = bot
+        self._order = order
+        self._secret = secret.encode()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.accepting = True
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request with a wrong secret remote=%s", request.remote)
+            return web.Response(status=401, text="Unauthorized")
+        if not self.accepting:
+            # Shutting down: Telegram retries, and another replica takes it.
+            return web.Response(status=503, text="Shutting down")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self._bot})
+        except (ValueError, ValidationError):
+            return web.Response(status=400, text="Bad update")
+        # Admitted before the answer, so a retry finds it taken and the chat's queue has it
+        # in update_id order before Telegram sends the next update.
+        context = UserContextMiddleware.resolve_event_context(update)
+        chat_id = context.chat_id if update.message is not None else None
+        admitted = True
+        try:
+            if not await self._order.admit(update.update_id, chat_id):
+                log.info("duplicate update dropped update_id=%s", update.update_id)
+                return web.Response(text="ok")
+        except StorageUnavailable:
+            admitted = False  # the middleware tries again and tells the user
+        task = asyncio.create_task(self._feed(update, admitted))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(text="ok")
+
+    async def _feed(self, update: Update, admitted: bool) -> None:
+        try:
+            await self._dispatcher.feed_update(self._bot, update, admitted=admitted)
+        except Exception:
+            log.exception("update failed update_id=%s", update.update_id)
+
+    async def stop(self, grace: float) -> None:
+        """Take no more updates; let those in hand finish within `grace`, cancel the rest."""
+        self.accepting = False
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("grace period over, cancelled updates count=%s", len(late))
+            await asyncio.wait(late, timeout=5)

@@ -1,0 +1,84 @@
+"""SIGTERM to `python -m bot` during a streamed answer: the answer finishes and is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.core.models import ChatKey
+from tests.conftest import REAL_REDIS_URL
+from tests.doubles.fake_gonka import FakeGonka, Reply
+from tests.doubles.fake_telegram import FakeTelegramServer
+from tests.e2e.test_python_m_bot import ROOT, _env
+from tests.e2e.webhook_apps import free_port
+
+USER = 7007
+ANSWER = " ".join(f"word{n}" for n in range(60)) + "."
+
+
+async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
+    redis = Redis.from_url(REAL_REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        await redis.ping()
+    except Exception:
+        await redis.aclose()
+        pytest.skip(f"no Redis server at {REAL_REDIS_URL}: the test reads history after exit")
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    port = free_port()
+    try:
+        async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
+            env = _env(
+                BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.base_url,
+                GONKA_API_KEY=gonka.api_key, GONKA_BASE_URL=gonka.base_url + "/v1",
+                REDIS_URL=REAL_REDIS_URL, REDIS_KEY_PREFIX=prefix,
+                HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), SHUTDOWN_GRACE="10",
+            )  # fmt: skip
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=tmp_path,
+                env={**env, "PYTHONPATH": str(ROOT)},
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), 20)
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.get(f"http://127.0.0.1:{port}/healthz") as response,
+                ):
+                    assert response.status == 200
+                gonka.enqueue(Reply(text=ANSWER, chunk_chars=8, token_delay=0.02))
+                await telegram.send_text(USER, "tell me a long story", user_id=USER)
+                # Default settings: the answer streams as rich drafts (after a thinking block).
+                await telegram.wait_for(
+                    lambda: any(
+                        "word" in c.params["rich_message"]["markdown"]
+                        for c in telegram.calls_of("sendRichMessageDraft")
+                    ),
+                    10,
+                )
+                process.send_signal(signal.SIGTERM)  # mid-stream
+                output, _ = await asyncio.wait_for(process.communicate(), 20)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            assert process.returncode == 0, output.decode()[-2000:]
+            assert gonka.request_log[0].completed
+            assert [m.rich_markdown for m in telegram.bot_messages(USER)] == [ANSWER]
+        history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))
+        assert [m.content for m in history] == ["tell me a long story", ANSWER]
+        usage = [key async for key in redis.scan_iter(match=f"{prefix}:{{user:{USER}}}:usage:*")]
+        assert len(usage) == 3
+    finally:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=500)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

@@ -1,0 +1,71 @@
+"""Bots in webhook mode (one or several replicas) against the fake servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import socket
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import App, build_app
+from tests.doubles.fake_gonka import FakeGonka
+from tests.doubles.fake_telegram import FakeTelegramServer
+from tests.e2e.conftest import make_settings
+
+SECRET = "s3cret-Token_1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def webhook_app(
+    telegram: FakeTelegramServer, gonka: FakeGonka, url: str, port: int, **overrides: Any
+) -> AsyncIterator[App]:
+    """One replica serving its webhook and health endpoints on `port`."""
+    settings = make_settings(
+        telegram, gonka, webhook_url=url, webhook_secret=SECRET,
+        http_host="127.0.0.1", http_port=port, **overrides,
+    )  # fmt: skip
+    app = build_app(settings)
+    await app.start_http()
+    task = asyncio.create_task(app.run_webhook(handle_signals=False))
+    try:
+        yield app
+    finally:
+        app.stopping.set()
+        await asyncio.wait_for(task, 5)
+        await app.drain()
+        await app.close()
+
+
+@contextlib.asynccontextmanager
+async def round_robin(ports: Sequence[int]) -> AsyncIterator[str]:
+    """A load balancer in front of replicas: each request goes to the next one."""
+    targets = itertools.cycle(ports)
+    session = aiohttp.ClientSession()
+
+    async def forward(request: web.Request) -> web.Response:
+        url = f"http://127.0.0.1:{next(targets)}{request.path}"
+        async with session.post(url, data=await request.read(), headers=request.headers) as resp:
+            return web.Response(status=resp.status, body=await resp.read())
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/telegram/webhook"
+    finally:
+        await runner.cleanup()
+        await session.close()
