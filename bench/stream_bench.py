@@ -2,6 +2,10 @@
 
     python bench/stream_bench.py [--chats 50] [--messages 3] [--chars 1500] [--ttft 0.5]
                                  [--tokens-per-second 60] [--no-drafts] [--profile FILE]
+                                 [--rich]
+
+--rich runs the benchmark twice, plain (text + entities) and rich (rich drafts, sendRichMessage),
+and prints Bot API calls per reply of both paths side by side.
 
 N private chats each send M messages; a chat sends its next message once its previous answer is
 complete. The fake servers (with Telegram's default flood limits) and the load driver run in a
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import dataclasses
 import io
 import logging
 import math
@@ -87,6 +92,7 @@ class BenchConfig:
     tokens_per_second: float
     drafts: bool
     redis_url: str | None = None
+    rich: bool = False
     chunk_chars: int = 4
     reply_timeout: float = 90.0
 
@@ -163,6 +169,8 @@ def _fakes_main(conn: Connection, cfg: BenchConfig) -> None:
 
 async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
     from bot.core.render import render_markdown, split_markdown
+    from bot.core.rich_markdown import RICH_TEXT_LIMIT, make_safe, split_rich
+    from bot.telegram.sink import RICH_RESERVE
     from tests.doubles.fake_gonka import FakeGonka, Reply
     from tests.doubles.fake_telegram import FakeTelegramServer, Json
 
@@ -231,6 +239,8 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
         timeouts: list[str] = []
 
         def expected_pieces(text: str) -> list[str]:
+            if cfg.rich:
+                return [make_safe(p) for p in split_rich(text, RICH_TEXT_LIMIT - RICH_RESERVE)]
             return [render_markdown(p).text for p in split_markdown(text, PIECE_LIMIT)]
 
         def done(rep: ReplyStat) -> bool:
@@ -275,7 +285,7 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
         await asyncio.gather(*(chat_loop(FIRST_CHAT + i) for i in range(cfg.chats)))
         wall = time.monotonic() - wall0
         fakes_cpu = time.process_time() - cpu0
-        conn.send(_analyse(tg, gonka, replies, timeouts, wall0, wall, fakes_cpu))
+        conn.send(_analyse(tg, gonka, replies, timeouts, wall0, wall, fakes_cpu, cfg.rich))
         command = await loop.run_in_executor(None, conn.recv)  # "stop": the bot stopped polling
 
 
@@ -287,6 +297,7 @@ def _analyse(
     start: float,
     wall: float,
     cpu: float,
+    rich: bool = False,
 ) -> dict[str, Any]:
     """Per-reply figures from the fakes' records (runs in the fakes' process). Calls made before
     `start` (the warm-up) are left out."""
@@ -324,13 +335,7 @@ def _analyse(
             continue
         chat_calls = [c for c in calls_by_chat.get(rep.chat_id, []) if c.at >= t_update]
         visible = next(
-            (
-                c
-                for c in chat_calls
-                if c.status == 200
-                and c.method in ("sendMessageDraft", "sendMessage", "editMessageText")
-                and str(c.params.get("text") or "").strip()
-            ),
+            (c for c in chat_calls if c.status == 200 and _answer_text(c).strip()),
             None,
         )
         if visible is None:
@@ -360,7 +365,8 @@ def _analyse(
             timeline.append(f"{(record.finished_at - t_update) * 1000:8.1f} ms upstream finished")
             timelines.append((max(last_ok) - record.finished_at, sorted(timeline)))
 
-        shown = [m.text or "" for m in tg.bot_messages(rep.chat_id)[rep.before :]]
+        messages = tg.bot_messages(rep.chat_id)[rep.before :]
+        shown = [(m.rich_markdown if rich else m.text) or "" for m in messages]
         shown = shown[: len(rep.expected)]
         if shown == rep.expected:
             exact += 1
@@ -392,6 +398,20 @@ def _analyse(
         "internal_errors": [repr(e) for e in tg.internal_errors],
         "max_in_flight": gonka.max_in_flight,
     }
+
+
+def _answer_text(call: Any) -> str:
+    """The answer text a Bot API call put in front of the user (a thinking block is not one)."""
+    if call.method not in (
+        "sendMessageDraft", "sendMessage", "editMessageText", "sendRichMessageDraft",
+        "sendRichMessage",
+    ):  # fmt: skip
+        return ""
+    rich = call.params.get("rich_message")
+    if isinstance(rich, dict):
+        markdown = str(rich.get("markdown") or "")
+        return "" if markdown.startswith("<tg-thinking>") else markdown
+    return str(call.params.get("text") or "")
 
 
 # ------------------------------------------------------------------------------ bot process
@@ -436,6 +456,8 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
             upstream_max_retries=1,
             upstream_read_timeout=30.0,
             use_drafts=cfg.drafts,
+            rich_messages=cfg.rich,
+            rich_drafts=cfg.rich,
             system_prompt="You are a test assistant.",
         )
         app = build_app(settings)
@@ -504,6 +526,7 @@ def report(cfg: BenchConfig, r: dict[str, Any], counts: Counter[str], verbose: b
     p95 = percentile(r["overhead"], 95) * 1000
     cpu100 = r["bot_cpu"] / replies * 100
     mode = "drafts ON" if cfg.drafts else "drafts OFF (bot use_drafts=False, server refuses drafts)"
+    mode += ", RICH messages" if cfg.rich else ", text + entities"
     lines = [
         f"stream_bench: {cfg.chats} chats x {cfg.messages} messages, {cfg.chars} chars/answer, "
         f"ttft {cfg.ttft} s, {cfg.tokens_per_second:g} tok/s ({cfg.chunk_chars} chars/token), "
@@ -576,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true", help="print the slowest reply's calls")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the bot, dump stats to FILE")
+    parser.add_argument("--rich", action="store_true", help="also run the rich path; compare")
     args = parser.parse_args(argv)
     cfg = BenchConfig(
         chats=args.chats,
@@ -588,9 +612,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     counter = _CountingHandler()
     logging.basicConfig(level=logging.WARNING, handlers=[counter])
-    result = asyncio.run(_run_bot(cfg, args.profile))
-    print(report(cfg, result, counter.counts, args.verbose))
-    ok = result["complete"] == cfg.chats * cfg.messages and result["exact"] == result["complete"]
+    configs = [cfg, dataclasses.replace(cfg, rich=True)] if args.rich else [cfg]
+    per_reply: list[str] = []
+    ok = True
+    for run in configs:
+        counter.counts.clear()
+        result = asyncio.run(_run_bot(run, args.profile))
+        print(report(run, result, counter.counts, args.verbose), end="\n\n")
+        replies = max(1, result["complete"])
+        calls = sum(result["methods"].values()) / replies
+        per_reply.append(f"{'rich' if run.rich else 'plain'} {calls:.2f}")
+        ok = ok and result["complete"] == run.chats * run.messages
+        ok = ok and result["exact"] == result["complete"]
+    if args.rich:
+        print("Bot API calls per reply: " + ", ".join(per_reply))
     return 0 if ok else 1
 
 

@@ -253,6 +253,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
             use_drafts=settings.use_drafts,
             show_reasoning=settings.show_reasoning == "folded",
             message_limit=settings.message_limit,
+            rich_messages=settings.rich_messages,
+            rich_drafts=settings.rich_drafts,
         ),
         models,
         gate,

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     draft_burst: int = Field(default=2, ge=1)
     show_reasoning: Literal["folded", "hidden"] = "folded"
     message_limit: int = Field(default=4096, ge=64, le=4096)
+    rich_messages: bool = True
+    rich_drafts: bool = True
 
     model_list_ttl: float = Field(default=300.0, ge=0)
     model_fallbacks: Annotated[tuple[str, ...], NoDecode] = ()

@@ -210,6 +210,10 @@ class ConversationService:
             await self._count(turn, reply)
         return reply
 
+    async def is_new(self, chat: ChatKey) -> bool:
+        """True when `chat` has no history yet (its next question starts the conversation)."""
+        return not await self._history.load(chat)
+
     async def reset(self, chat: ChatKey) -> None:
         """Forget the chat's history."""
         await self._history.clear(chat)

@@ -6,6 +6,8 @@ import re
 
 from aiogram.types import Message, User
 
+from bot.core.rich_flatten import flatten_rich
+
 _SPACES = re.compile(r"[ \t]+")
 
 
@@ -43,6 +45,25 @@ def called_text(message: Message, me: User) -> str | None:
         utf16 = utf16[: start * 2] + utf16[end * 2 :]
     cleaned = utf16.decode("utf-16-le")
     return "\n".join(_SPACES.sub(" ", line).strip() for line in cleaned.splitlines()).strip()
+
+
+def rich_text_of(message: Message) -> str:
+    """The text of a received rich message (pasted formatted text), flattened for the model."""
+    if message.rich_message is None:
+        return ""
+    blocks = [b.model_dump(mode="json", exclude_none=True) for b in message.rich_message.blocks]
+    return flatten_rich(blocks)
+
+
+def called_rich(message: Message, me: User) -> str | None:
+    """Like `called_text` for a rich message: a reply to the bot or an @mention in its text."""
+    text = rich_text_of(message)
+    mention = re.compile(re.escape(f"@{me.username or ''}") + r"\b", re.IGNORECASE)
+    reply = message.reply_to_message
+    to_bot = reply is not None and reply.from_user is not None and reply.from_user.id == me.id
+    if not (me.username and mention.search(text)) and not to_bot:
+        return None
+    return mention.sub("", text).strip() if me.username else text
 
 
 def quoted(message: Message, me: User) -> tuple[str, str] | None:

@@ -13,13 +13,24 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageText, SendChatAction, SendMessage, SendMessageDraft
+from aiogram.methods import (
+    DeleteMessage,
+    EditMessageText,
+    SendChatAction,
+    SendMessage,
+    SendMessageDraft,
+    SendRichMessage,
+    SendRichMessageDraft,
+)
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import (
+    EphemeralMessageParameters,
     InlineKeyboardMarkup,
+    InputRichMessage,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -28,6 +39,7 @@ from aiogram.types import (
 
 from bot.core.render import Rendered
 from bot.telegram.pacing import Pacer, try_take
+from bot.telegram.rich import RichRefused, RichUnavailable, is_content_rejection
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,8 @@ T = TypeVar("T")
 
 FINAL_ATTEMPTS = 5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Rejections that entity detection causes (e-mail-like tokens): resent once with detection off.
+DETECTION_ERRORS = ("EMAIL_INVALID", "URL_INVALID", "PHONE_INVALID")
 
 
 @dataclass(slots=True)
@@ -54,6 +68,10 @@ class Target:
     chat_id: int
     thread_id: int | None = None
     reply_to: int | None = None
+    # A group notice shown only to this user, answering their ephemeral message (Bot API 10.3).
+    ephemeral_to: int | None = None
+    ephemeral_reply: int | None = None
+    ephemeral_callback: str | None = None  # ...or the button press it answers
 
 
 def to_entities(rendered: Rendered) -> list[MessageEntity] | None:
@@ -97,6 +115,17 @@ class Delivery:
             if self._target.reply_to
             else None
         )
+        ephemeral = None
+        if self._target.ephemeral_to is not None:
+            reply = (
+                ReplyParameters(ephemeral_message_id=self._target.ephemeral_reply)
+                if self._target.ephemeral_reply is not None
+                else None
+            )
+            ephemeral = EphemeralMessageParameters(
+                receiver_user_id=self._target.ephemeral_to,
+                callback_query_id=self._target.ephemeral_callback,
+            )
 
         def build(rendered: Rendered) -> SendMessage:
             return SendMessage(
@@ -108,11 +137,14 @@ class Delivery:
                 link_preview_options=NO_PREVIEW,
                 reply_markup=markup,
                 reply_parameters=reply,
+                ephemeral_message_parameters=ephemeral,
             )
 
         message = await self._call(
             build, content, self.message_pacers, final=final, urgent=urgent, resend_unsafe=True
         )
+        if isinstance(message, Message) and ephemeral is not None:
+            return message.ephemeral_message_id or message.message_id
         return message.message_id if isinstance(message, Message) else None
 
     async def edit(
@@ -162,6 +194,93 @@ class Delivery:
             raise DraftsRefused(exc.message) from exc
         return result is not None
 
+    async def send_rich(self, markdown: str, markup: InlineKeyboardMarkup | None) -> int | None:
+        """Send a rich message (final: insists); None when not delivered, never a duplicate.
+
+        Raises RichRefused for refused content and RichUnavailable when the server lacks it."""
+        reply = (
+            ReplyParameters(message_id=self._target.reply_to, allow_sending_without_reply=True)
+            if self._target.reply_to
+            else None
+        )
+
+        def build(skip: bool) -> SendRichMessage:
+            return SendRichMessage(
+                chat_id=self._target.chat_id,
+                message_thread_id=self._target.thread_id,
+                rich_message=_rich(markdown, skip),
+                reply_markup=markup,
+                reply_parameters=reply,
+            )
+
+        message = await self._rich_call(build, resend_unsafe=True)
+        return message.message_id if isinstance(message, Message) else None
+
+    async def edit_rich(
+        self, message_id: int, markdown: str, markup: InlineKeyboardMarkup | None
+    ) -> bool:
+        """Turn a message into this rich message (final); raises like `send_rich`."""
+
+        def build(skip: bool) -> EditMessageText:
+            return EditMessageText(
+                chat_id=self._target.chat_id,
+                message_id=message_id,
+                rich_message=_rich(markdown, skip),
+                reply_markup=markup,
+            )
+
+        return await self._rich_call(build) is not None
+
+    async def _rich_call(
+        self, build: Callable[[bool], TelegramMethod[Any]], *, resend_unsafe: bool = False
+    ) -> Any:
+        skip = False
+        while True:
+
+            def method(_: Rendered, skip: bool = skip) -> TelegramMethod[Any]:
+                return build(skip)
+
+            try:
+                return await self._call(
+                    method,
+                    Rendered(""),
+                    self.message_pacers,
+                    final=True,
+                    resend_unsafe=resend_unsafe,
+                    rich=True,
+                )
+            except RichRefused as exc:
+                if skip or not any(e in str(exc) for e in DETECTION_ERRORS):
+                    raise
+                skip = True
+
+    async def draft_rich(self, draft_id: int, markdown: str, *, urgent: bool = False) -> bool:
+        """Show or update the rich draft; raises DraftsRefused, RichRefused, RichUnavailable."""
+
+        def build(_: Rendered) -> SendRichMessageDraft:
+            return SendRichMessageDraft(
+                chat_id=self._target.chat_id,
+                message_thread_id=self._target.thread_id,
+                draft_id=draft_id,
+                rich_message=_rich(markdown, False),
+                can_stop=True,
+            )
+
+        try:
+            result = await self._call(
+                build, Rendered(""), self.draft_pacers, final=False, urgent=urgent, draft=True,
+                rich=True,
+            )  # fmt: skip
+        except TelegramBadRequest as exc:
+            raise DraftsRefused(exc.message) from exc
+        return result is not None
+
+    async def delete(self, message_id: int) -> None:
+        def build(_: Rendered) -> DeleteMessage:
+            return DeleteMessage(chat_id=self._target.chat_id, message_id=message_id)
+
+        await self._call(build, Rendered(""), self.message_pacers, final=True)
+
     async def typing(self) -> None:
         method = SendChatAction(
             chat_id=self._target.chat_id,
@@ -189,6 +308,7 @@ class Delivery:
         urgent: bool = False,
         draft: bool = False,
         resend_unsafe: bool = False,
+        rich: bool = False,
     ) -> Any:
         plain = False
         attempt = 0
@@ -224,6 +344,12 @@ class Delivery:
                     )
                     plain = True
                     continue
+                if rich and is_content_rejection(exc.message):
+                    raise RichRefused(exc.message) from exc
+                if rich and "text is empty" in text:
+                    raise RichUnavailable(
+                        exc.message
+                    ) from exc  # a server that ignored rich_message
                 if draft:
                     raise
                 log.warning("bad request chat=%s error=%s", self._target.chat_id, exc.message)
@@ -238,7 +364,16 @@ class Delivery:
                 if not final or ambiguous or attempt >= FINAL_ATTEMPTS:
                     return None
                 await asyncio.sleep(min(2.0**attempt / 2, 8.0))
+            except TelegramNotFound as exc:
+                if rich and "method not found" in exc.message.lower():
+                    raise RichUnavailable(exc.message) from exc
+                log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
+                return None
             except TelegramAPIError as exc:
                 # Blocked by the user, removed from the group, chat gone: nothing to retry.
                 log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
                 return None
+
+
+def _rich(markdown: str, skip_detection: bool) -> InputRichMessage:
+    return InputRichMessage(markdown=markdown, skip_entity_detection=skip_detection or None)

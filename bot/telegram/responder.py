@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.adapters.redis_signals import draft_name
@@ -21,10 +22,12 @@ from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
 from bot.core.ports import ReplySink
 from bot.core.render import Rendered
+from bot.core.titles import topic_title
 from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
+from bot.telegram.rich import RichSwitch
 from bot.telegram.sink import SinkOptions, TelegramSink
 from bot.telegram.texts import Lang, t
 
@@ -36,6 +39,8 @@ class ResponderOptions:
     use_drafts: bool
     show_reasoning: bool
     message_limit: int
+    rich_messages: bool = False
+    rich_drafts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class Turn:
     user_id: int
     lang: Lang
     reply_to: int | None = None
+    ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
+    callback_query_id: str | None = None  # the button press this turn answers
 
 
 class ReplicaSignals(Protocol):
@@ -74,7 +81,8 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
         user_id=user_id,
         lang=lang,
         # In groups the answer is a reply to the message that called the bot.
-        reply_to=None if private else message.message_id,
+        reply_to=None if private or not message.message_id else message.message_id,
+        ephemeral_id=None if private else message.ephemeral_message_id,
     )
 
 
@@ -115,6 +123,7 @@ class Responder:
         self._counters = counters
         self._options = options
         self._no_drafts: set[int] = set()
+        self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
     async def admit(self, turn: Turn) -> bool:
         """The gate before a turn (access, flood, quota); a refused user is told why."""
@@ -132,6 +141,13 @@ class Responder:
         if not await self.admit(turn):
             return
         chat = ChatKey(turn.chat_id, turn.thread_id)
+        # A private topic is a conversation: the first question names it.
+        topic = (
+            turn.private
+            and turn.thread_id is not None
+            and (await self._bot.me()).has_topics_enabled
+        )
+        name = topic and await self._service.is_new(chat)
         await self._run(
             turn,
             lambda sink, generation: self._models.run(
@@ -148,6 +164,25 @@ class Responder:
                 lambda choice: self._tell_fallback(turn, choice),
             ),
         )
+        if name and turn.thread_id is not None:
+            await self._rename_topic(turn.chat_id, turn.thread_id, topic_title(text))
+
+    async def _rename_topic(self, chat_id: int, thread_id: int, title: str) -> None:
+        try:
+            await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
+        except TelegramAPIError as exc:
+            log.info("topic not renamed chat=%s error=%s", chat_id, exc.message)
+
+    async def new_topic(self, turn: Turn) -> bool:
+        """Open a fresh private topic for a new conversation; False when Telegram refuses."""
+        try:
+            topic = await self._bot.create_forum_topic(turn.chat_id, t("new_topic_name", turn.lang))
+        except TelegramAPIError as exc:
+            log.info("topic not created chat=%s error=%s", turn.chat_id, exc.message)
+            return False
+        fresh = Turn(turn.chat_id, True, topic.message_thread_id, turn.user_id, turn.lang)
+        await self.notify(fresh, t("new_topic_ready", turn.lang))
+        return True
 
     async def _tell_fallback(self, turn: Turn, choice: ModelChoice) -> None:
         await self.notify(
@@ -282,22 +317,38 @@ class Responder:
                 "interrupted": t("interrupted_note", lang),
                 "length": t("length_note", lang),
                 "empty": t("empty_answer", lang),
+                "thinking": t("thinking_status", lang),
+                "reasoning": t("reasoning_summary", lang),
             },
+            rich=self.rich,
         )
         return TelegramSink(delivery, options, lambda: self._no_drafts.add(turn.chat_id))
 
     async def notify(self, turn: Turn, text: str) -> None:
-        """Send a short notice in the chat (paced like every other message)."""
+        """Send a short notice in the chat (paced like every other message).
+
+        In a group, a notice answering an ephemeral command or a button press is ephemeral (only
+        that user sees it); if Telegram refuses, it becomes an ordinary message."""
+        if not turn.private and (turn.ephemeral_id or turn.callback_query_id):
+            target = Target(
+                turn.chat_id, turn.thread_id, ephemeral_to=turn.user_id,
+                ephemeral_reply=turn.ephemeral_id, ephemeral_callback=turn.callback_query_id,
+            )  # fmt: skip
+            if (
+                await self._delivery(turn, target).send(Rendered(text), None, final=True)
+                is not None
+            ):
+                return
         await self._delivery(turn).send(Rendered(text), None, final=True)
 
     async def send(self, turn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Send a message with an inline keyboard (paced like every other message)."""
         await self._delivery(turn).send(Rendered(text), markup, final=True)
 
-    def _delivery(self, turn: Turn) -> Delivery:
+    def _delivery(self, turn: Turn, target: Target | None = None) -> Delivery:
         return Delivery(
             self._bot,
-            Target(turn.chat_id, turn.thread_id, turn.reply_to),
+            target or Target(turn.chat_id, turn.thread_id, turn.reply_to),
             self._pacers.get(turn.chat_id, "private" if turn.private else "group"),
             self._pacers.get(turn.chat_id, "draft"),
             self._pacers.bot,

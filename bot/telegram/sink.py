@@ -7,15 +7,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.core.models import Reply
 from bot.core.render import Rendered, render_folded, render_markdown, split_markdown, utf16_len
+from bot.core.rich_markdown import RICH_TEXT_LIMIT, escape_html, escape_text, make_safe, split_rich
 from bot.telegram.delivery import Delivery, DraftsRefused
 from bot.telegram.pacing import wait_ready
+from bot.telegram.rich import RichRefused, RichSwitch, RichUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,9 @@ NOTE_RESERVE = 160
 REASONING_SHOWN = 1000
 TYPING_EVERY = 4.5
 DRAFT_KEEPALIVE = 20.0
+THINKING_SHOWN = 300  # reasoning tail in the rich draft's thinking block
+# Room kept in every rich piece for the folded reasoning and the closing note.
+RICH_RESERVE = 2 * REASONING_SHOWN + 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class SinkOptions:
     stop_markup: InlineKeyboardMarkup | None
     continue_markup: InlineKeyboardMarkup | None
     notes: dict[str, str]
+    rich: RichSwitch = field(default_factory=lambda: RichSwitch(messages=False, drafts=False))
 
 
 class TelegramSink:
@@ -64,6 +70,7 @@ class TelegramSink:
         self._last_draft_at = 0.0
         self._text_shown = False  # the first answer text has reached the user
         self._finished = False
+        self._rich_drafts = options.rich.use_drafts  # off for this reply once content is refused
 
     @property
     def mode(self) -> Mode:
@@ -82,8 +89,11 @@ class TelegramSink:
     async def finish(self, reply: Reply) -> None:
         await self.close()
         self._finished = True
-        pieces = self._final_pieces(reply)
         markup = self._options.continue_markup if reply.outcome == "length" else None
+        rich = self._options.rich.messages and bool(reply.text.strip())
+        if rich and await self._finish_rich(reply, markup):
+            return
+        pieces = self._final_pieces(reply)
         for index, content in enumerate(pieces):
             last = index == len(pieces) - 1
             await self._show(index, content, markup if last else None, final=True)
@@ -100,7 +110,9 @@ class TelegramSink:
     async def _run(self) -> None:
         self._in_call = True
         try:
-            if self._mode == "draft":
+            if self._mode == "draft" and self._use_rich_drafts:
+                await self._draft_rich(self._rich_preview())
+            elif self._mode == "draft":
                 await self._draft(Rendered(""))  # Telegram's "Thinking…" placeholder
             if self._mode == "edit":
                 await self._delivery.typing()
@@ -134,7 +146,10 @@ class TelegramSink:
         if self._mode == "edit" and not self._messages:
             await self._delivery.typing()
         elif self._mode == "draft" and time.monotonic() - self._last_draft_at >= DRAFT_KEEPALIVE:
-            await self._draft(self._current_preview())
+            if self._use_rich_drafts:
+                await self._draft_rich(self._rich_preview())
+            else:
+                await self._draft(self._current_preview())
 
     async def _pace(self) -> None:
         draft = self._mode == "draft"
@@ -142,6 +157,11 @@ class TelegramSink:
         await wait_ready(pacers, reserve=1 if self._text_shown else 0)
 
     async def _flush(self) -> None:
+        if self._mode == "draft" and self._use_rich_drafts:
+            urgent = not self._text_shown and bool(self._text)
+            shown = await self._draft_rich(self._rich_preview(), urgent=urgent)
+            self._text_shown = self._text_shown or (shown and bool(self._text))
+            return
         if not self._text:
             if self._reasoning and self._options.show_reasoning:
                 await self._show_current(self._reasoning_block())
@@ -173,15 +193,127 @@ class TelegramSink:
         try:
             shown = await self._delivery.draft(self._options.draft_id, content, urgent=urgent)
         except DraftsRefused as exc:
-            log.warning("drafts refused, switching to edits error=%s", exc)
-            self._mode = "edit"
-            self._on_drafts_refused()
-            if not self._text:
-                await self._delivery.typing()
+            await self._drafts_refused(exc)
             return False
         if shown:
             self._last_draft_at = time.monotonic()
         return shown
+
+    async def _drafts_refused(self, exc: DraftsRefused) -> None:
+        log.warning("drafts refused, switching to edits error=%s", exc)
+        self._mode = "edit"
+        self._on_drafts_refused()
+        if not self._text:
+            await self._delivery.typing()
+
+    @property
+    def _use_rich_drafts(self) -> bool:
+        return self._rich_drafts and self._options.rich.use_drafts
+
+    def _rich_preview(self) -> str:
+        """The rich draft: a thinking block until the answer starts, then the answer so far."""
+        if not self._text:
+            status = self._options.notes.get("thinking", "")
+            if self._reasoning and self._options.show_reasoning:
+                tail = self._reasoning[-THINKING_SHOWN:].strip()
+                status = ("…" if len(self._reasoning) > THINKING_SHOWN else "") + tail
+            return f"<tg-thinking>{escape_html(status)}</tg-thinking>"
+        pieces = split_rich(self._text, RICH_TEXT_LIMIT - RICH_RESERVE)
+        return make_safe(pieces[-1])
+
+    async def _draft_rich(self, markdown: str, *, urgent: bool = False) -> bool:
+        try:
+            shown = await self._delivery.draft_rich(self._options.draft_id, markdown, urgent=urgent)
+        except RichRefused as exc:
+            log.warning("rich draft refused, drafting as text error=%s", exc)
+            self._rich_drafts = False
+            return await self._draft(self._current_preview(), urgent=urgent)
+        except RichUnavailable as exc:
+            self._options.rich.off(str(exc))
+            return await self._draft(self._current_preview(), urgent=urgent)
+        except DraftsRefused as exc:
+            await self._drafts_refused(exc)
+            return False
+        if shown:
+            self._last_draft_at = time.monotonic()
+        return shown
+
+    # -- rich final answer ---------------------------------------------------------------------
+
+    async def _finish_rich(self, reply: Reply, markup: InlineKeyboardMarkup | None) -> bool:
+        """Deliver the answer as rich messages; False when nothing was sent and text must go."""
+        self._text = reply.text.strip()
+        self._reasoning = reply.reasoning
+        note = self._options.notes.get(reply.outcome, "")
+        pieces = split_rich(self._text, RICH_TEXT_LIMIT - RICH_RESERVE)
+        slot = 0
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            piece_note = note if last else ""
+            piece_markup = markup if last else None
+            markdown = make_safe(piece)
+            if index == 0:
+                markdown = self._rich_reasoning() + markdown
+            if piece_note:
+                markdown += "\n\n_" + escape_text(piece_note) + "_"
+            try:
+                await self._show_rich(slot, markdown, piece_markup)
+                slot += 1
+                continue
+            except RichUnavailable as exc:
+                self._options.rich.off(str(exc))
+                if index == 0:
+                    return False
+            except RichRefused as exc:
+                log.warning("rich message refused, resending as text error=%s", exc)
+            slot = await self._show_as_text(slot, piece, index == 0, piece_note, piece_markup)
+        for stale in self._messages[slot:]:
+            await self._delivery.delete(stale)
+        del self._messages[slot:]
+        return True
+
+    def _rich_reasoning(self) -> str:
+        if not (self._reasoning.strip() and self._options.show_reasoning):
+            return ""
+        tail = self._reasoning[-REASONING_SHOWN:].strip()
+        if len(self._reasoning) > REASONING_SHOWN:
+            tail = "…" + tail
+        # Plain text only: formulas inside <details> crash some Telegram Desktop versions.
+        summary = escape_html(self._options.notes.get("reasoning", ""))
+        return f"<details><summary>{summary}</summary>\n\n{escape_text(tail)}\n\n</details>\n\n"
+
+    async def _show_rich(
+        self, slot: int, markdown: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Message `slot` of this reply becomes this rich message (the streamed one is edited)."""
+        if slot < len(self._messages):
+            message_id = self._messages[slot]
+            if await self._delivery.edit_rich(message_id, markdown, markup):
+                self._shown.pop(message_id, None)
+                return
+            sent = await self._delivery.send_rich(markdown, markup)
+            if sent is not None:
+                self._messages[slot] = sent
+            return
+        sent = await self._delivery.send_rich(markdown, markup)
+        if sent is not None:
+            self._messages.append(sent)
+
+    async def _show_as_text(
+        self, slot: int, piece: str, first: bool, note: str, markup: InlineKeyboardMarkup | None
+    ) -> int:
+        """The entity path for one rich piece (split at the text limit); returns the next slot."""
+        parts = split_markdown(piece, self._piece_limit())
+        rendered = [render_markdown(part) for part in parts]
+        if first and self._reasoning and self._options.show_reasoning:
+            rendered[0] = self._reasoning_block() + Rendered("\n\n") + rendered[0]
+        if note:
+            rendered[-1] = rendered[-1] + Rendered("\n\n" + note)
+        for index, content in enumerate(rendered):
+            last = index == len(rendered) - 1
+            await self._show(slot, content, markup if last else None, final=True)
+            slot += 1
+        return slot
 
     # -- pieces ------------------------------------------------------------------------------
 

@@ -201,6 +201,13 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ru": "Продолжать нечего.",
     },
     "stopping": {"en": "Stopping…", "ru": "Останавливаю…"},
+    "thinking_status": {"en": "Thinking…", "ru": "Думаю…"},
+    "new_topic_name": {"en": "New chat", "ru": "Новый чат"},
+    "new_topic_ready": {
+        "en": "A new conversation: ask your question here.",
+        "ru": "Новый разговор: задайте вопрос здесь.",
+    },
+    "reasoning_summary": {"en": "💭 Reasoning", "ru": "💭 Рассуждения"},
     "empty_answer": {
         "en": "The model returned an empty answer. Please try again.",
         "ru": "Модель вернула пустой ответ. Попробуйте ещё раз.",

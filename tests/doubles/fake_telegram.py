@@ -38,6 +38,7 @@ from tests.doubles.fake_telegram_limits import (
     prepare_text,
     utf16_len,
 )
+from tests.doubles.fake_telegram_rich import no_rich_in_old_server, prepare_rich, rich_blocks
 
 DEFAULT_TOKEN = "123456789:TEST-fake-telegram-token"
 CHAT_ACTIONS = frozenset(
@@ -70,7 +71,10 @@ _IMPLEMENTED = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
+    "createForumTopic", "editForumTopic",
 )  # fmt: skip
+# Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
+_RICH = ("sendRichMessage", "sendRichMessageDraft")
 _ALWAYS_TRUE = (
     "close", "logOut", "setMyDescription", "setMyShortDescription", "setMyName",
     "setChatMenuButton", "setMessageReaction", "pinChatMessage", "unpinChatMessage",
@@ -105,6 +109,7 @@ class StoredMessage:
     is_topic_message: bool = False
     reply_to_message_id: int | None = None
     media: Json = field(default_factory=dict)  # e.g. {"sticker": {...}} or {"photo": [...]}
+    rich_markdown: str | None = None  # a rich message: the Markdown the bot sent, as sent
     edit_date: int | None = None
     edits: int = 0
 
@@ -120,6 +125,7 @@ class Draft:
     keep_on_stop: bool
     updated_at: float
     updates: int = 1
+    rich_markdown: str | None = None  # set for sendRichMessageDraft
 
 
 @dataclass
@@ -129,6 +135,11 @@ class ChatState:
     drafts: dict[tuple[int | None, int], Draft] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
     next_message_id: int = 1
+    topics: dict[int, str] = field(default_factory=dict)  # thread id -> name (private topics)
+    # Ephemeral messages: seen only by their receiver (and the bot); message_id is 0 for them.
+    ephemeral: list[StoredMessage] = field(default_factory=list)
+    ephemeral_from_users: dict[int, tuple[int, float]] = field(default_factory=dict)
+    next_ephemeral_id: int = 1
 
 
 class FakeTelegramServer:
@@ -144,6 +155,7 @@ class FakeTelegramServer:
         can_read_all_group_messages: bool = False,
         has_topics_enabled: bool = False,
         drafts_enabled: bool = True,
+        rich_methods: bool = True,
         limits: FloodLimits | None = None,
         callback_ttl: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
@@ -162,6 +174,7 @@ class FakeTelegramServer:
             "has_topics_enabled": has_topics_enabled,
         }
         self.drafts_enabled = drafts_enabled
+        self.rich_methods = rich_methods
         self.callback_ttl = callback_ttl
         self.clock = clock
         self.host, self.port = host, port
@@ -200,6 +213,9 @@ class FakeTelegramServer:
             self.register(name, getattr(self, f"_m_{snake}"))
         for name in _ALWAYS_TRUE:
             self.register(name, self._m_true)
+        if rich_methods:
+            self.register("sendRichMessage", self._m_send_rich_message)
+            self.register("sendRichMessageDraft", self._m_send_rich_message_draft)
 
     # ---------------------------------------------------------------- lifecycle / config
     @property
@@ -533,6 +549,36 @@ class FakeTelegramServer:
             content["caption"] = caption
         return await self._user_message(chat_id, content, **_msg_kwargs(kw))
 
+    async def send_ephemeral_command(
+        self, chat_id: int, text: str, *, user_id: int, first_name: str = "Test User"
+    ) -> int:
+        """A group member sends an ephemeral command (BotCommand.is_ephemeral): invisible to the
+        others, with message_id 0; returns its ephemeral_message_id."""
+        state = self.chat(chat_id)
+        ephemeral_id = state.next_ephemeral_id
+        state.next_ephemeral_id += 1
+        state.ephemeral_from_users[ephemeral_id] = (user_id, self.clock())
+        message: Json = {
+            "message_id": 0,
+            "ephemeral_message_id": ephemeral_id,
+            "date": int(time.time()),
+            "chat": dict(state.chat),
+            "from": self._user(user_id, first_name, None, "en"),
+            "text": text,
+            "entities": _detect_entities(text),
+        }
+        await self.raw_update({"message": message})
+        return ephemeral_id
+
+    def ephemeral_messages(self, chat_id: int, receiver: int) -> list[StoredMessage]:
+        return [m for m in self.chat(chat_id).ephemeral if m.sender.get("receiver") == receiver]
+
+    async def send_rich(self, chat_id: int, blocks: list[Json], **kw: Any) -> int:
+        """A user sends a rich message (e.g. pasted formatted text): no text, no entities."""
+        return await self._user_message(
+            chat_id, {"rich_message": {"blocks": blocks}}, **_msg_kwargs(kw)
+        )
+
     async def send_voice(self, chat_id: int, *, duration: int = 3, **kw: Any) -> int:
         voice = {"file_id": "AwACAgIAAxk-voice", "file_unique_id": "AgADvoice",
                  "duration": duration, "mime_type": "audio/ogg", "file_size": 12_345}  # fmt: skip
@@ -584,7 +630,7 @@ class FakeTelegramServer:
             and c.params.get("chat_id") == chat_id
             and c.params.get("draft_id") == draft_id
             and c.params.get("can_stop") is True
-            for c in self.calls_of("sendMessageDraft")
+            for c in self.calls_of("sendMessageDraft") + self.calls_of("sendRichMessageDraft")
         ):
             raise ValueError(f"no draft {draft_id} with can_stop=True was sent to {chat_id}")
         stop: Json = {"chat": dict(self.chat(chat_id).chat), "draft_id": draft_id}
@@ -637,6 +683,8 @@ class FakeTelegramServer:
             data["text"] = msg.text
         if msg.entities:
             data["entities"] = [dict(e) for e in msg.entities]
+        if msg.rich_markdown is not None:
+            data["rich_message"] = {"blocks": rich_blocks(msg.rich_markdown)}
         data.update(msg.media)
         if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
@@ -672,6 +720,8 @@ class FakeTelegramServer:
         return state, msg
 
     async def _m_send_message(self, params: Json) -> Json:
+        if params.get("ephemeral_message_parameters") is not None:
+            return await self._send_ephemeral(params)
         state = self._target_chat(params)
         text, entities = prepare_text(
             params.get("text"), params.get("parse_mode"), params.get("entities")
@@ -696,8 +746,13 @@ class FakeTelegramServer:
 
     async def _m_edit_message_text(self, params: Json) -> Json:
         state, msg = self._bot_message(params, "edit")
-        if msg.text is None:
+        if msg.text is None and msg.rich_markdown is None:
             raise bad_request("there is no text in the message to edit")
+        if self.rich_methods and params.get("rich_message") is not None:
+            return await self._edit_rich(state, msg, params)
+        old_server = None if self.rich_methods else no_rich_in_old_server(params)
+        if old_server is not None:
+            raise old_server
         text, entities = prepare_text(
             params.get("text"), params.get("parse_mode"), params.get("entities")
         )
@@ -706,8 +761,98 @@ class FakeTelegramServer:
             raise bad_request(NOT_MODIFIED)
         self.flood.check("message", state.chat["id"])
         msg.text, msg.entities, msg.reply_markup = text, entities, markup
+        msg.rich_markdown = None
         msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
         return self._message_json(msg)
+
+    async def _edit_rich(self, state: ChatState, msg: StoredMessage, params: Json) -> Json:
+        if params.get("text") not in (None, ""):
+            raise bad_request("can't parse rich message: text and rich_message are both specified")
+        source, _ = prepare_rich(params.get("rich_message"), draft=False)
+        markup = _check_markup(params.get("reply_markup"), inline_only=True)
+        if (source, markup) == (msg.rich_markdown, msg.reply_markup):
+            raise bad_request(NOT_MODIFIED)
+        self.flood.check("message", state.chat["id"])
+        msg.text, msg.entities, msg.rich_markdown, msg.reply_markup = None, [], source, markup
+        msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
+        return self._message_json(msg)
+
+    async def _m_send_rich_message(self, params: Json) -> Json:
+        state = self._target_chat(params)
+        source, _ = prepare_rich(params.get("rich_message"), draft=False)
+        markup = _check_markup(params.get("reply_markup"), inline_only=False)
+        thread = params.get("message_thread_id")
+        reply = params.get("reply_parameters") or {}
+        reply_to = reply.get("message_id")
+        if reply_to is not None and reply_to not in state.messages:
+            if not reply.get("allow_sending_without_reply"):
+                raise bad_request("message to be replied not found")
+            reply_to = None
+        self.flood.check("message", state.chat["id"])
+        msg = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[],
+            thread=thread, is_topic=thread is not None, reply_to=reply_to, reply_markup=markup,
+        )  # fmt: skip
+        msg.rich_markdown = source
+        for key in [k for k in state.drafts if k[0] == thread]:
+            del state.drafts[key]
+        return self._message_json(msg)
+
+    async def _m_send_rich_message_draft(self, params: Json) -> bool:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id < 0 or not self.drafts_enabled:
+            raise bad_request("TEXTDRAFT_PEER_INVALID")
+        draft_id = params.get("draft_id")
+        if not isinstance(draft_id, int) or isinstance(draft_id, bool) or draft_id == 0:
+            raise bad_request("RANDOM_ID_INVALID")
+        state = self._target_chat(params)
+        source, _ = prepare_rich(params.get("rich_message"), draft=True)
+        self.flood.check("typing", chat_id)  # the same typing action as plain drafts
+        thread = params.get("message_thread_id")
+        old = state.drafts.get((thread, draft_id))
+        state.drafts[(thread, draft_id)] = Draft(
+            chat_id, draft_id, thread, "", [], params.get("can_stop") is True,
+            params.get("keep_on_stop") is True, self.clock(), (old.updates + 1) if old else 1,
+            rich_markdown=source,
+        )  # fmt: skip
+        return True
+
+    async def _send_ephemeral(self, params: Json) -> Json:
+        """Bot API 10.3: within 15 s of an eligible action (a callback query, or a reply to an
+        incoming ephemeral message of that user); group chats only."""
+        state = self._target_chat(params)
+        if state.chat["type"] not in ("group", "supergroup"):
+            raise bad_request("ephemeral messages can be sent only to group chats")  # [inf] text
+        eph = params["ephemeral_message_parameters"]
+        receiver = eph.get("receiver_user_id") if isinstance(eph, dict) else None
+        if not isinstance(receiver, int):
+            raise bad_request("can't parse ephemeral message parameters")  # [inf] text
+        query_id = eph.get("callback_query_id")
+        reply_to = (params.get("reply_parameters") or {}).get("ephemeral_message_id")
+        if query_id is not None:
+            created = self._callbacks.get(str(query_id))
+            if created is None or self.clock() - created > self.callback_ttl:
+                raise bad_request(QUERY_TOO_OLD)
+        else:
+            origin = state.ephemeral_from_users.get(reply_to) if isinstance(reply_to, int) else None
+            if origin is None or origin[0] != receiver or self.clock() - origin[1] > 15.0:
+                raise bad_request("message to be replied not found")
+        text, entities = prepare_text(
+            params.get("text"), params.get("parse_mode"), params.get("entities")
+        )
+        self.flood.check("message", state.chat["id"])
+        ephemeral_id = state.next_ephemeral_id
+        state.next_ephemeral_id += 1
+        msg = StoredMessage(
+            message_id=0, chat_id=int(state.chat["id"]), date=int(time.time()), from_bot=True,
+            sender={**self.bot_user, "receiver": receiver}, text=text, entities=entities,
+        )  # fmt: skip
+        state.ephemeral.append(msg)
+        data = self._message_json(msg)
+        data["from"] = dict(self.bot_user)
+        data["ephemeral_message_id"] = ephemeral_id
+        data["receiver_user"] = {"id": receiver, "is_bot": False, "first_name": "User"}
+        return data
 
     async def _m_edit_message_reply_markup(self, params: Json) -> Json:
         state, msg = self._bot_message(params, "edit")
@@ -751,6 +896,53 @@ class FakeTelegramServer:
         self.flood.check("typing", state.chat["id"])
         state.actions.append(str(params["action"]))
         return True
+
+    # ---------------------------------------------------------------- topics
+    def _topic_chat(self, params: Json) -> ChatState:
+        state = self._target_chat(params)
+        if state.chat["type"] == "private" and not self.bot_user["has_topics_enabled"]:
+            raise bad_request("the chat is not a forum")
+        if state.chat["type"] != "private" and not state.chat.get("is_forum"):
+            raise bad_request("the chat is not a forum")
+        return state
+
+    async def _m_create_forum_topic(self, params: Json) -> Json:
+        state = self._topic_chat(params)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+        self.flood.check("message", state.chat["id"])
+        service = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[],
+            thread=None, is_topic=False, reply_to=None,
+            media={"forum_topic_created": {"name": name, "icon_color": 7322096}},
+        )  # fmt: skip
+        thread = service.message_id
+        service.message_thread_id, service.is_topic_message = thread, True
+        state.topics[thread] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _m_edit_forum_topic(self, params: Json) -> bool:
+        state = self._topic_chat(params)
+        thread = params.get("message_thread_id")
+        if not isinstance(thread, int) or thread not in state.topics:
+            raise bad_request("message thread not found")
+        name = params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+            if state.topics[thread] == name:
+                raise bad_request("TOPIC_NOT_MODIFIED")
+            state.topics[thread] = str(name)
+        return True
+
+    def open_topic(self, chat_id: int, name: str = "New chat") -> int:
+        """A topic the user opened (or Telegram opened for a message outside topics)."""
+        state = self.chat(chat_id)
+        thread = state.next_message_id
+        state.next_message_id += 1
+        state.topics[thread] = name
+        return thread
 
     # ---------------------------------------------------------------- other methods
     async def _m_true(self, params: Json) -> bool:

@@ -60,6 +60,9 @@ def make_settings(telegram: FakeTelegramServer, gonka: FakeGonka, **overrides: A
         "upstream_max_retries": 1,
         "upstream_read_timeout": 5.0,
         "system_prompt": "You are a test assistant.",
+        # The entity path is the default under test; rich tests turn these on.
+        "rich_messages": False,
+        "rich_drafts": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -73,11 +76,18 @@ async def running_env(
     *,
     limits: FloodLimits | None = None,
     drafts_enabled: bool = True,
+    rich_methods: bool = True,
+    has_topics_enabled: bool = False,
     clock: Callable[[], datetime] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Env]:
     async with (
-        FakeTelegramServer(limits=limits, drafts_enabled=drafts_enabled) as telegram,
+        FakeTelegramServer(
+            limits=limits,
+            drafts_enabled=drafts_enabled,
+            rich_methods=rich_methods,
+            has_topics_enabled=has_topics_enabled,
+        ) as telegram,
         FakeGonka() as gonka,
     ):
         app = build_app(make_settings(telegram, gonka, **overrides), clock=clock)

@@ -89,10 +89,12 @@ async def test_model_buttons_are_checked_on_the_server(make_env: EnvFactory) -> 
         await env.wait_replies(2, ADMIN)
         assert "default model for all chats" in env.visible_texts(ADMIN)[-1]
         await _press(env, GROUP, shown, KIMI, ADMIN)
-        await env.wait_replies(2, GROUP)
+        # In a group the result is an ephemeral message only the admin who pressed sees.
+        notice = await env.telegram.wait_for(lambda: env.telegram.ephemeral_messages(GROUP, ADMIN))
+        assert KIMI in (notice[0].text or "")
         await _say(env, "hello again", 4)
         assert env.gonka.requests[-1]["model"] == DEEPSEEK
-        await _say(env, "@fake_llm_bot hi", 3, GROUP, user_id=USER, **group)
+        await _say(env, "@fake_llm_bot hi", 2, GROUP, user_id=USER, **group)
         assert env.gonka.requests[-1]["model"] == KIMI
 
 

@@ -50,8 +50,9 @@ async def test_python_m_bot_streams_remembers_resets_and_counts(
             gonka.enqueue(Reply(text=answer, chunk_chars=3, token_delay=0.01))
             await telegram.send_text(USER, f"question {number}", user_id=USER)
             await telegram.wait_for(lambda n=number: len(telegram.bot_messages(USER)) == n, 20)
-        assert [m.text for m in telegram.bot_messages(USER)] == answers
-        assert telegram.calls_of("sendMessageDraft")  # streamed as an animated draft
+        # By default answers are rich messages, streamed as rich drafts.
+        assert [m.rich_markdown for m in telegram.bot_messages(USER)] == answers
+        assert telegram.calls_of("sendRichMessageDraft")
         assert len(gonka.requests[2]["messages"]) == 6  # system + three turns remembered
         await telegram.send_text(USER, "/reset", user_id=USER)
         await telegram.wait_for(lambda: len(telegram.bot_messages(USER)) == 4, 10)

@@ -56,7 +56,14 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
                     assert response.status == 200
                 gonka.enqueue(Reply(text=ANSWER, chunk_chars=8, token_delay=0.02))
                 await telegram.send_text(USER, "tell me a long story", user_id=USER)
-                await telegram.wait_for(lambda: telegram.calls_of("sendMessageDraft"), 10)
+                # Default settings: the answer streams as rich drafts (after a thinking block).
+                await telegram.wait_for(
+                    lambda: any(
+                        "word" in c.params["rich_message"]["markdown"]
+                        for c in telegram.calls_of("sendRichMessageDraft")
+                    ),
+                    10,
+                )
                 process.send_signal(signal.SIGTERM)  # mid-stream
                 output, _ = await asyncio.wait_for(process.communicate(), 20)
             finally:
@@ -65,7 +72,7 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
                     await process.wait()
             assert process.returncode == 0, output.decode()[-2000:]
             assert gonka.request_log[0].completed
-            assert [m.text for m in telegram.bot_messages(USER)] == [ANSWER]
+            assert [m.rich_markdown for m in telegram.bot_messages(USER)] == [ANSWER]
         history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))
         assert [m.content for m in history] == ["tell me a long story", ANSWER]
         usage = [key async for key in redis.scan_iter(match=f"{prefix}:{{user:{USER}}}:usage:*")]

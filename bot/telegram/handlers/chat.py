@@ -1,4 +1,4 @@
-"""Chat: text messages, unsupported content, Stop and Continue buttons, native stop updates."""
+"""Chat: text and rich messages, unsupported content, Stop and Continue buttons, native stop."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, MessageGenerationStopped, Update
 
 from bot.core.speakers import group_message, private_message
-from bot.telegram.addressing import called_text, quoted
+from bot.telegram.addressing import called_rich, called_text, quoted, rich_text_of
 from bot.telegram.middlewares import ChatOrder
 from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
@@ -37,6 +37,21 @@ def setup() -> Router:
             return
         speaker = message.from_user.full_name if message.from_user else "?"
         await responder.answer(turn, group_message(speaker, question, quote))
+
+    @router.message(F.chat.type == "private", F.rich_message)
+    async def on_rich(message: Message, lang: Lang, responder: Responder, bot: Bot) -> None:
+        quote = quoted(message, await bot.me())
+        content = private_message(rich_text_of(message), quote[1] if quote else None)
+        await responder.answer(turn_of(message, lang), content)
+
+    @router.message(F.chat.type.in_({"group", "supergroup"}), F.rich_message)
+    async def on_group_rich(message: Message, lang: Lang, responder: Responder, bot: Bot) -> None:
+        me = await bot.me()
+        question = called_rich(message, me)
+        if not question:
+            return
+        speaker = message.from_user.full_name if message.from_user else "?"
+        await responder.answer(turn_of(message, lang), group_message(speaker, question))
 
     @router.message(F.chat.type == "private")
     async def on_unsupported(message: Message, lang: Lang, responder: Responder) -> None:

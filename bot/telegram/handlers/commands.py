@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import Router
-from aiogram.filters import Command, CommandStart
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.core.access import Gate
@@ -44,9 +44,18 @@ def setup() -> Router:
 
     @router.message(Command("reset", "new"))
     async def cmd_reset(
-        message: Message, lang: Lang, service: ConversationService, responder: Responder
+        message: Message,
+        command: CommandObject,
+        lang: Lang,
+        service: ConversationService,
+        responder: Responder,
+        bot: Bot,
     ) -> None:
         turn = turn_of(message, lang)
+        # With private topics /new opens a new topic; the current one keeps its history.
+        topics = turn.private and (await bot.me()).has_topics_enabled
+        if topics and command.command == "new" and await responder.new_topic(turn):
+            return
         await service.reset(ChatKey(turn.chat_id, turn.thread_id))
         await responder.notify(turn, t("reset_done", lang))
 

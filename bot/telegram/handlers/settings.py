@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from aiogram import F, Router
@@ -99,6 +100,7 @@ def setup() -> Router:
             await query.answer(t("model_gone", lang))
             return
         turn = turn_of(message, lang, user_id=query.from_user.id)
+        turn = dataclasses.replace(turn, callback_query_id=query.id)  # results: for the presser
         for_default = data.startswith(DEFAULT_PREFIX)
         allowed = (
             gate.is_admin(turn.user_id)
