@@ -17,7 +17,8 @@ TABLE_COLUMN_LIMIT = 20
 # Telegram Desktop 7.0.4 crashed on a formula longer than 4096 characters: show those as code.
 FORMULA_LIMIT = 4000
 
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# Any indentation: a fence inside a list item is still a fence.
+_FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 _DELIMITER_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _THINK_RE = re.compile(r"<think>.*?(</think>|\Z)", re.DOTALL | re.IGNORECASE)
 # HTML islands that create buttons, make Telegram fetch a URL, or belong to drafts only.
@@ -103,11 +104,7 @@ def escape_html(text: str) -> str:
 
 def _closes_fence(line: str, fence: str) -> bool:
     stripped = line.strip()
-    return (
-        stripped.startswith(fence[0] * len(fence))
-        and set(stripped) == {fence[0]}
-        and len(line) - len(line.lstrip(" ")) <= 3
-    )
+    return stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}
 
 
 # -- inline: code spans, `$`, tags, media ----------------------------------------------------
@@ -127,9 +124,23 @@ def _safe_inline(line: str, *, math: bool) -> str:
 def _safe_prose(text: str, *, math: bool) -> str:
     text = _UNSAFE_TAG_RE.sub(r"\\<", text)
     text = _MEDIA_RE.sub(_media_to_link, text)
+    text = _IMAGE_START_RE.sub(_image_start, text)
     if not math:
         return re.sub(r"(?<!\\)\$", r"\\$", text)
     return _escape_dollars(text)
+
+
+_IMAGE_START_RE = re.compile(r"(?<!\\)!\[")
+
+
+def _image_start(match: re.Match[str]) -> str:
+    """Any image syntax left (titles, reference images, <...> targets) loses its `!`: Telegram
+    must never fetch a URL from model text. Custom emoji and time links stay."""
+    rest = match.string[match.end() :]
+    close = rest.find("](")
+    if close >= 0 and rest[close + 2 :].lstrip("<").startswith(_SAFE_MEDIA):
+        return match.group(0)
+    return "\\!["
 
 
 def _media_to_link(match: re.Match[str]) -> str:
@@ -188,19 +199,21 @@ def _inline_math_close(text: str, positions: list[int], index: int) -> int | Non
         return None
     if pos > 0 and text[pos - 1].isalnum():
         return None  # US$5
-    for j in range(index + 1, len(positions)):
-        end = positions[j]
-        if end + 1 < len(text) and text[end + 1] == "$":
-            return None
-        if text[end - 1].isspace():
-            continue
-        if end + 1 < len(text) and (text[end + 1].isdigit() or text[end + 1].isalpha()):
-            continue
-        body = text[pos + 1 : end]
-        if re.fullmatch(r"[\d.,]+\s*[kKmMbB]?", body):
-            return None  # "$5$" is a price typed twice, not math
-        return j
-    return None
+    # Only the next `$` may close: "price $5, math $x^2$" must not pair "$5, math $".
+    j = index + 1
+    if j >= len(positions):
+        return None
+    end = positions[j]
+    if end + 1 < len(text) and text[end + 1] == "$":
+        return None
+    if text[end - 1].isspace():
+        return None
+    if end + 1 < len(text) and (text[end + 1].isdigit() or text[end + 1].isalpha()):
+        return None
+    body = text[pos + 1 : end]
+    if re.fullmatch(r"[\d.,]+\s*[kKmMbB]?", body):
+        return None  # "$5$" is a price typed twice, not math
+    return j
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -218,8 +231,19 @@ def _cells(row: str) -> list[str]:
 def _fix_tables(lines: list[str]) -> list[str]:
     out: list[str] = []
     index = 0
+    fence: str | None = None
     while index < len(lines):
         line = lines[index]
+        if fence is not None or _FENCE_RE.match(line):
+            # Code blocks are left exactly as written (a Markdown table shown as an example).
+            opened = _FENCE_RE.match(line) if fence is None else None
+            if opened:
+                fence = opened.group(1)
+            elif fence is not None and _closes_fence(line, fence):
+                fence = None
+            out.append(line)
+            index += 1
+            continue
         nxt = lines[index + 1] if index + 1 < len(lines) else ""
         if "|" in line and "|" in nxt and _DELIMITER_RE.match(nxt) and not _FENCE_RE.match(line):
             header = line

@@ -344,12 +344,15 @@ class Delivery:
                     )
                     plain = True
                     continue
+                if rich and "text is empty" in text and _rich_text(build(content)):
+                    # Non-empty rich content read as an empty text: the server ignored it.
+                    raise RichUnavailable(exc.message) from exc
+                if rich and not draft:
+                    # Telegram publishes no list of rich rejections (RICH_MESSAGE_*, can't parse,
+                    # RICH_VALIDATE_*, ...): any other 400 sends this message by the text path.
+                    raise RichRefused(exc.message) from exc
                 if rich and is_content_rejection(exc.message):
                     raise RichRefused(exc.message) from exc
-                if rich and "text is empty" in text:
-                    raise RichUnavailable(
-                        exc.message
-                    ) from exc  # a server that ignored rich_message
                 if draft:
                     raise
                 log.warning("bad request chat=%s error=%s", self._target.chat_id, exc.message)
@@ -373,6 +376,11 @@ class Delivery:
                 # Blocked by the user, removed from the group, chat gone: nothing to retry.
                 log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
                 return None
+
+
+def _rich_text(method: TelegramMethod[Any]) -> str:
+    rich = getattr(method, "rich_message", None)
+    return rich.markdown or "" if isinstance(rich, InputRichMessage) else ""
 
 
 def _rich(markdown: str, skip_detection: bool) -> InputRichMessage:

@@ -293,6 +293,8 @@ class TelegramSink:
                 return
             sent = await self._delivery.send_rich(markdown, markup)
             if sent is not None:
+                # The streamed copy (with its Stop button) would stay behind, half-written.
+                await self._delivery.delete(message_id)
                 self._messages[slot] = sent
             return
         sent = await self._delivery.send_rich(markdown, markup)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.rich_markdown import escape_text, make_safe, split_rich
 
 
@@ -137,3 +139,34 @@ def test_huge_formula_is_shown_as_latex_code() -> None:
     assert safe.endswith("End, costs \\$5.")
     short = "$$\na + b\n$$"
     assert make_safe(short) == short
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "![a](https://e/x.jpg 'cap')",
+        "![a](url (cap))",
+        "![a](<https://e/x (1).jpg>)",
+        "![a][r]\n\n[r]: https://e/x.jpg",
+    ],
+)
+def test_no_image_syntax_survives(image: str) -> None:
+    assert make_safe(image).startswith("\\![a]")
+
+
+def test_custom_emoji_images_stay() -> None:
+    assert make_safe("![👍](tg://emoji?id=5)") == "![👍](tg://emoji?id=5)"
+
+
+def test_indented_fence_in_a_list_item_is_code() -> None:
+    text = "1. Run:\n\n    ```bash\n    echo $HOME <img>\n    ```\n\nafter $5"
+    assert make_safe(text) == text.replace("after $5", "after \\$5")
+
+
+def test_tables_inside_code_blocks_are_untouched() -> None:
+    text = "Example:\n```md\nSee: | A | B |\n|---|\n| 1 | 2 |\n```"
+    assert make_safe(text) == text
+
+
+def test_only_the_next_dollar_closes_a_formula() -> None:
+    assert make_safe("price $5, math $x^2$") == "price \\$5, math $x^2$"
