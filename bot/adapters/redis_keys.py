@@ -52,6 +52,10 @@ class RedisKeys:
         """Settings for every chat: the default model."""
         return f"{self.prefix}:{{bot}}:settings"
 
+    def flood(self, user_id: int) -> str:
+        """A user's recent turn attempts (sorted set by time), for flood control."""
+        return f"{self.prefix}:{{user:{user_id}}}:flood"
+
     def access(self) -> str:
         """Admins' allow/block decisions and quota overrides: one hash, read in one call."""
         return f"{self.prefix}:{{bot}}:access"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,14 +65,13 @@ class Gate:
         store: AccessStore,
         usage: UsageStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._policy = policy
         self._store = store
         self._usage = usage
         self._clock = clock
-        self._monotonic = monotonic
-        self._recent: dict[int, deque[float]] = {}
+        self._wall = wall
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self._policy.admins
@@ -91,7 +89,7 @@ class Gate:
         if self.is_admin(user_id):
             return None
         record = await self._store.record(user_id, chat_id)
-        denial = self._access(record, user_id, chat_id, private) or self._flood(user_id)
+        denial = self._access(record, user_id, chat_id, private) or await self._flood(user_id)
         if denial is not None:
             return denial
         for quota in await self._quotas(user_id, record):
@@ -139,26 +137,16 @@ class Gate:
             return None
         return Denial("access_denied", {"user_id": user_id})
 
-    def _flood(self, user_id: int) -> Denial | None:
+    async def _flood(self, user_id: int) -> Denial | None:
         limit = self._policy.flood_messages
         if limit <= 0:
             return None
-        now = self._monotonic()
-        recent = self._recent.setdefault(user_id, deque())
-        while recent and now - recent[0] >= self._policy.flood_window:
-            recent.popleft()
-        if len(recent) >= limit:
-            wait = max(1, round(self._policy.flood_window - (now - recent[0])))
-            return Denial("slow_down", {"seconds": wait})
-        recent.append(now)
-        if len(self._recent) > 10_000:
-            self._forget_idle(now)
+        window = self._policy.flood_window
+        now = self._wall()
+        count, oldest = await self._store.flood_hit(user_id, now, window)
+        if count > limit:
+            return Denial("slow_down", {"seconds": max(1, round(window - (now - oldest)))})
         return None
-
-    def _forget_idle(self, now: float) -> None:
-        for user_id, recent in list(self._recent.items()):
-            if not recent or now - recent[-1] >= self._policy.flood_window:
-                del self._recent[user_id]
 
     async def allow(self, kind: Literal["user", "chat"], owner_id: int) -> None:
         await self._set(kind, owner_id, "allow")

@@ -128,3 +128,9 @@ class AccessStore(Protocol):
     async def set_quota(self, user_id: int, daily: int | None, monthly: int | None) -> None:
         """Per-user quota overrides; None removes an override."""
         ...
+
+    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
+        """Count a turn attempt at `now` (epoch seconds); return the attempts within the last
+        `window` seconds, this one included, and the time of the oldest of them. Shared by
+        every replica."""
+        ...

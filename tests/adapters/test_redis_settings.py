@@ -49,3 +49,13 @@ async def test_stats_per_period_model_user_and_chat(redis: Redis, key_prefix: st
     assert month.top_users == [(2, 25), (1, 17)]
     assert month.top_chats == [(-9, 25), (1, 17)]
     assert all_time.usage == Usage(31, 11) and all_time.requests == 3
+
+
+async def test_flood_window_is_shared_by_replicas(redis: Redis, key_prefix: str) -> None:
+    keys = RedisKeys(key_prefix)
+    replicas = [RedisAccessStore(redis, keys), RedisAccessStore(redis, keys)]
+    counts = [await replicas[i % 2].flood_hit(9, 1000.0 + i, window=10.0) for i in range(3)]
+    assert counts == [(1, 1000.0), (2, 1000.0), (3, 1000.0)]
+    # Attempts older than the window no longer count.
+    assert await replicas[0].flood_hit(9, 1011.5, window=10.0) == (2, 1002.0)
+    assert await replicas[1].flood_hit(10, 1011.5, window=10.0) == (1, 1011.5)
