@@ -70,16 +70,7 @@ class RedisChatSettings:
             await self._set(key, {"system": message.content, "system_tokens": str(message.tokens)})
 
     async def _set(self, key: str, values: dict[str, str | None]) -> None:
-        async def run() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                for name, value in values.items():
-                    if value is None:
-                        pipe.hdel(key, name)
-                    else:
-                        pipe.hset(key, name, value)
-                await pipe.execute()
-
-        await _guard(run)
+        await _set_fields(self._redis, key, values)
 
 
 class RedisAccessStore:
@@ -127,15 +118,19 @@ class RedisAccessStore:
         return int(count), float(oldest[0][1]) if oldest else now
 
     async def _set(self, values: dict[str, str | None]) -> None:
-        key = self._keys.access()
+        await _set_fields(self._redis, self._keys.access(), values)
 
-        async def run() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                for name, value in values.items():
-                    if value is None:
-                        pipe.hdel(key, name)
-                    else:
-                        pipe.hset(key, name, value)
-                await pipe.execute()
 
-        await _guard(run)
+async def _set_fields(redis: RedisClient, key: str, values: dict[str, str | None]) -> None:
+    """Set and delete (None) hash fields in one transaction."""
+
+    async def run() -> None:
+        async with redis.pipeline(transaction=True) as pipe:
+            for name, value in values.items():
+                if value is None:
+                    pipe.hdel(key, name)
+                else:
+                    pipe.hset(key, name, value)
+            await pipe.execute()
+
+    await _guard(run)
