@@ -18,6 +18,14 @@ from tests.doubles.fake_telegram import FakeTelegramServer, StoredMessage
 from tests.doubles.fake_telegram_limits import FloodLimits
 
 USER = 1001
+# Short pacing: these tests are about decisions, not about Telegram's rate limits.
+FAST: dict[str, Any] = {
+    "private_edit_interval": 0.05,
+    "private_edit_burst": 5,
+    "group_edit_interval": 0.05,
+    "draft_interval": 0.05,
+    "draft_burst": 5,
+}
 
 
 @dataclass

@@ -7,17 +7,9 @@ from typing import Any
 
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.qwen_tokens import count_chat, count_text
-from tests.e2e.conftest import USER, Env, EnvFactory
+from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 ADMIN = 9001
-# Short pacing: these tests are about decisions, not about Telegram's rate limits.
-FAST: dict[str, Any] = {
-    "private_edit_interval": 0.05,
-    "private_edit_burst": 5,
-    "group_edit_interval": 0.05,
-    "draft_interval": 0.05,
-    "draft_burst": 5,
-}
 ALLOWED_GROUP, OTHER_GROUP = -100601, -100602
 GROUP_CHAT = {"chat_type": "supergroup", "chat_title": "Team"}
 

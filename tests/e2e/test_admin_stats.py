@@ -5,17 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.doubles.qwen_tokens import count_chat, count_text
-from tests.e2e.conftest import USER, Env, EnvFactory
+from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 ADMIN = 9001
-# Short pacing: these tests are about decisions, not about Telegram's rate limits.
-FAST: dict[str, Any] = {
-    "private_edit_interval": 0.05,
-    "private_edit_burst": 5,
-    "group_edit_interval": 0.05,
-    "draft_interval": 0.05,
-    "draft_burst": 5,
-}
 GROUP = -100900
 GROUP_CHAT = {"chat_type": "supergroup", "chat_title": "Team"}
 DEEPSEEK = "deepseek-ai/DeepSeek-V3.1"

@@ -6,17 +6,9 @@ from typing import Any
 
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_telegram import StoredMessage
-from tests.e2e.conftest import USER, Env, EnvFactory
+from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 ADMIN = 9001
-# Short pacing: these tests are about decisions, not about Telegram's rate limits.
-FAST: dict[str, Any] = {
-    "private_edit_interval": 0.05,
-    "private_edit_burst": 5,
-    "group_edit_interval": 0.05,
-    "draft_interval": 0.05,
-    "draft_burst": 5,
-}
 GROUP = -100777
 QWEN = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
 DEEPSEEK = "deepseek-ai/DeepSeek-V3.1"
