@@ -28,6 +28,7 @@ NOTE_RESERVE = 160
 REASONING_SHOWN = 1000
 TYPING_EVERY = 4.5
 DRAFT_KEEPALIVE = 20.0
+FIRST_TYPING_IN_DRAFTS = 2.0
 THINKING_SHOWN = 300  # reasoning tail in the rich draft's thinking block
 # Room kept in every rich piece for the folded reasoning and the closing note.
 RICH_RESERVE = 2 * REASONING_SHOWN + 600
@@ -70,6 +71,7 @@ class TelegramSink:
         self._last_draft_at = 0.0
         self._text_shown = False  # the first answer text has reached the user
         self._finished = False
+        self._typing_sent = False
         self._rich_drafts = options.rich.use_drafts  # off for this reply once content is refused
 
     @property
@@ -140,6 +142,10 @@ class TelegramSink:
 
     def _idle_timeout(self, since: float) -> float:
         every = TYPING_EVERY if not self._text else DRAFT_KEEPALIVE
+        if self._mode == "draft" and not self._text and not self._typing_sent:
+            # Drafts and chat actions share one rate limit: the first typing action waits until
+            # the "Thinking…" draft's slot has come back.
+            every = FIRST_TYPING_IN_DRAFTS
         return max(0.05, every - (time.monotonic() - since))
 
     async def _keepalive(self) -> None:
@@ -150,6 +156,9 @@ class TelegramSink:
                 await self._draft_rich(self._rich_preview())
             else:
                 await self._draft(self._current_preview())
+        elif self._mode == "draft" and not self._text:
+            self._typing_sent = True
+            await self._delivery.typing()
 
     async def _pace(self) -> None:
         draft = self._mode == "draft"

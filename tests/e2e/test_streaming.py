@@ -230,3 +230,17 @@ async def test_two_quick_messages_are_answered_in_order(env: Env) -> None:
     assert env.visible_texts() == ["Answer one.", "Answer two."]
     second = env.upstream_messages(1)
     assert [m["content"] for m in second[1:]] == ["one", "Answer one.", "two"]
+
+
+async def test_slow_first_token_shows_thinking_draft_then_typing(env: Env) -> None:
+    env.gonka.enqueue(Reply(text="Worth the wait.", ttft=2.6))
+    await _ask(env, "hard question", 1)
+    calls = [c for c in env.telegram.calls if c.method in ("sendMessageDraft", "sendChatAction")]
+    first = calls[0]
+    assert first.method == "sendMessageDraft" and not first.params.get("text")  # "Thinking…"
+    typing = [c for c in calls if c.method == "sendChatAction"]
+    texts = [c for c in calls if c.method == "sendMessageDraft" and c.params.get("text")]
+    assert typing and typing[0].params["action"] == "typing"
+    assert all(c.status == 200 for c in calls)
+    assert not texts or typing[0].at < texts[0].at
+    assert env.visible_texts() == ["Worth the wait."]
