@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import fakeredis
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
@@ -42,6 +41,7 @@ from bot.telegram.inflight import Inflight
 from bot.telegram.middlewares import ChatLocks, ChatOrder, ChatOrderMiddleware, LanguageMiddleware
 from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.responder import Responder, ResponderOptions
+from bot.telegram.session import PinnedAiohttpSession
 from bot.telegram.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
-        session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
+        session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
     counters = ApiCounters()
     generations = Generations()
