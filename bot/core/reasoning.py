@@ -14,6 +14,9 @@ class ThinkSplitter:
         self._pending = ""
 
     def feed(self, delta: str) -> tuple[str, str]:
+        if not self._pending and "<" not in delta:
+            # Every tag and tag prefix starts with "<": the common case, once per streamed token.
+            return ("", delta) if self._inside else (delta, "")
         data = self._pending + delta
         self._pending = ""
         answer: list[str] = []
