@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -115,6 +116,7 @@ class App:
             drop_pending_updates=False,
         )
         await self.check_model()
+        freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
             loop = asyncio.get_running_loop()
@@ -144,6 +146,7 @@ class App:
                 me.username,
             )
         await self.check_model()
+        freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,
@@ -159,6 +162,16 @@ class App:
         await self.bot.session.close()
         await self.llm.close()
         await self.redis.aclose()
+
+
+def freeze_startup_heap() -> None:
+    """Keep what was loaded at start-up out of the garbage collector's full passes.
+
+    aiogram's and openai's pydantic models leave ~280,000 long-lived objects; each full
+    collection walked them all, a 150 ms stall of every stream at once (bench/stream_bench.py).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def build_redis(settings: Settings) -> RedisClient:
@@ -212,7 +225,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     service = ConversationService(
         RedisHistoryStore(redis, keys),
         usage_store,
-        GonkaGateway(llm, settings.temperature),
+        GonkaGateway(llm, settings.temperature, settings.stream_read_interval),
         ConversationConfig(
             system_prompt=settings.system_prompt,
             token_budget=settings.context_token_budget,

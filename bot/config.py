@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     upstream_connect_timeout: float = Field(default=10.0, gt=0)
     upstream_read_timeout: float = Field(default=120.0, gt=0)
     upstream_max_retries: int = Field(default=2, ge=0)
+    stream_read_interval: float = Field(default=0.1, ge=0, le=1.0)
 
     price_per_million_tokens: float = Field(default=0.00123, ge=0)
 

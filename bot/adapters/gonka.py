@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, Sequence
@@ -68,9 +69,12 @@ class GonkaGateway:
     chunk, most of the bot's CPU while streaming (bench/stream_bench.py --profile).
     """
 
-    def __init__(self, client: AsyncOpenAI, temperature: float | None = None) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, temperature: float | None = None, read_interval: float = 0.0
+    ) -> None:
         self._client = client
         self._temperature = temperature
+        self._read_interval = read_interval
 
     async def stream(
         self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
@@ -98,11 +102,25 @@ class GonkaGateway:
                 for event in parser.completion(await response.json()):
                     yield event
             else:
-                async for line in response.iter_lines():
-                    for event in parser.line(line):
-                        yield event
+                tail = b""
+                async for chunk in response.http_response.aiter_bytes():
+                    lines = (tail + chunk).split(b"\n")
+                    tail = lines.pop()
+                    events, broken = parser.lines(lines)
+                    for event in _merged(events):
+                        yield event  # what came before a broken line is part of the answer
+                    if broken is not None:
+                        raise broken
                     if parser.done:
                         break
+                    if parser.text_seen and self._read_interval:
+                        # Gonka sends a packet per token; reading them one by one woke the
+                        # whole read path ~400 times an answer. The reader never shows text
+                        # faster than this, so what arrived meanwhile is read in one go.
+                        await asyncio.sleep(self._read_interval)
+                if not parser.done:
+                    for event in parser.line(tail):
+                        yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
             if not parser.finished:
@@ -120,12 +138,22 @@ class _ChunkParser:
     def __init__(self) -> None:
         self.finished = False
         self.done = False
+        self.text_seen = False
 
-    def line(self, line: str) -> list[StreamEvent]:
-        if not line.startswith("data:"):
+    def lines(self, lines: list[bytes]) -> tuple[list[StreamEvent], StreamBroken | None]:
+        events: list[StreamEvent] = []
+        for line in lines:
+            try:
+                events += self.line(line)
+            except StreamBroken as exc:
+                return events, exc
+        return events, None
+
+    def line(self, line: bytes) -> list[StreamEvent]:
+        if not line.startswith(b"data:"):
             return []  # blank separators, comments, event names
         data = line[5:].strip()
-        if data == "[DONE]":
+        if data == b"[DONE]":
             self.done = True
             return []
         try:
@@ -153,6 +181,7 @@ class _ChunkParser:
                 events.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if isinstance(content, str) and content:
+                self.text_seen = True
                 events.append(TextDelta(content))
             reason = choice.get("finish_reason")
             if reason:
@@ -169,3 +198,17 @@ class _ChunkParser:
                 )
             )
         return events
+
+
+def _merged(events: list[StreamEvent]) -> list[StreamEvent]:
+    """Adjacent deltas of one kind joined: a batch read at once is one update downstream."""
+    out: list[StreamEvent] = []
+    for event in events:
+        last = out[-1] if out else None
+        if isinstance(event, TextDelta) and isinstance(last, TextDelta):
+            out[-1] = TextDelta(last.text + event.text)
+        elif isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
+            out[-1] = ReasoningDelta(last.text + event.text)
+        else:
+            out.append(event)
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from openai import AsyncOpenAI, Timeout
+from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
 from bot.adapters.gonka import GonkaGateway
 from bot.core import errors
@@ -138,3 +138,26 @@ async def test_json_answer_to_a_stream_request_is_understood(gonka: FakeGonka) -
     assert Finished("tool_calls") in events
     assert any(isinstance(e, UsageReport) for e in events)
     assert not any(isinstance(e, TextDelta) for e in events)
+
+
+async def test_reads_after_the_first_text_are_batched(gonka: FakeGonka) -> None:
+    # 16 deltas, one per TCP write every 50 ms; the reader wakes every 300 ms after the first.
+    gonka.enqueue(Reply(text="ab" * 16, chunk_chars=2, token_delay=0.05))
+    # The bot's transport: aiohttp hands over all that arrived since the last read at once.
+    async with AsyncOpenAI(
+        api_key=gonka.api_key, base_url=gonka.base_url + "/v1", http_client=DefaultAioHttpClient()
+    ) as client:
+        gateway = GonkaGateway(client, read_interval=0.3)
+        events = [e async for e in gateway.stream(MODEL, MESSAGES, 64)]
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert "".join(deltas) == "ab" * 16
+    assert deltas[0] == "ab"  # the first text is not held back
+    assert 2 <= len(deltas) <= 6
+    assert Finished("stop") in events
+
+
+async def test_an_event_larger_than_one_read_is_joined(gonka: FakeGonka) -> None:
+    big = "x" * 150_000  # more than one read of the transport (64 KiB)
+    gonka.enqueue(Reply(chunk_chars=[big, "end"], text=big + "end"))
+    events = [e async for e in _gateway(gonka).stream(MODEL, MESSAGES, 100_000)]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == big + "end"

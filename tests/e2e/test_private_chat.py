@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.qwen_tokens import count_chat, count_text
-from tests.e2e.conftest import USER, Env
+from tests.e2e.conftest import USER, Env, EnvFactory
 
 
 async def test_streams_remembers_resets_and_counts(env: Env) -> None:
@@ -47,3 +49,11 @@ async def test_streams_remembers_resets_and_counts(env: Env) -> None:
         f"Today: {prompt + completion} tokens (prompt {prompt}, completion {completion})"
         in usage_text
     )
+
+
+async def test_start_up_heap_is_frozen_before_updates_are_read(make_env: EnvFactory) -> None:
+    gc.unfreeze()
+    async with make_env() as env:
+        await env.telegram.wait_for(lambda: env.telegram.calls_of("getUpdates"), timeout=5)
+        # aiogram's, openai's and pydantic's long-lived objects: out of the full GC passes.
+        assert gc.get_freeze_count() > 100_000
