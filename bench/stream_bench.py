@@ -95,6 +95,7 @@ class BenchConfig:
     rich: bool = False
     chunk_chars: int = 4
     reply_timeout: float = 90.0
+    spread: float = 0.0  # chats' first messages at random moments over this many seconds
 
 
 # ------------------------------------------------------------------------------ answer text
@@ -269,6 +270,8 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
             return True
 
         async def chat_loop(chat_id: int) -> None:
+            if cfg.spread:
+                await asyncio.sleep(random.Random(chat_id).uniform(0, cfg.spread))
             for k in range(cfg.messages):
                 if not await ask(chat_id, k, replies):
                     return
@@ -530,7 +533,8 @@ def report(cfg: BenchConfig, r: dict[str, Any], counts: Counter[str], verbose: b
     lines = [
         f"stream_bench: {cfg.chats} chats x {cfg.messages} messages, {cfg.chars} chars/answer, "
         f"ttft {cfg.ttft} s, {cfg.tokens_per_second:g} tok/s ({cfg.chunk_chars} chars/token), "
-        f"{mode}, Telegram default flood limits",
+        f"{mode}, Telegram default flood limits, "
+        + (f"chats start over {cfg.spread:g} s" if cfg.spread else "all chats start at once"),
         "CPU/RSS: fake servers + load driver in a SEPARATE process (multiprocessing spawn);"
         " bot = this process, getrusage(RUSAGE_SELF) over the run window;"
         " one unmeasured warm-up exchange first",
@@ -586,6 +590,8 @@ def report(cfg: BenchConfig, r: dict[str, Any], counts: Counter[str], verbose: b
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.__main__ import run_loop
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--messages", type=int, default=3)
@@ -596,6 +602,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redis-url",
         help="a real Redis (keys under bench-<pid>:, deleted after); default fakeredis",
+    )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="chats start at random moments over SECONDS (default 0: all in the same instant)",
     )
     parser.add_argument("--verbose", action="store_true", help="print the slowest reply's calls")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the bot, dump stats to FILE")
@@ -609,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens_per_second=args.tokens_per_second,
         drafts=not args.no_drafts,
         redis_url=args.redis_url,
+        spread=args.spread,
     )
     counter = _CountingHandler()
     logging.basicConfig(level=logging.WARNING, handlers=[counter])
@@ -617,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for run in configs:
         counter.counts.clear()
-        result = asyncio.run(_run_bot(run, args.profile))
+        result = run_loop(_run_bot(run, args.profile))  # the event loop `python -m bot` uses
         print(report(run, result, counter.counts, args.verbose), end="\n\n")
         replies = max(1, result["complete"])
         calls = sum(result["methods"].values()) / replies

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from bot.app import build_app, configure_logging
 from bot.config import Settings
+
+T = TypeVar("T")
 
 
 def load_settings() -> Settings:
@@ -35,5 +39,14 @@ async def main() -> None:
         await app.close()
 
 
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on uvloop where it is installed (Linux, macOS), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_loop(main())
