@@ -161,3 +161,29 @@ async def test_an_event_larger_than_one_read_is_joined(gonka: FakeGonka) -> None
     gonka.enqueue(Reply(chunk_chars=[big, "end"], text=big + "end"))
     events = [e async for e in _gateway(gonka).stream(MODEL, MESSAGES, 100_000)]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == big + "end"
+
+
+async def test_request_body_is_the_conversation_as_built(gonka: FakeGonka) -> None:
+    history = [{"role": "system", "content": "Be brief."}] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"message {i} <&> 👋"}
+        for i in range(41)
+    ]
+    gonka.enqueue(Reply(text="ok"))
+    client = _gateway(gonka)._client
+    events = [e async for e in GonkaGateway(client, temperature=0.4).stream(MODEL, history, 99)]
+    assert Finished("stop") in events
+    assert gonka.requests[0] == {
+        "model": MODEL,
+        "messages": history,
+        "max_tokens": 99,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": 0.4,
+    }
+    assert "temperature" not in await _body_without_temperature(gonka)
+
+
+async def _body_without_temperature(gonka: FakeGonka) -> dict[str, object]:
+    gonka.enqueue(Reply(text="ok"))
+    await _collect(_gateway(gonka))
+    return gonka.requests[-1]
