@@ -36,6 +36,10 @@ from bot.core.models import (
 
 log = logging.getLogger(__name__)
 
+# A read this long (the SDK's aiohttp transport reads up to 16 KiB) may have left more behind:
+# read on at once rather than after the pause.
+FULL_READ = 16 * 1024
+
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -110,24 +114,22 @@ class GonkaGateway:
                 for event in parser.completion(completion):
                     yield event
             else:
-                tail = b""
+                splitter = _LineSplitter()
                 async for chunk in response.aiter_bytes():
-                    lines = (tail + chunk).split(b"\n")
-                    tail = lines.pop()
-                    events, broken = parser.lines(lines)
+                    events, broken = parser.lines(splitter.feed(chunk))
                     for event in _merged(events):
                         yield event  # what came before a broken line is part of the answer
                     if broken is not None:
                         raise broken
                     if parser.done:
                         break
-                    if parser.text_seen and self._read_interval:
+                    if self._read_interval and parser.text_seen and not parser.finished:
                         # Gonka sends a packet per token; reading them one by one woke the
                         # whole read path ~400 times an answer. The reader never shows text
                         # faster than this, so what arrived meanwhile is read in one go.
-                        await asyncio.sleep(self._read_interval)
+                        await asyncio.sleep(0 if len(chunk) >= FULL_READ else self._read_interval)
                 if not parser.done:
-                    for event in parser.line(tail):
+                    for event in parser.line(splitter.rest()):
                         yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
@@ -140,6 +142,21 @@ class GonkaGateway:
             raise StreamBroken("stream ended without finish_reason")
 
 
+class _LineSplitter:
+    """A byte stream -> complete lines; SSE ends lines with \\n, \\r\\n or a lone \\r."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = (self._tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        self._tail = lines.pop()
+        return lines
+
+    def rest(self) -> bytes:
+        return self._tail
+
+
 class _ChunkParser:
     """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts."""
 
@@ -149,8 +166,11 @@ class _ChunkParser:
         self.text_seen = False
 
     def lines(self, lines: list[bytes]) -> tuple[list[StreamEvent], StreamBroken | None]:
+        """Events of `lines` up to [DONE], and the StreamBroken a bad line raised, if one did."""
         events: list[StreamEvent] = []
         for line in lines:
+            if self.done:
+                break  # nothing after [DONE] belongs to the answer
             try:
                 events += self.line(line)
             except StreamBroken as exc:

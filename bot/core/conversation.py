@@ -235,12 +235,12 @@ class ConversationService:
         started = time.monotonic()
         outcome: Outcome = "complete"
         consume = asyncio.create_task(self._consume(model, payload, acc, sink, started))
-        # One turn of the loop lets the request go out first: the placeholder the sink shows
-        # is a Bot API call, and in a burst of turns it would hold every request back.
-        await asyncio.sleep(0)
-        await sink.started()
         stopper = asyncio.create_task(stop.wait())
         try:
+            # One turn of the loop lets the request go out first: the placeholder the sink
+            # shows is a Bot API call, and in a burst of turns it would hold every request back.
+            await asyncio.sleep(0)
+            await sink.started()
             await asyncio.wait({consume, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()

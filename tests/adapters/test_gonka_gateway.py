@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
-from bot.adapters.gonka import GonkaGateway
+from bot.adapters.gonka import GonkaGateway, _ChunkParser, _LineSplitter
 from bot.core import errors
 from bot.core.models import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageReport
 from tests.doubles.fake_gonka import FakeGonka, Reply, ToolCall
@@ -187,3 +187,23 @@ async def _body_without_temperature(gonka: FakeGonka) -> dict[str, object]:
     gonka.enqueue(Reply(text="ok"))
     await _collect(_gateway(gonka))
     return gonka.requests[-1]
+
+
+def test_sse_lines_end_with_lf_crlf_or_cr_across_reads() -> None:
+    splitter = _LineSplitter()
+    lines = splitter.feed(b'data: {"a":1}\r\n\r\ndata: {"b"')
+    lines += splitter.feed(b':2}\r\rdata: {"c":3}\n\nda')
+    assert [line for line in lines if line] == [
+        b'data: {"a":1}',
+        b'data: {"b":2}',
+        b'data: {"c":3}',
+    ]
+    assert splitter.rest() == b"da"
+
+
+def test_nothing_after_done_is_parsed() -> None:
+    parser = _ChunkParser()
+    finish = b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}'
+    after = [b'data: {"choices":[{"delta":{"content":"extra"}}]}', b"data: not json"]
+    events, broken = parser.lines([finish, b"data: [DONE]", *after])
+    assert events == [Finished("stop")] and broken is None and parser.done
