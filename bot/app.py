@@ -64,6 +64,7 @@ class App:
     order: ChatOrder
     inflight: Inflight
     webhook: WebhookReceiver | None = None
+    signals: RedisReplicaSignals | None = None
     http: web.AppRunner | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -161,6 +162,8 @@ class App:
             await self.http.cleanup()
         await self.bot.session.close()
         await self.llm.close()
+        if self.signals is not None:
+            await self.signals.close()
         await self.redis.aclose()
 
 
@@ -256,6 +259,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         # burst + rate under 30 in any one second.
         bot_rate=Rate(1 / 24, 3),
     )
+    signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None
     responder = Responder(
         bot,
         service,
@@ -272,7 +276,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         models,
         gate,
         metrics,
-        RedisReplicaSignals(redis, keys) if settings.redis_url else None,
+        signals,
     )
     # Without a Redis server there is one process and nothing to share: in-process order.
     order: ChatOrder = (
@@ -308,7 +312,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, generations, models, metrics, order,
-        inflight, webhook,
+        inflight, webhook, signals,
     )  # fmt: skip
 
 

@@ -4,7 +4,9 @@ than the one that generated the answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass
 
 from redis.asyncio import Redis, RedisCluster
 
@@ -21,6 +23,13 @@ def draft_name(draft_id: int) -> str:
     return f"draft-{draft_id}"
 
 
+@dataclass(frozen=True, eq=False)
+class _Watch:
+    keys: tuple[str, str]
+    user: str
+    stop: asyncio.Event
+
+
 class RedisReplicaSignals:
     """Stop requests (the generating replica looks for them while it streams) and the chat's
     continuable answer."""
@@ -29,6 +38,8 @@ class RedisReplicaSignals:
         self._redis = redis
         self._keys = keys
         self._every = every
+        self._watches: set[_Watch] = set()
+        self._poller: asyncio.Task[None] | None = None
 
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
         """Ask whichever replica runs `generation_id` to stop it; False when Redis is away."""
@@ -48,22 +59,49 @@ class RedisReplicaSignals:
         self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
     ) -> None:
         """Set `stop` when the answer's author asked for it on any replica, by button or by
-        Telegram's native stop of the draft (runs until cancelled)."""
+        Telegram's native stop of the draft (runs until cancelled or stopped).
+
+        One poller looks for every answer this process streams, in one round trip each
+        `every` seconds, instead of a round trip per answer.
+        """
         keys = (
             self._keys.stop_request(chat_id, generation_id),
             self._keys.stop_request(chat_id, draft_name(draft_id)),
         )
-        while not stop.is_set():
+        watch = _Watch(keys, str(user_id), stop)
+        self._watches.add(watch)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll())
+        try:
+            await stop.wait()
+        finally:
+            self._watches.discard(watch)
+
+    async def _poll(self) -> None:
+        while self._watches:
             await asyncio.sleep(self._every)
+            watches = [w for w in self._watches if not w.stop.is_set()]
+            if not watches:
+                continue
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for key in keys:
-                        pipe.sismember(key, str(user_id))
+                    for watch in watches:
+                        for key in watch.keys:
+                            pipe.sismember(key, watch.user)
                     asked = await pipe.execute()
             except Exception:
                 continue  # Redis away: the local Stop still works
-            if any(asked):
-                stop.set()
+            for index, watch in enumerate(watches):
+                if asked[2 * index] or asked[2 * index + 1]:
+                    watch.stop.set()
+
+    async def close(self) -> None:
+        """Stop the poller (the app is shutting down)."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
 
     async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:
         """Remember the chat's answer that Continue may extend (None: there is none now)."""

@@ -1,0 +1,51 @@
+"""Stop requests between replicas: one poller per process watches every answer it streams."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_signals import RedisReplicaSignals, draft_name
+
+
+class _CountingRedis:
+    """The client, counting round trips made through pipelines."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self.pipelines = 0
+
+    def pipeline(self, **kwargs: Any) -> Any:
+        self.pipelines += 1
+        return self._redis.pipeline(**kwargs)
+
+
+async def test_one_poll_a_period_serves_every_watched_answer(redis: Redis, key_prefix: str) -> None:
+    keys = RedisKeys(key_prefix)
+    counting = _CountingRedis(redis)
+    here = RedisReplicaSignals(counting, keys, every=0.05)  # type: ignore[arg-type]
+    other = RedisReplicaSignals(redis, keys)  # the replica the button press reached
+    stops = [asyncio.Event() for _ in range(3)]
+    watchers = [
+        asyncio.create_task(here.watch(100 + i, f"gen{i}", 7, stops[i], 500 + i)) for i in range(3)
+    ]
+    begun = time.monotonic()
+    await asyncio.sleep(0.3)  # a few polls with nothing asked
+    assert await other.request(100, "gen0", 8)  # someone else's press does not stop it
+    assert await other.request(101, "gen1", 7)  # the author's Stop button
+    assert await other.request(102, draft_name(502), 7)  # Telegram's native stop of the draft
+    async with asyncio.timeout(2):
+        await stops[1].wait()
+        await stops[2].wait()
+    polls = (time.monotonic() - begun) / 0.05
+    assert not stops[0].is_set()
+    assert counting.pipelines <= polls + 2  # not one round trip per watched answer
+    finished, _ = await asyncio.wait(watchers[1:], timeout=1)
+    assert len(finished) == 2  # a stopped answer's watch ends
+    watchers[0].cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    await here.close()
