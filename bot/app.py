@@ -33,6 +33,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
+from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import admin, chat, commands, errors
@@ -292,6 +293,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         models=models,
         gate=gate,
         stats=StatsService(usage_store, catalog, monitor, now),
+        chat_admins=ChatAdmins(bot),
     )
     inflight = Inflight(metrics)
     dispatcher.update.outer_middleware(inflight)

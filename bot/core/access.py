@@ -76,13 +76,18 @@ class Gate:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self._policy.admins
 
-    def may_pick_model(self, user_id: int, private: bool) -> bool:
-        """Admins set any chat's model; users their private chat's, when the setting allows."""
-        return self.is_admin(user_id) or (private and self._policy.users_pick_models)
+    def may_pick_model(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
+        """Admins set any chat's model, a group's admins the group's; users their private chat's,
+        when the setting allows."""
+        return self.is_admin(user_id) or group_admin or (private and self._policy.users_pick_models)
 
-    def may_set_system_prompt(self, user_id: int, private: bool) -> bool:
-        """Admins everywhere; a user in their own private chat."""
-        return self.is_admin(user_id) or private
+    def may_set_system_prompt(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
+        """Admins everywhere; a group's admins in the group; a user in their own private chat."""
+        return self.is_admin(user_id) or private or group_admin
+
+    def may_reset(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
+        """A group's shared history is cleared by its admins (or the bot's), not by any member."""
+        return self.is_admin(user_id) or private or group_admin
 
     async def check(self, user_id: int, chat_id: int, private: bool) -> Denial | None:
         """None when the turn may go upstream; otherwise the reason. Admins always pass."""

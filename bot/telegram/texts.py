@@ -63,6 +63,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Only the bot's admins can do that.",
         "ru": "Это могут делать только администраторы бота.",
     },
+    "group_admins_only": {
+        "en": "Only this group's admins (or the bot's) can do that.",
+        "ru": "Это могут делать только администраторы группы (или бота).",
+    },
     "access_blocked": {
         "en": "Sorry, you are blocked from using this bot.",
         "ru": "Извините, вам закрыт доступ к этому боту.",

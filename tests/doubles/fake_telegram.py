@@ -71,7 +71,7 @@ _IMPLEMENTED = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
-    "createForumTopic", "editForumTopic",
+    "createForumTopic", "editForumTopic", "getChatMember",
 )  # fmt: skip
 # Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
 _RICH = ("sendRichMessage", "sendRichMessageDraft")
@@ -136,6 +136,8 @@ class ChatState:
     actions: list[str] = field(default_factory=list)
     next_message_id: int = 1
     topics: dict[int, str] = field(default_factory=dict)  # thread id -> name (private topics)
+    # Group members' statuses other than "member": "creator", "administrator", "left", "kicked".
+    statuses: dict[int, str] = field(default_factory=dict)
     # Ephemeral messages: seen only by their receiver (and the bot); message_id is 0 for them.
     ephemeral: list[StoredMessage] = field(default_factory=list)
     ephemeral_from_users: dict[int, tuple[int, float]] = field(default_factory=dict)
@@ -1075,6 +1077,30 @@ class FakeTelegramServer:
         )  # fmt: skip
         extra = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
         return {**self.chats[chat_id].chat, **extra}
+
+    async def _m_get_chat_member(self, params: Json) -> Json:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or chat_id not in self.chats:
+            raise bad_request("chat not found")
+        if not isinstance(user_id, int) or user_id <= 0:
+            raise bad_request("invalid user_id specified")
+        user = {"id": user_id, "is_bot": False, "first_name": "User"}
+        status = self.chats[chat_id].statuses.get(user_id, "member")
+        if status == "creator":
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if status == "administrator":
+            rights = dict.fromkeys(
+                ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                 "can_restrict_members", "can_change_info", "can_invite_users", "can_post_stories",
+                 "can_edit_stories", "can_delete_stories", "can_send_welcome_messages"), True,
+            )  # fmt: skip
+            return {
+                "status": "administrator", "user": user, "can_be_edited": False,
+                "is_anonymous": False, "can_promote_members": False, **rights,
+            }  # fmt: skip
+        if status == "kicked":
+            return {"status": "kicked", "user": user, "until_date": 0}
+        return {"status": status, "user": user}
 
 
 class _LocalSession(AiohttpSession):

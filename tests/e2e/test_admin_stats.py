@@ -67,7 +67,7 @@ async def test_per_chat_system_prompt_reaches_the_model(make_env: EnvFactory) ->
         }
         # In a group only admins set it; the group note still follows the chat's prompt.
         refused = await _say(env, "/system Be rude.", 1, GROUP, user_id=USER, **GROUP_CHAT)
-        assert refused == "Only the bot's admins can do that."
+        assert refused == "Only this group's admins (or the bot's) can do that."
         await _say(env, "/system Be brief.", 2, GROUP, user_id=ADMIN, **GROUP_CHAT)
         await _say(env, "@fake_llm_bot hi", 3, GROUP, user_id=USER, **GROUP_CHAT)
         system = env.upstream_messages()[0]["content"]

@@ -119,3 +119,56 @@ async def test_group_usage_counts_caller_and_group(env: Env) -> None:
     assert f"Today: {totals[1]} tokens" in mine
     assert f"Today: {sum(totals)} tokens" in group
     assert USER not in env.telegram.chats
+
+
+async def test_only_the_groups_admins_reset_it_or_set_its_prompt(env: Env) -> None:
+    env.gonka.enqueue(Reply(text="Noted."), Reply(text="Teal."), Reply(text="Arr."))
+    await _group_says(env, "@fake_llm_bot remember: the code word is teal")
+    await env.wait_replies(1, GROUP)
+    await _group_says(env, "/reset", user_id=BOB, name="Bob")
+    await _group_says(env, "/system Answer like a pirate.", user_id=BOB, name="Bob")
+    await env.wait_replies(3, GROUP)
+    refusals = env.visible_texts(GROUP)[1:3]
+    assert all("Only this group's admins" in text for text in refusals)
+    await _group_says(env, "@fake_llm_bot what is the code word?", user_id=BOB, name="Bob")
+    await env.wait_replies(4, GROUP)
+    assert "teal" in env.upstream_messages()[1]["content"]  # a member's /reset kept the history
+
+    env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
+    await _group_says(env, "/system Answer like a pirate.")
+    await _group_says(env, "/reset")
+    await env.wait_replies(6, GROUP)
+    done = env.visible_texts(GROUP)[4:6]
+    assert "system prompt applies" in done[0] and "forgotten" in done[1]
+    await _group_says(env, "@fake_llm_bot hi", user_id=BOB, name="Bob")
+    await env.wait_replies(7, GROUP)
+    sent = env.upstream_messages()
+    assert [m["content"] for m in sent[1:]] == ["[Bob]: hi"]  # history gone
+    assert "pirate" in sent[0]["content"]
+    # Telegram is asked once for each (group, user), then the answer is remembered.
+    asked = [
+        (c.params["chat_id"], c.params["user_id"]) for c in env.telegram.calls_of("getChatMember")
+    ]
+    assert sorted(asked) == [(GROUP, ALICE), (GROUP, BOB)]
+
+
+async def test_an_anonymous_admin_writing_as_the_group_may_reset_it(env: Env) -> None:
+    team = {"id": GROUP, "type": "supergroup", "title": "Team"}
+    env.telegram.chat(GROUP).chat = team
+    await env.telegram.raw_update(
+        {
+            "message": {
+                "message_id": 77,
+                "date": 1_790_000_000,
+                "chat": team,
+                "sender_chat": team,
+                "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                         "username": "GroupAnonymousBot"},
+                "text": "/reset",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    )  # fmt: skip
+    await env.wait_replies(1, GROUP)
+    assert "forgotten" in env.visible_texts(GROUP)[0]
+    assert not env.telegram.calls_of("getChatMember")

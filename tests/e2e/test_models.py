@@ -10,6 +10,7 @@ from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 ADMIN = 9001
 GROUP = -100777
+GROUP_ADMIN = 1077
 QWEN = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
 DEEPSEEK = "deepseek-ai/DeepSeek-V3.1"
 KIMI = "moonshotai/Kimi-K2-Instruct"
@@ -62,7 +63,7 @@ async def test_model_buttons_are_checked_on_the_server(make_env: EnvFactory) -> 
         shown = await _say(env, "/model", 1, GROUP, user_id=ADMIN, **group)
         # A member who is no admin presses the admin's keyboard: nothing changes, they are told.
         answer = await _press(env, GROUP, shown, KIMI, USER)
-        assert answer["show_alert"] and "Only the bot's admins" in answer["text"]
+        assert answer["show_alert"] and "Only this group's admins" in answer["text"]
         # The setting keeps ordinary users from choosing even in their private chat.
         mine = await _say(env, "/model", 1)
         answer = await _press(env, USER, mine, DEEPSEEK, USER)
@@ -88,6 +89,15 @@ async def test_model_buttons_are_checked_on_the_server(make_env: EnvFactory) -> 
         assert env.gonka.requests[-1]["model"] == DEEPSEEK
         await _say(env, "@fake_llm_bot hi", 2, GROUP, user_id=USER, **group)
         assert env.gonka.requests[-1]["model"] == KIMI
+        # The group's own admin (Telegram's, not in ADMIN_IDS) chooses the group's model too.
+        env.telegram.chat(GROUP).statuses[GROUP_ADMIN] = "administrator"
+        answer = await _press(env, GROUP, shown, f"✅ {QWEN}", GROUP_ADMIN)  # as first shown
+        assert not answer.get("show_alert")
+        await env.telegram.wait_for(
+            lambda: env.telegram.ephemeral_messages(GROUP, GROUP_ADMIN), timeout=5
+        )
+        await _say(env, "@fake_llm_bot and now?", 3, GROUP, user_id=USER, **group)
+        assert env.gonka.requests[-1]["model"] == QWEN
 
 
 async def test_missing_configured_model_falls_back_and_says_so_once(make_env: EnvFactory) -> None:

@@ -10,6 +10,7 @@ from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.usage import cost
+from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
 
@@ -50,8 +51,15 @@ def setup() -> Router:
         service: ConversationService,
         responder: Responder,
         bot: Bot,
+        gate: Gate,
+        chat_admins: ChatAdmins,
     ) -> None:
         turn = turn_of(message, lang)
+        if not turn.private and not gate.may_reset(
+            turn.user_id, turn.private, await chat_admins.of(message, turn.user_id)
+        ):
+            await responder.notify(turn, t("group_admins_only", lang))
+            return
         # With private topics /new opens a new topic; the current one keeps its history.
         topics = turn.private and (await bot.me()).has_topics_enabled
         if topics and command.command == "new" and await responder.new_topic(turn):

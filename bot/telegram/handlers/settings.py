@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.model_choice import ModelResolver
+from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.responder import Responder, Turn, turn_of
 from bot.telegram.texts import Lang, t
 
@@ -71,6 +72,13 @@ async def _show_models(
     await responder.send(turn, text, markup)
 
 
+async def _group_admin(message: Message, turn: Turn, gate: Gate, chat_admins: ChatAdmins) -> bool:
+    """Asks Telegram only when it matters: in a group, for someone who is not a bot admin."""
+    if turn.private or gate.is_admin(turn.user_id):
+        return False
+    return await chat_admins.of(message, turn.user_id)
+
+
 def setup() -> Router:
     router = Router(name="settings")
 
@@ -92,7 +100,12 @@ def setup() -> Router:
 
     @router.callback_query(F.data.startswith(CHAT_PREFIX) | F.data.startswith(DEFAULT_PREFIX))
     async def on_model_button(
-        query: CallbackQuery, lang: Lang, models: ModelResolver, gate: Gate, responder: Responder
+        query: CallbackQuery,
+        lang: Lang,
+        models: ModelResolver,
+        gate: Gate,
+        responder: Responder,
+        chat_admins: ChatAdmins,
     ) -> None:
         message = query.message
         data = query.data or ""
@@ -102,13 +115,14 @@ def setup() -> Router:
         turn = turn_of(message, lang, user_id=query.from_user.id)
         turn = dataclasses.replace(turn, callback_query_id=query.id)  # results: for the presser
         for_default = data.startswith(DEFAULT_PREFIX)
-        allowed = (
-            gate.is_admin(turn.user_id)
-            if for_default
-            else gate.may_pick_model(turn.user_id, turn.private)
-        )
+        if for_default:
+            allowed = gate.is_admin(turn.user_id)
+        else:
+            group_admin = await _group_admin(message, turn, gate, chat_admins)
+            allowed = gate.may_pick_model(turn.user_id, turn.private, group_admin)
         if not allowed:
-            await query.answer(t("admins_only", lang), show_alert=True)
+            refusal = "admins_only" if for_default or turn.private else "group_admins_only"
+            await query.answer(t(refusal, lang), show_alert=True)
             return
         tag = data[len(CHAT_PREFIX) :]
         if tag == USE_DEFAULT and not for_default:
@@ -140,6 +154,7 @@ def setup() -> Router:
         service: ConversationService,
         gate: Gate,
         responder: Responder,
+        chat_admins: ChatAdmins,
     ) -> None:
         turn = turn_of(message, lang)
         text = (command.args or "").strip()
@@ -151,8 +166,9 @@ def setup() -> Router:
                 shown = t("system_show", lang, prompt=custom)
             await responder.notify(turn, shown)
             return
-        if not gate.may_set_system_prompt(turn.user_id, turn.private):
-            await responder.notify(turn, t("admins_only", lang))
+        group_admin = await _group_admin(message, turn, gate, chat_admins)
+        if not gate.may_set_system_prompt(turn.user_id, turn.private, group_admin):
+            await responder.notify(turn, t("group_admins_only", lang))
             return
         if text == "reset":
             await service.set_system_prompt(turn.chat_id, None)

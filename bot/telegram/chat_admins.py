@@ -1,0 +1,60 @@
+"""Who administers a group, as Telegram says (getChatMember), remembered for a few minutes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from aiogram import Bot
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
+
+
+class ChatAdmins:
+    """A group's creator and administrators may reset its history and choose its model and
+    system prompt. Answers are cached for `ttl` seconds: one Bot API call, not one a command."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        ttl: float = 120.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bot = bot
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._clock = clock
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def of(self, message: Message, user_id: int) -> bool:
+        """True when `user_id` administers the group `message` is in. An anonymous admin
+        writes as the group itself (sender_chat), so Telegram vouches for them."""
+        if message.chat.type == "private":
+            return False
+        if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
+            return True
+        return await self.is_admin(message.chat.id, user_id)
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        now = self._clock()
+        known = self._known.get((chat_id, user_id))
+        if known is not None and known[1] > now:
+            return known[0]
+        try:
+            member = await self._bot.get_chat_member(chat_id, user_id)
+        except TelegramAPIError as exc:
+            # Not cached: a passing failure must not lock an admin out for minutes.
+            log.warning("chat member not read chat=%s error=%s", chat_id, exc)
+            return False
+        admin = member.status in ADMIN_STATUSES
+        if len(self._known) >= self._max_entries:
+            self._known = {k: v for k, v in self._known.items() if v[1] > now}
+        self._known[(chat_id, user_id)] = (admin, now + self._ttl)
+        return admin
