@@ -38,8 +38,10 @@ class ChatAdmins:
         writes as the group itself (sender_chat), so Telegram vouches for them."""
         if message.chat.type == "private":
             return False
-        if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
-            return True
+        if message.sender_chat is not None:
+            # Posting as a chat: the group itself (an anonymous admin), else a channel, whose
+            # sender is Telegram's Channel_Bot and no admin of anything.
+            return message.sender_chat.id == message.chat.id
         return await self.is_admin(message.chat.id, user_id)
 
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
@@ -55,6 +57,8 @@ class ChatAdmins:
             return False
         admin = member.status in ADMIN_STATUSES
         if len(self._known) >= self._max_entries:
-            self._known = {k: v for k, v in self._known.items() if v[1] > now}
+            fresh = sorted((v[1], k) for k, v in self._known.items() if v[1] > now)
+            keep = {k for _, k in fresh[-(self._max_entries // 2) :]}  # the newest half
+            self._known = {k: v for k, v in self._known.items() if k in keep}
         self._known[(chat_id, user_id)] = (admin, now + self._ttl)
         return admin

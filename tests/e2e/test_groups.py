@@ -152,7 +152,9 @@ async def test_only_the_groups_admins_reset_it_or_set_its_prompt(env: Env) -> No
     assert sorted(asked) == [(GROUP, ALICE), (GROUP, BOB)]
 
 
-async def test_an_anonymous_admin_writing_as_the_group_may_reset_it(env: Env) -> None:
+async def _reset_posted_as(
+    env: Env, sender_chat: dict[str, object], sender: int, name: str
+) -> None:
     team = {"id": GROUP, "type": "supergroup", "title": "Team"}
     env.telegram.chat(GROUP).chat = team
     await env.telegram.raw_update(
@@ -161,14 +163,26 @@ async def test_an_anonymous_admin_writing_as_the_group_may_reset_it(env: Env) ->
                 "message_id": 77,
                 "date": 1_790_000_000,
                 "chat": team,
-                "sender_chat": team,
-                "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
-                         "username": "GroupAnonymousBot"},
+                "sender_chat": sender_chat,
+                "from": {"id": sender, "is_bot": True, "first_name": "Bot", "username": name},
                 "text": "/reset",
                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
             }
         }
-    )  # fmt: skip
+    )
+
+
+async def test_an_anonymous_admin_writing_as_the_group_may_reset_it(env: Env) -> None:
+    group = {"id": GROUP, "type": "supergroup", "title": "Team"}
+    await _reset_posted_as(env, group, 1087968824, "GroupAnonymousBot")
     await env.wait_replies(1, GROUP)
     assert "forgotten" in env.visible_texts(GROUP)[0]
+    assert not env.telegram.calls_of("getChatMember")
+
+
+async def test_a_channel_posting_in_the_group_may_not_reset_it(env: Env) -> None:
+    channel = {"id": -1009876, "type": "channel", "title": "News"}
+    await _reset_posted_as(env, channel, 136817688, "Channel_Bot")
+    await env.wait_replies(1, GROUP)
+    assert "Only this group's admins" in env.visible_texts(GROUP)[0]
     assert not env.telegram.calls_of("getChatMember")

@@ -55,9 +55,12 @@ def setup() -> Router:
         chat_admins: ChatAdmins,
     ) -> None:
         turn = turn_of(message, lang)
-        if not turn.private and not gate.may_reset(
-            turn.user_id, turn.private, await chat_admins.of(message, turn.user_id)
-        ):
+        group_admin = (
+            not turn.private
+            and not gate.is_admin(turn.user_id)
+            and await chat_admins.of(message, turn.user_id)
+        )
+        if not gate.may_reset(turn.user_id, turn.private, group_admin):
             await responder.notify(turn, t("group_admins_only", lang))
             return
         # With private topics /new opens a new topic; the current one keeps its history.

@@ -72,13 +72,6 @@ async def _show_models(
     await responder.send(turn, text, markup)
 
 
-async def _group_admin(message: Message, turn: Turn, gate: Gate, chat_admins: ChatAdmins) -> bool:
-    """Asks Telegram only when it matters: in a group, for someone who is not a bot admin."""
-    if turn.private or gate.is_admin(turn.user_id):
-        return False
-    return await chat_admins.of(message, turn.user_id)
-
-
 def setup() -> Router:
     router = Router(name="settings")
 
@@ -118,7 +111,12 @@ def setup() -> Router:
         if for_default:
             allowed = gate.is_admin(turn.user_id)
         else:
-            group_admin = await _group_admin(message, turn, gate, chat_admins)
+            # The presser's own standing: the keyboard message is the bot's.
+            group_admin = (
+                not turn.private
+                and not gate.is_admin(turn.user_id)
+                and await chat_admins.is_admin(turn.chat_id, turn.user_id)
+            )
             allowed = gate.may_pick_model(turn.user_id, turn.private, group_admin)
         if not allowed:
             refusal = "admins_only" if for_default or turn.private else "group_admins_only"
@@ -166,7 +164,11 @@ def setup() -> Router:
                 shown = t("system_show", lang, prompt=custom)
             await responder.notify(turn, shown)
             return
-        group_admin = await _group_admin(message, turn, gate, chat_admins)
+        group_admin = (
+            not turn.private
+            and not gate.is_admin(turn.user_id)
+            and await chat_admins.of(message, turn.user_id)
+        )
         if not gate.may_set_system_prompt(turn.user_id, turn.private, group_admin):
             await responder.notify(turn, t("group_admins_only", lang))
             return
