@@ -1,4 +1,4 @@
-"""Chat settings (model, system prompt), the default model, and access decisions on Redis."""
+"""Chat settings (model, system prompt, group context), the default model, and access decisions on Redis."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ class RedisChatSettings:
             await self._set(key, {"system": None, "system_tokens": None})
         else:
             await self._set(key, {"system": message.content, "system_tokens": str(message.tokens)})
+
+    async def keeps_context(self, chat_id: int) -> bool:
+        key = self._keys.chat_settings(chat_id)
+        return _str(await _guard(lambda: self._redis.hget(key, "context"))) == "on"
+
+    async def set_keeps_context(self, chat_id: int, on: bool) -> None:
+        await self._set(self._keys.chat_settings(chat_id), {"context": "on" if on else None})
 
     async def _set(self, key: str, values: dict[str, str | None]) -> None:
         await _set_fields(self._redis, key, values)

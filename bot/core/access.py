@@ -89,6 +89,14 @@ class Gate:
         """A group's shared history is cleared by its admins (or the bot's), not by any member."""
         return self.is_admin(user_id) or private or group_admin
 
+    async def may_be_heard(self, user_id: int, chat_id: int) -> bool:
+        """Whether a group message not addressed to the bot may be kept as context: the user and
+        the group have access (no flood or quota count: nothing goes upstream)."""
+        if self.is_admin(user_id):
+            return True
+        record = await self._store.record(user_id, chat_id)
+        return self._access(record, user_id, chat_id, private=False) is None
+
     async def check(self, user_id: int, chat_id: int, private: bool) -> Denial | None:
         """None when the turn may go upstream; otherwise the reason. Admins always pass."""
         if self.is_admin(user_id):

@@ -32,7 +32,7 @@ from bot.core.models import (
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import HistoryStore, LLMGateway, PromptStore, ReplySink, UsageStore
 from bot.core.reasoning import ThinkSplitter
-from bot.core.speakers import GROUP_NOTE
+from bot.core.speakers import GROUP_NOTE, group_message
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,21 @@ class ConversationService:
             return False
         await self._prompts.set_system_prompt(chat_id, message)
         return True
+
+    async def keeps_context(self, chat_id: int) -> bool:
+        """Whether the group keeps messages not addressed to the bot as context."""
+        return self._prompts is not None and await self._prompts.keeps_context(chat_id)
+
+    async def set_keeps_context(self, chat_id: int, on: bool) -> None:
+        if self._prompts is not None:
+            await self._prompts.set_keeps_context(chat_id, on)
+
+    async def overhear(self, chat: ChatKey, speaker: str, text: str) -> None:
+        """A group message not addressed to the bot joins the history as context (no upstream
+        call): the next question sees it, and the token budget trims it like any turn."""
+        content = group_message(speaker, text)
+        message = ChatMessage("user", content, message_tokens("user", content))
+        await self._history.append(chat, [message], keep=self._config.history_keep)
 
     async def reply(
         self,

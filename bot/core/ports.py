@@ -109,11 +109,19 @@ class ModelStore(Protocol):
 
 
 class PromptStore(Protocol):
+    """What the model is given for a chat besides its history."""
+
     async def system_prompt(self, chat_id: int) -> ChatMessage | None:
         """The chat's own system prompt with its stored token count, or None for the default."""
         ...
 
     async def set_system_prompt(self, chat_id: int, message: ChatMessage | None) -> None: ...
+
+    async def keeps_context(self, chat_id: int) -> bool:
+        """Whether a group keeps messages not addressed to the bot as context (off by default)."""
+        ...
+
+    async def set_keeps_context(self, chat_id: int, on: bool) -> None: ...
 
 
 class AccessStore(Protocol):

@@ -136,6 +136,17 @@ class Responder:
         await self.notify(turn, denial_text(denial, turn.lang))
         return False
 
+    async def overhear(self, turn: Turn, speaker: str, text: str) -> None:
+        """A group message not addressed to the bot: kept as context when the group has that on.
+        Never answered, so a failure is only logged."""
+        try:
+            if not await self._service.keeps_context(turn.chat_id):
+                return
+            if await self._gate.may_be_heard(turn.user_id, turn.chat_id):
+                await self._service.overhear(ChatKey(turn.chat_id, turn.thread_id), speaker, text)
+        except BotError as exc:
+            log.warning("group message not kept chat=%s error=%s", turn.chat_id, type(exc).__name__)
+
     async def answer(self, turn: Turn, text: str) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in."""
         if not await self.admit(turn):

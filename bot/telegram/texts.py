@@ -63,6 +63,39 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Only the bot's admins can do that.",
         "ru": "Это могут делать только администраторы бота.",
     },
+    "context_groups_only": {
+        "en": "/context is for groups: it lets me read the conversation around a question.",
+        "ru": "/context — для групп: так я читаю разговор вокруг вопроса.",
+    },
+    "context_is_on": {
+        "en": (
+            "Group context is on: I keep recent messages of this chat, even those not addressed "
+            "to me, and read them when I am asked. /context off stops it."
+        ),
+        "ru": (
+            "Контекст группы включён: я храню недавние сообщения этого чата, даже не адресованные "
+            "мне, и читаю их, когда меня спрашивают. /context off выключает это."
+        ),
+    },
+    "context_is_off": {
+        "en": (
+            "Group context is off: I see only messages addressed to me. Admins can turn it on "
+            "with /context on (I must be able to read the group: privacy mode off, or admin)."
+        ),
+        "ru": (
+            "Контекст группы выключен: я вижу только сообщения, адресованные мне. Администраторы "
+            "могут включить его командой /context on (мне нужен доступ к сообщениям группы: "
+            "режим приватности выключен или права администратора)."
+        ),
+    },
+    "context_set_on": {
+        "en": "Done: from now on I keep this chat's recent messages as context.",
+        "ru": "Готово: теперь я храню недавние сообщения этого чата как контекст.",
+    },
+    "context_set_off": {
+        "en": "Done: I no longer keep messages that are not addressed to me.",
+        "ru": "Готово: я больше не храню сообщения, адресованные не мне.",
+    },
     "group_admins_only": {
         "en": "Only this group's admins (or the bot's) can do that.",
         "ru": "Это могут делать только администраторы группы (или бота).",

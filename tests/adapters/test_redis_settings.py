@@ -59,3 +59,13 @@ async def test_flood_window_is_shared_by_replicas(redis: Redis, key_prefix: str)
     # Attempts older than the window no longer count.
     assert await replicas[0].flood_hit(9, 1011.5, window=10.0) == (2, 1002.0)
     assert await replicas[1].flood_hit(10, 1011.5, window=10.0) == (1, 1011.5)
+
+
+async def test_group_context_setting_survives_a_new_store(redis: Redis, key_prefix: str) -> None:
+    first = RedisChatSettings(redis, RedisKeys(key_prefix))
+    assert not await first.keeps_context(-5)
+    await first.set_keeps_context(-5, True)
+    restarted = RedisChatSettings(redis, RedisKeys(key_prefix))
+    assert await restarted.keeps_context(-5) and not await restarted.keeps_context(-6)
+    await restarted.set_keeps_context(-5, False)
+    assert not await first.keeps_context(-5)

@@ -120,3 +120,15 @@ async def test_flood_control_says_slow_down(make_env: EnvFactory) -> None:
         assert await _say(env, "two", 2) == "Echo: two"
         assert "slow down" in await _say(env, "three", 3)
         assert env.gonka.completion_calls == 2
+
+
+async def test_group_context_keeps_nothing_from_blocked_users(make_env: EnvFactory) -> None:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
+        group = {"user_id": ADMIN, **GROUP_CHAT}
+        await _say(env, "/context on", 1, ALLOWED_GROUP, **group)
+        await _say(env, f"/block {USER}", 1, ADMIN, user_id=ADMIN)
+        await env.telegram.send_text(ALLOWED_GROUP, "buy my coin", user_id=USER, **GROUP_CHAT)
+        await env.telegram.send_text(ALLOWED_GROUP, "lunch at noon", user_id=1234, **GROUP_CHAT)
+        await _say(env, "@fake_llm_bot when is lunch?", 2, ALLOWED_GROUP, **group)
+        kept = [m["content"] for m in env.upstream_messages()[1:]]
+        assert kept == ["[Test User]: lunch at noon", "[Test User]: when is lunch?"]

@@ -186,3 +186,33 @@ async def test_a_channel_posting_in_the_group_may_not_reset_it(env: Env) -> None
     await env.wait_replies(1, GROUP)
     assert "Only this group's admins" in env.visible_texts(GROUP)[0]
     assert not env.telegram.calls_of("getChatMember")
+
+
+async def test_group_context_is_kept_once_the_groups_admin_turns_it_on(env: Env) -> None:
+    env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
+    await _group_says(env, "we meet at 5 in room 12", user_id=BOB, name="Bob")  # off: not kept
+    await _group_says(env, "/context on", user_id=BOB, name="Bob")
+    await env.wait_replies(1, GROUP)
+    await _group_says(env, "/context on")
+    await env.wait_replies(2, GROUP)
+    await _group_says(env, "let's move it to room 14", user_id=BOB, name="Bob")
+    await _group_says(env, "/start@other_bot", user_id=BOB, name="Bob")  # commands are not context
+    env.gonka.enqueue(Reply(text="Room 14, Alice."))
+    await _group_says(env, "@fake_llm_bot where do we meet?")
+    await env.wait_replies(3, GROUP)
+    assert env.gonka.completion_calls == 1  # what it overheard never went upstream on its own
+    sent = env.upstream_messages()
+    assert len(sent) == 3 and sent[1]["content"] == "[Bob]: let's move it to room 14"
+    assert sent[2]["content"].endswith("where do we meet?")
+    refused, done, _ = env.visible_texts(GROUP)
+    assert "Only this group's admins" in refused and "from now on" in done
+
+    await _group_says(env, "/context off")
+    await _group_says(env, "/context", user_id=BOB, name="Bob")
+    await env.wait_replies(5, GROUP)
+    assert "Group context is off" in env.visible_texts(GROUP)[-1]
+    await _group_says(env, "actually room 16", user_id=BOB, name="Bob")
+    env.gonka.enqueue(Reply(text="Room 14."))
+    await _group_says(env, "@fake_llm_bot and now?")
+    await env.wait_replies(6, GROUP)
+    assert "room 16" not in str(env.upstream_messages())

@@ -28,10 +28,17 @@ def setup() -> Router:
     async def on_group_text(message: Message, lang: Lang, responder: Responder, bot: Bot) -> None:
         me = await bot.me()
         question = called_text(message, me)
+        turn = turn_of(message, lang)
         if question is None:
+            author = message.from_user
+            if (
+                author is not None
+                and not author.is_bot
+                and not (message.text or "").startswith("/")
+            ):
+                await responder.overhear(turn, author.full_name, message.text or "")
             return
         quote = quoted(message, me)
-        turn = turn_of(message, lang)
         if not question and quote is None:
             await responder.notify(turn, t("ask_hint", lang, username=me.username or ""))
             return

@@ -1,4 +1,4 @@
-"""Chat settings: /model with its keyboard of live models, and /system."""
+"""Chat settings: /model with its keyboard of live models, /system, and a group's /context."""
 
 from __future__ import annotations
 
@@ -178,5 +178,35 @@ def setup() -> Router:
             return
         done = await service.set_system_prompt(turn.chat_id, text)
         await responder.notify(turn, t("system_set" if done else "system_too_long", lang))
+
+    @router.message(Command("context"))
+    async def cmd_context(
+        message: Message,
+        command: CommandObject,
+        lang: Lang,
+        service: ConversationService,
+        gate: Gate,
+        responder: Responder,
+        chat_admins: ChatAdmins,
+    ) -> None:
+        turn = turn_of(message, lang)
+        if turn.private:
+            await responder.notify(turn, t("context_groups_only", lang))
+            return
+        wanted = (command.args or "").strip().lower()
+        if wanted not in ("on", "off"):
+            on = await service.keeps_context(turn.chat_id)
+            await responder.notify(turn, t("context_is_on" if on else "context_is_off", lang))
+            return
+        group_admin = not gate.is_admin(turn.user_id) and await chat_admins.of(
+            message, turn.user_id
+        )
+        if not gate.may_set_system_prompt(turn.user_id, turn.private, group_admin):
+            await responder.notify(turn, t("group_admins_only", lang))
+            return
+        await service.set_keeps_context(turn.chat_id, wanted == "on")
+        await responder.notify(
+            turn, t("context_set_on" if wanted == "on" else "context_set_off", lang)
+        )
 
     return router
