@@ -13,6 +13,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "Just write to me: I remember our conversation and answer as I type.\n"
             "/new or /reset: start a new conversation\n/usage: your tokens and their cost\n"
             "/model: the model of this chat\n/system: the system prompt of this chat\n"
+            "/context: in a group, whether I read messages not addressed to me\n"
             "/help: this help"
         ),
         "ru": (
@@ -20,6 +21,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
             "Просто напишите мне: я помню наш разговор и отвечаю по мере набора текста.\n"
             "/new или /reset: начать новый разговор\n/usage: ваши токены и их стоимость\n"
             "/model: модель этого чата\n/system: системный промпт этого чата\n"
+            "/context: в группе — читаю ли я сообщения, адресованные не мне\n"
             "/help: эта справка"
         ),
     },
