@@ -63,8 +63,8 @@ class RedisHistoryStore:
 
         await _guard(run)
 
-    async def replace_last(self, chat: ChatKey, message: ChatMessage) -> None:
-        await _guard(lambda: self._redis.lset(self._keys.history(chat), -1, _encode(message)))
+    async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
+        await _guard(lambda: self._redis.lset(self._keys.history(chat), index, _encode(message)))
 
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))

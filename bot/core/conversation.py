@@ -194,33 +194,37 @@ class ConversationService:
     ) -> Reply | None:
         """Ask the model to go on from a cut answer; the continuation extends that answer.
 
-        Returns None when the chat's last message is not an answer to continue.
+        Returns None when the chat holds no answer to continue. Group messages kept as context
+        after the answer stay where they are and are not sent: the model goes on with its answer.
         """
         history = await self._history.load(chat)
-        if not history or history[-1].role != "assistant":
+        answers = [i for i, m in enumerate(history) if m.role == "assistant"]
+        if not answers:
             return None
+        position = answers[-1] - len(history)  # from the end: the list may be trimmed in front
+        upto = history[: answers[-1] + 1]
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
         system = await self._system_for(chat, group)
         kept = fit_history(
-            history,
+            upto,
             system_tokens=system.tokens,
             new_message_tokens=instruction.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
         )
-        if not kept or kept[-1] != history[-1]:
+        if not kept or kept[-1] != upto[-1]:
             return None
         turn = _Turn(chat, user_id, model, system, group)
         reply = await self._generate(turn, [*kept, instruction], sink, stop)
         try:
             if reply.text.strip():
-                previous = history[-1]
+                previous = upto[-1]
                 grown = ChatMessage(
                     "assistant",
                     previous.content + reply.text,
                     previous.tokens + _answer_tokens(reply),
                 )
-                await self._history.replace_last(chat, grown)
+                await self._history.replace(chat, position, grown)
         finally:
             await self._count(turn, reply)
         return reply

@@ -28,8 +28,8 @@ class HistoryStore(Protocol):
         """Append messages, then keep only the newest `keep` entries."""
         ...
 
-    async def replace_last(self, chat: ChatKey, message: ChatMessage) -> None:
-        """Replace the newest entry (a continued answer grows in place)."""
+    async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
+        """Replace one message; `index` counts from the end (-1: the last)."""
         ...
 
     async def clear(self, chat: ChatKey) -> None: ...

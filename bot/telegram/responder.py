@@ -144,7 +144,7 @@ class Responder:
                 return
             if await self._gate.may_be_heard(turn.user_id, turn.chat_id):
                 await self._service.overhear(ChatKey(turn.chat_id, turn.thread_id), speaker, text)
-        except BotError as exc:
+        except Exception as exc:  # nobody asked anything: no error message in the group
             log.warning("group message not kept chat=%s error=%s", turn.chat_id, type(exc).__name__)
 
     async def answer(self, turn: Turn, text: str) -> None:

@@ -79,7 +79,7 @@ async def test_history_usage_and_chat_order_on_redis_cluster(cluster: RedisClust
     history = RedisHistoryStore(cluster, keys)
     chat = ChatKey(-100123, thread_id=5)
     await history.append(chat, [ChatMessage("user", "q", 3), ChatMessage("assistant", "a", 4)], 10)
-    await history.replace_last(chat, ChatMessage("assistant", "a+", 5))
+    await history.replace(chat, -1, ChatMessage("assistant", "a+", 5))
     assert [m.content for m in await history.load(chat)] == ["q", "a+"]
 
     usage = RedisUsageStore(cluster, keys)

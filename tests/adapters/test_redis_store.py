@@ -19,7 +19,7 @@ async def test_history_append_trim_replace_clear(redis: Redis, key_prefix: str) 
     loaded = await store.load(chat)
     assert [m.content for m in loaded] == ["q1", "q2", "a"]
     assert loaded[-1].tokens == 9
-    await store.replace_last(chat, ChatMessage("assistant", "a+more", 12))
+    await store.replace(chat, -1, ChatMessage("assistant", "a+more", 12))
     assert (await store.load(chat))[-1] == ChatMessage("assistant", "a+more", 12)
     assert await store.load(other) == []
     await store.clear(chat)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.qwen_tokens import count_chat, count_text
-from tests.e2e.conftest import USER, Env
+from tests.e2e.conftest import USER, Env, EnvFactory
 
 GROUP = -100500
 ALICE, BOB = 501, 502
@@ -216,3 +216,29 @@ async def test_group_context_is_kept_once_the_groups_admin_turns_it_on(env: Env)
     await _group_says(env, "@fake_llm_bot and now?")
     await env.wait_replies(6, GROUP)
     assert "room 16" not in str(env.upstream_messages())
+
+
+async def test_continue_still_extends_the_answer_after_kept_chatter(make_env: EnvFactory) -> None:
+    async with make_env(max_tokens=30, admin_ids=frozenset({ALICE})) as env:
+        await _group_says(env, "/context on")
+        await env.wait_replies(1, GROUP)
+        env.gonka.enqueue(Reply(text="A long story goes on and on and on. " * 4 + "cut"))
+        await _group_says(env, "@fake_llm_bot tell a story")
+        await env.wait_replies(2, GROUP)
+        cut = env.visible(GROUP)[-1]
+        assert "length limit" in (cut.text or "")
+        await _group_says(env, "nice one so far", user_id=BOB, name="Bob")  # kept as context
+        button = cut.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+        env.gonka.enqueue(Reply(text="And it ends."), Reply(text="ok"))
+        await env.telegram.press_button(
+            GROUP, cut.message_id, button["callback_data"], user_id=ALICE
+        )
+        await env.wait_replies(3, GROUP)
+        assert env.visible_texts(GROUP)[-1] == "And it ends."
+        asked = env.upstream_messages()  # the answer goes on; the chatter is not in between
+        assert asked[-2]["role"] == "assistant" and "nice one" not in str(asked)
+        await _group_says(env, "@fake_llm_bot thanks")
+        await env.wait_replies(4, GROUP)
+        history = [m["content"] for m in env.upstream_messages()[1:]]
+        assert history[1].endswith("And it ends.")
+        assert history[2:] == ["[Bob]: nice one so far", "[Alice]: thanks"]

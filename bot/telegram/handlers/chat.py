@@ -15,6 +15,15 @@ from bot.telegram.responder import Responder, turn_of
 from bot.telegram.texts import Lang, t
 
 
+def overheard(message: Message) -> bool:
+    """A person's own words, fit to keep as group context: not a bot's, not a command, not a
+    channel post forwarded into the group."""
+    author = message.from_user
+    if author is None or author.is_bot or message.is_automatic_forward:
+        return False
+    return not any(e.type == "bot_command" and e.offset == 0 for e in message.entities or ())
+
+
 def setup() -> Router:
     router = Router(name="chat")
 
@@ -30,13 +39,9 @@ def setup() -> Router:
         question = called_text(message, me)
         turn = turn_of(message, lang)
         if question is None:
-            author = message.from_user
-            if (
-                author is not None
-                and not author.is_bot
-                and not (message.text or "").startswith("/")
-            ):
-                await responder.overhear(turn, author.full_name, message.text or "")
+            if overheard(message):
+                speaker = message.from_user.full_name if message.from_user else "?"
+                await responder.overhear(turn, speaker, message.text or "")
             return
         quote = quoted(message, me)
         if not question and quote is None:
