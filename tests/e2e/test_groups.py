@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.qwen_tokens import count_chat, count_text
-from tests.e2e.conftest import USER, Env, EnvFactory
+from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 GROUP = -100500
 ALICE, BOB = 501, 502
@@ -121,35 +121,37 @@ async def test_group_usage_counts_caller_and_group(env: Env) -> None:
     assert USER not in env.telegram.chats
 
 
-async def test_only_the_groups_admins_reset_it_or_set_its_prompt(env: Env) -> None:
-    env.gonka.enqueue(Reply(text="Noted."), Reply(text="Teal."), Reply(text="Arr."))
-    await _group_says(env, "@fake_llm_bot remember: the code word is teal")
-    await env.wait_replies(1, GROUP)
-    await _group_says(env, "/reset", user_id=BOB, name="Bob")
-    await _group_says(env, "/system Answer like a pirate.", user_id=BOB, name="Bob")
-    await env.wait_replies(3, GROUP)
-    refusals = env.visible_texts(GROUP)[1:3]
-    assert all("Only this group's admins" in text for text in refusals)
-    await _group_says(env, "@fake_llm_bot what is the code word?", user_id=BOB, name="Bob")
-    await env.wait_replies(4, GROUP)
-    assert "teal" in env.upstream_messages()[1]["content"]  # a member's /reset kept the history
+async def test_only_the_groups_admins_reset_it_or_set_its_prompt(make_env: EnvFactory) -> None:
+    async with make_env(**FAST) as env:
+        env.gonka.enqueue(Reply(text="Noted."), Reply(text="Teal."), Reply(text="Arr."))
+        await _group_says(env, "@fake_llm_bot remember: the code word is teal")
+        await env.wait_replies(1, GROUP)
+        await _group_says(env, "/reset", user_id=BOB, name="Bob")
+        await _group_says(env, "/system Answer like a pirate.", user_id=BOB, name="Bob")
+        await env.wait_replies(3, GROUP)
+        refusals = env.visible_texts(GROUP)[1:3]
+        assert all("Only this group's admins" in text for text in refusals)
+        await _group_says(env, "@fake_llm_bot what is the code word?", user_id=BOB, name="Bob")
+        await env.wait_replies(4, GROUP)
+        assert "teal" in env.upstream_messages()[1]["content"]  # a member's /reset kept the history
 
-    env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
-    await _group_says(env, "/system Answer like a pirate.")
-    await _group_says(env, "/reset")
-    await env.wait_replies(6, GROUP)
-    done = env.visible_texts(GROUP)[4:6]
-    assert "system prompt applies" in done[0] and "forgotten" in done[1]
-    await _group_says(env, "@fake_llm_bot hi", user_id=BOB, name="Bob")
-    await env.wait_replies(7, GROUP)
-    sent = env.upstream_messages()
-    assert [m["content"] for m in sent[1:]] == ["[Bob]: hi"]  # history gone
-    assert "pirate" in sent[0]["content"]
-    # Telegram is asked once for each (group, user), then the answer is remembered.
-    asked = [
-        (c.params["chat_id"], c.params["user_id"]) for c in env.telegram.calls_of("getChatMember")
-    ]
-    assert sorted(asked) == [(GROUP, ALICE), (GROUP, BOB)]
+        env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
+        await _group_says(env, "/system Answer like a pirate.")
+        await _group_says(env, "/reset")
+        await env.wait_replies(6, GROUP)
+        done = env.visible_texts(GROUP)[4:6]
+        assert "system prompt applies" in done[0] and "forgotten" in done[1]
+        await _group_says(env, "@fake_llm_bot hi", user_id=BOB, name="Bob")
+        await env.wait_replies(7, GROUP)
+        sent = env.upstream_messages()
+        assert [m["content"] for m in sent[1:]] == ["[Bob]: hi"]  # history gone
+        assert "pirate" in sent[0]["content"]
+        # Telegram is asked once for each (group, user), then the answer is remembered.
+        asked = [
+            (c.params["chat_id"], c.params["user_id"])
+            for c in env.telegram.calls_of("getChatMember")
+        ]
+        assert sorted(asked) == [(GROUP, ALICE), (GROUP, BOB)]
 
 
 async def _reset_posted_as(
@@ -188,38 +190,43 @@ async def test_a_channel_posting_in_the_group_may_not_reset_it(env: Env) -> None
     assert not env.telegram.calls_of("getChatMember")
 
 
-async def test_group_context_is_kept_once_the_groups_admin_turns_it_on(env: Env) -> None:
-    env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
-    await _group_says(env, "we meet at 5 in room 12", user_id=BOB, name="Bob")  # off: not kept
-    await _group_says(env, "/context on", user_id=BOB, name="Bob")
-    await env.wait_replies(1, GROUP)
-    await _group_says(env, "/context on")
-    await env.wait_replies(2, GROUP)
-    await _group_says(env, "let's move it to room 14", user_id=BOB, name="Bob")
-    await _group_says(env, "/start@other_bot", user_id=BOB, name="Bob")  # commands are not context
-    env.gonka.enqueue(Reply(text="Room 14, Alice."))
-    await _group_says(env, "@fake_llm_bot where do we meet?")
-    await env.wait_replies(3, GROUP)
-    assert env.gonka.completion_calls == 1  # what it overheard never went upstream on its own
-    sent = env.upstream_messages()
-    assert len(sent) == 3 and sent[1]["content"] == "[Bob]: let's move it to room 14"
-    assert sent[2]["content"].endswith("where do we meet?")
-    refused, done, _ = env.visible_texts(GROUP)
-    assert "Only this group's admins" in refused and "from now on" in done
+async def test_group_context_is_kept_once_the_groups_admin_turns_it_on(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST) as env:
+        env.telegram.chat(GROUP).statuses[ALICE] = "administrator"
+        await _group_says(env, "we meet at 5 in room 12", user_id=BOB, name="Bob")  # off: not kept
+        await _group_says(env, "/context on", user_id=BOB, name="Bob")
+        await env.wait_replies(1, GROUP)
+        await _group_says(env, "/context on")
+        await env.wait_replies(2, GROUP)
+        await _group_says(env, "let's move it to room 14", user_id=BOB, name="Bob")
+        await _group_says(
+            env, "/start@other_bot", user_id=BOB, name="Bob"
+        )  # commands are not context
+        env.gonka.enqueue(Reply(text="Room 14, Alice."))
+        await _group_says(env, "@fake_llm_bot where do we meet?")
+        await env.wait_replies(3, GROUP)
+        assert env.gonka.completion_calls == 1  # what it overheard never went upstream on its own
+        sent = env.upstream_messages()
+        assert len(sent) == 3 and sent[1]["content"] == "[Bob]: let's move it to room 14"
+        assert sent[2]["content"].endswith("where do we meet?")
+        refused, done, _ = env.visible_texts(GROUP)
+        assert "Only this group's admins" in refused and "from now on" in done
 
-    await _group_says(env, "/context off")
-    await _group_says(env, "/context", user_id=BOB, name="Bob")
-    await env.wait_replies(5, GROUP)
-    assert "Group context is off" in env.visible_texts(GROUP)[-1]
-    await _group_says(env, "actually room 16", user_id=BOB, name="Bob")
-    env.gonka.enqueue(Reply(text="Room 14."))
-    await _group_says(env, "@fake_llm_bot and now?")
-    await env.wait_replies(6, GROUP)
-    assert "room 16" not in str(env.upstream_messages())
+        await _group_says(env, "/context off")
+        await _group_says(env, "/context", user_id=BOB, name="Bob")
+        await env.wait_replies(5, GROUP)
+        assert "Group context is off" in env.visible_texts(GROUP)[-1]
+        await _group_says(env, "actually room 16", user_id=BOB, name="Bob")
+        env.gonka.enqueue(Reply(text="Room 14."))
+        await _group_says(env, "@fake_llm_bot and now?")
+        await env.wait_replies(6, GROUP)
+        assert "room 16" not in str(env.upstream_messages())
 
 
 async def test_continue_still_extends_the_answer_after_kept_chatter(make_env: EnvFactory) -> None:
-    async with make_env(max_tokens=30, admin_ids=frozenset({ALICE})) as env:
+    async with make_env(**FAST, max_tokens=30, admin_ids=frozenset({ALICE})) as env:
         await _group_says(env, "/context on")
         await env.wait_replies(1, GROUP)
         env.gonka.enqueue(Reply(text="A long story goes on and on and on. " * 4 + "cut"))
