@@ -17,18 +17,21 @@ ADMIN_STATUSES = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTR
 
 
 class ChatAdmins:
-    """A group's creator and administrators may reset its history and choose its model and
-    system prompt. Answers are cached for `ttl` seconds: one Bot API call, not one a command."""
+    """A group's creator and administrators may reset its history and choose its model, system
+    prompt and context. Answers are cached: one Bot API call, not one a command; a "no" for a
+    shorter time, so a newly promoted admin is not kept waiting long."""
 
     def __init__(
         self,
         bot: Bot,
         ttl: float = 120.0,
+        no_ttl: float = 20.0,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
         self._ttl = ttl
+        self._no_ttl = no_ttl
         self._max_entries = max_entries
         self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
@@ -60,5 +63,5 @@ class ChatAdmins:
             fresh = sorted((v[1], k) for k, v in self._known.items() if v[1] > now)
             keep = {k for _, k in fresh[-(self._max_entries // 2) :]}  # the newest half
             self._known = {k: v for k, v in self._known.items() if k in keep}
-        self._known[(chat_id, user_id)] = (admin, now + self._ttl)
+        self._known[(chat_id, user_id)] = (admin, now + (self._ttl if admin else self._no_ttl))
         return admin
