@@ -123,11 +123,11 @@ class GonkaGateway:
                         raise broken
                     if parser.done:
                         break
-                    if self._read_interval and parser.text_seen and not parser.finished:
+                    if self._pause_after(parser, chunk):
                         # Gonka sends a packet per token; reading them one by one woke the
                         # whole read path ~400 times an answer. The reader never shows text
                         # faster than this, so what arrived meanwhile is read in one go.
-                        await asyncio.sleep(0 if len(chunk) >= FULL_READ else self._read_interval)
+                        await asyncio.sleep(self._read_interval)
                 if not parser.done:
                     for event in parser.line(splitter.rest()):
                         yield event
@@ -140,6 +140,16 @@ class GonkaGateway:
             await response.aclose()
         if not parser.finished:
             raise StreamBroken("stream ended without finish_reason")
+
+    def _pause_after(self, parser: _ChunkParser, chunk: bytes) -> bool:
+        """Pause between reads once text flows; not before the first text (it shows at once),
+        not after finish_reason (usage and [DONE] follow at once), not after a full read."""
+        return (
+            self._read_interval > 0
+            and parser.text_seen
+            and not parser.finished
+            and len(chunk) < FULL_READ
+        )
 
 
 class _LineSplitter:

@@ -81,12 +81,9 @@ class Gate:
         when the setting allows."""
         return self.is_admin(user_id) or group_admin or (private and self._policy.users_pick_models)
 
-    def may_set_system_prompt(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
-        """Admins everywhere; a group's admins in the group; a user in their own private chat."""
-        return self.is_admin(user_id) or private or group_admin
-
-    def may_reset(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
-        """A group's shared history is cleared by its admins (or the bot's), not by any member."""
+    def may_manage_chat(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
+        """Who clears a chat's history and sets its system prompt and context: admins everywhere,
+        a group's own admins in the group, a user in their own private chat."""
         return self.is_admin(user_id) or private or group_admin
 
     async def may_be_heard(self, user_id: int, chat_id: int) -> bool:

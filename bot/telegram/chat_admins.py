@@ -36,10 +36,11 @@ class ChatAdmins:
         self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    async def of(self, message: Message, user_id: int) -> bool:
+    async def of(self, message: Message, user_id: int, bot_admin: bool = False) -> bool:
         """True when `user_id` administers the group `message` is in. An anonymous admin
-        writes as the group itself (sender_chat), so Telegram vouches for them."""
-        if message.chat.type == "private":
+        writes as the group itself (sender_chat), so Telegram vouches for them. Telegram is
+        not asked in a private chat, nor for a `bot_admin`, who may do it all anyway."""
+        if message.chat.type == "private" or bot_admin:
             return False
         if message.sender_chat is not None:
             # Posting as a chat: the group itself (an anonymous admin), else a channel, whose

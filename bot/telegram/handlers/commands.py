@@ -55,12 +55,8 @@ def setup() -> Router:
         chat_admins: ChatAdmins,
     ) -> None:
         turn = turn_of(message, lang)
-        group_admin = (
-            not turn.private
-            and not gate.is_admin(turn.user_id)
-            and await chat_admins.of(message, turn.user_id)
-        )
-        if not gate.may_reset(turn.user_id, turn.private, group_admin):
+        group_admin = await chat_admins.of(message, turn.user_id, gate.is_admin(turn.user_id))
+        if not gate.may_manage_chat(turn.user_id, turn.private, group_admin):
             await responder.notify(turn, t("group_admins_only", lang))
             return
         # With private topics /new opens a new topic; the current one keeps its history.

@@ -164,12 +164,8 @@ def setup() -> Router:
                 shown = t("system_show", lang, prompt=custom)
             await responder.notify(turn, shown)
             return
-        group_admin = (
-            not turn.private
-            and not gate.is_admin(turn.user_id)
-            and await chat_admins.of(message, turn.user_id)
-        )
-        if not gate.may_set_system_prompt(turn.user_id, turn.private, group_admin):
+        group_admin = await chat_admins.of(message, turn.user_id, gate.is_admin(turn.user_id))
+        if not gate.may_manage_chat(turn.user_id, turn.private, group_admin):
             await responder.notify(turn, t("group_admins_only", lang))
             return
         if text == "reset":
@@ -198,10 +194,8 @@ def setup() -> Router:
             on = await service.keeps_context(turn.chat_id)
             await responder.notify(turn, t("context_is_on" if on else "context_is_off", lang))
             return
-        group_admin = not gate.is_admin(turn.user_id) and await chat_admins.of(
-            message, turn.user_id
-        )
-        if not gate.may_set_system_prompt(turn.user_id, turn.private, group_admin):
+        group_admin = await chat_admins.of(message, turn.user_id, gate.is_admin(turn.user_id))
+        if not gate.may_manage_chat(turn.user_id, turn.private, group_admin):
             await responder.notify(turn, t("group_admins_only", lang))
             return
         await service.set_keeps_context(turn.chat_id, wanted == "on")
