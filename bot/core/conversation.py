@@ -31,8 +31,8 @@ from bot.core.models import (
 )
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import HistoryStore, LLMGateway, PromptStore, ReplySink, UsageStore
-from bot.core.reasoning import ThinkSplitter
 from bot.core.speakers import GROUP_NOTE, group_message
+from bot.formatting.reasoning import ThinkSplitter
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import re
 
 from aiogram.types import Message, User
 
-from bot.core.rich_flatten import flatten_rich
+from bot.formatting.rich_flatten import flatten_rich
 
 _SPACES = re.compile(r"[ \t]+")
 

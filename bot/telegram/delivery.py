@@ -37,7 +37,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.core.render import Rendered
+from bot.formatting.render import Rendered
 from bot.telegram.pacing import Pacer, try_take
 from bot.telegram.rich import RichRefused, RichUnavailable, is_content_rejection
 

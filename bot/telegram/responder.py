@@ -21,8 +21,8 @@ from bot.core.errors import BotError, ContextTooLong, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
 from bot.core.ports import ReplySink
-from bot.core.render import Rendered
 from bot.core.titles import topic_title
+from bot.formatting.render import Rendered
 from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters, Delivery, Target
 from bot.telegram.generations import Generation, Generations

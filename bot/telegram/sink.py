@@ -13,8 +13,20 @@ from typing import Literal
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.core.models import Reply
-from bot.core.render import Rendered, render_folded, render_markdown, split_markdown, utf16_len
-from bot.core.rich_markdown import RICH_TEXT_LIMIT, escape_html, escape_text, make_safe, split_rich
+from bot.formatting.render import (
+    Rendered,
+    render_folded,
+    render_markdown,
+    split_markdown,
+    utf16_len,
+)
+from bot.formatting.rich_markdown import (
+    RICH_TEXT_LIMIT,
+    escape_html,
+    escape_text,
+    make_safe,
+    split_rich,
+)
 from bot.telegram.delivery import Delivery, DraftsRefused
 from bot.telegram.pacing import wait_ready
 from bot.telegram.rich import RichRefused, RichSwitch, RichUnavailable

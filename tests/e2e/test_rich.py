@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.core.render import render_markdown
-from bot.core.rich_markdown import make_safe
+from bot.formatting.render import render_markdown
+from bot.formatting.rich_markdown import make_safe
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_telegram_rich import live_tags
 from tests.e2e.conftest import USER, Env, EnvFactory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.core.render import render_markdown
+from bot.formatting.render import render_markdown
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_telegram_limits import FloodLimits
 from tests.doubles.qwen_tokens import count_text

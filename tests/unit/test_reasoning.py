@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.reasoning import ThinkSplitter
+from bot.formatting.reasoning import ThinkSplitter
 
 TEXT = "<think>let me see: 2+2</think>The answer is 4 <not a tag>."
 

@@ -1,4 +1,4 @@
-"""Tests for bot.core.render: Markdown -> Telegram text/entities, and splitting.
+"""Tests for bot.formatting.render: Markdown -> Telegram text/entities, and splitting.
 
 Measured timings (2-core dev box, CPython 3.11, markdown-it-py 4.0):
 - render_markdown, 1,500-char typical LLM answer (paragraphs, lists, code, links,
@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from bot.core.render import (
+from bot.formatting.render import (
     Entity,
     Rendered,
     render_folded,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.rich_flatten import flatten_rich
+from bot.formatting.rich_flatten import flatten_rich
 
 PASTED = [
     {"type": "heading", "size": 2, "text": "Plan"},

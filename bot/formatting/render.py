@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.core.render_split import split_source
-from bot.core.render_table import Align, layout_table
+from bot.formatting.render_split import split_source
+from bot.formatting.render_table import Align, layout_table
+from bot.formatting.utf16 import utf16_len
 
 __all__ = [
     "Entity",
@@ -66,13 +67,6 @@ class Rendered:
         shift = self.utf16_len()
         moved = tuple(replace(e, offset=e.offset + shift) for e in other.entities)
         return Rendered(self.text + other.text, self.entities + moved)
-
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (characters outside the BMP count 2)."""
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _build_parser() -> MarkdownIt:

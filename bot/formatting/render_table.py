@@ -1,6 +1,6 @@
 """Plain-text layout of Markdown tables for a Telegram ``pre`` block.
 
-Used by :mod:`bot.core.render`; pure Python, no third-party imports.
+Used by :mod:`bot.formatting.render`; pure Python, no third-party imports.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.formatting.utf16 import utf16_len
+
 RICH_TEXT_LIMIT = 32768
 RICH_BLOCK_LIMIT = 500
 TABLE_COLUMN_LIMIT = 20
@@ -334,7 +336,7 @@ def split_rich(
 
 
 def _cost(text: str) -> int:
-    units = len(text.encode("utf-16-le")) // 2
+    units = utf16_len(text)
     return units + text.count("$") + text.count("<") + text.count("|") + 4
 
 

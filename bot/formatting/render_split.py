@@ -1,6 +1,6 @@
 """Prefix-stable splitting of long Markdown answers into Telegram-sized pieces.
 
-Used by :func:`bot.core.render.split_markdown`, which passes the rendered-length
+Used by :func:`bot.formatting.render.split_markdown`, which passes the rendered-length
 function in (this module does not import the renderer, avoiding an import cycle).
 
 Stability: each cut is chosen by :func:`_choose_cut` from a *window* of the source
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+
+from bot.formatting.utf16 import utf16_len
 
 __all__ = ["MIN_LIMIT", "split_source"]
 
@@ -47,18 +49,12 @@ def _build_block_parser() -> MarkdownIt:
 _BLOCK_PARSER = _build_block_parser()
 
 
-def _utf16_len(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def _utf16_prefix(text: str, limit: int) -> str:
     """Longest prefix of ``text`` (whole code points) of at most ``limit`` UTF-16 units."""
     lo, hi = 0, min(len(text), limit)  # each code point is >= 1 unit
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _utf16_len(text[:mid]) <= limit:
+        if utf16_len(text[:mid]) <= limit:
             lo = mid
         else:
             hi = mid - 1
@@ -71,7 +67,7 @@ def _quick_fits(md: str, limit: int, rendered_len: RenderedLen) -> bool:
     Rendering never lengthens text except via tables, tabs, reference links,
     list renumbering and block separators (at most a few units per line).
     """
-    size = _utf16_len(md)
+    size = utf16_len(md)
     if size > limit:
         return False
     growth_possible = "|" in md or "\t" in md or "]:" in md
@@ -83,7 +79,7 @@ def _quick_fits(md: str, limit: int, rendered_len: RenderedLen) -> bool:
 def split_source(md: str, limit: int, rendered_len: RenderedLen) -> list[str]:
     """Split ``md`` so that every piece satisfies ``rendered_len(piece) <= limit``.
 
-    See :func:`bot.core.render.split_markdown` for the contract.
+    See :func:`bot.formatting.render.split_markdown` for the contract.
     """
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT}, got {limit}")
@@ -94,7 +90,7 @@ def split_source(md: str, limit: int, rendered_len: RenderedLen) -> list[str]:
     reopen = ""
     while start < len(md) and not md[start:].isspace():
         body = reopen + md[start:]
-        if _utf16_len(body) <= limit:
+        if utf16_len(body) <= limit:
             if _quick_fits(body, limit, rendered_len):
                 pieces.append(body)
                 break
@@ -146,12 +142,12 @@ def _fences(window: str, limit: int) -> list[_Fence]:
         prefix = "".join(c if c in _CONTAINER_CHARS else " " for c in opening[:at])
         info = opening[at + len(markup) :].strip()
         close = f"\n{prefix}{markup}"
-        budget = limit // 4 - _utf16_len(f"{prefix}{markup}\n{close}")
+        budget = limit // 4 - utf16_len(f"{prefix}{markup}\n{close}")
         if budget < 0:
             continue
-        if _utf16_len(info) > budget:  # keep at least the language (first word)
+        if utf16_len(info) > budget:  # keep at least the language (first word)
             info = info.split(maxsplit=1)[0] if info else ""
-            info = info if _utf16_len(info) <= budget else ""
+            info = info if utf16_len(info) <= budget else ""
         reopen = f"{prefix}{markup}{info}\n"
         closes_at: int | None = None
         last = end - 1

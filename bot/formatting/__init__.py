@@ -1,0 +1,1 @@
+"""Markdown to Telegram: entities, rich-message Markdown, splitting, reasoning tags."""
