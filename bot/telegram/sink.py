@@ -142,6 +142,10 @@ class TelegramSink:
                 waited_since = time.monotonic()
                 continue
             self._wake.clear()
+            if self._closing:
+                # Python 3.11's wait_for drops a cancel that arrives as the wait ends: without
+                # this check the loop would sleep through the draft pace before the final send.
+                return
             await self._pace()
             if self._closing:
                 return
