@@ -33,8 +33,8 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
+from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.chat_admins import ChatAdmins
-from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import admin, chat, commands, errors
 from bot.telegram.handlers import settings as chat_settings
@@ -260,6 +260,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         # burst + rate under 30 in any one second.
         bot_rate=Rate(1 / 24, 3),
     )
+    # Every Bot API call of the bot, handlers' included, is paced and retried in one place.
+    bot.session.middleware(CallPolicy(pacers, counters))
     signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None
     responder = Responder(
         bot,

@@ -46,3 +46,11 @@ def _partial_tag_suffix(data: str, tag: str) -> int:
         if data.endswith(tag[:size]):
             return size
     return 0
+
+
+def reasoning_tail(reasoning: str, size: int, *, strip: bool = False) -> str:
+    """The last `size` characters of the reasoning shown to the user, "…" first when cut."""
+    tail = reasoning[-size:]
+    if strip:
+        tail = tail.strip()
+    return ("…" if len(reasoning) > size else "") + tail

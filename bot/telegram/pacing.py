@@ -86,6 +86,13 @@ class Pacers:
         self._max_entries = max_entries
         self.bot = Pacer(bot_rate)  # all messages of the bot, over every chat
 
+    def of_chat(self, chat_id: int, *, draft: bool) -> tuple[Pacer, ...]:
+        """Drafts and chat actions share one pace; messages have the chat's and the bot's."""
+        if draft:
+            return (self.get(chat_id, "draft"),)
+        kind = "private" if chat_id > 0 else "group"
+        return (self.get(chat_id, kind), self.bot)
+
     def get(self, chat_id: int, kind: str) -> Pacer:
         key = (chat_id, kind)
         pacer = self._pacers.get(key)

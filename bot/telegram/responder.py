@@ -24,11 +24,11 @@ from bot.core.ports import ReplySink
 from bot.core.titles import topic_title
 from bot.formatting.render import Rendered
 from bot.metrics import Metrics
-from bot.telegram.delivery import ApiCounters, Delivery, Target
+from bot.telegram.bot_api import ApiCounters
 from bot.telegram.generations import Generation, Generations
 from bot.telegram.pacing import Pacers
-from bot.telegram.rich import RichSwitch
-from bot.telegram.sink import SinkOptions, TelegramSink
+from bot.telegram.streaming import Layout, Outbox, SinkParts, StreamSink, Target, build_sink
+from bot.telegram.streaming.rich import RichSwitch
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
@@ -312,17 +312,12 @@ class Responder:
             metrics.first_token.observe(timed.first_token - timed.begun)
         metrics.answer.observe(time.monotonic() - timed.begun)
 
-    def _sink(self, turn: Turn, generation: Generation) -> TelegramSink:
+    def _sink(self, turn: Turn, generation: Generation) -> StreamSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
-        delivery = self._delivery(turn)
         lang = turn.lang
-        options = SinkOptions(
-            mode="draft" if drafts else "edit",
+        layout = Layout(
             limit=self._options.message_limit,
             show_reasoning=self._options.show_reasoning,
-            draft_id=generation.draft_id,
-            stop_markup=_button(t("stop_button", lang), f"stop:{generation.id}"),
-            continue_markup=_button(t("continue_button", lang), f"cont:{generation.id}"),
             notes={
                 "stopped": t("stopped_note", lang),
                 "interrupted": t("interrupted_note", lang),
@@ -331,9 +326,17 @@ class Responder:
                 "thinking": t("thinking_status", lang),
                 "reasoning": t("reasoning_summary", lang),
             },
-            rich=self.rich,
         )
-        return TelegramSink(delivery, options, lambda: self._no_drafts.add(turn.chat_id))
+        parts = SinkParts(
+            layout=layout,
+            draft_id=generation.draft_id if drafts else None,
+            stop_markup=_button(t("stop_button", lang), f"stop:{generation.id}"),
+            continue_markup=_button(t("continue_button", lang), f"cont:{generation.id}"),
+            rich=self.rich,
+            on_drafts_refused=lambda: self._no_drafts.add(turn.chat_id),
+        )
+        target = Target(turn.chat_id, turn.thread_id, turn.reply_to)
+        return build_sink(self._bot, self._pacers, target, parts)
 
     async def notify(self, turn: Turn, text: str) -> None:
         """Send a short notice in the chat (paced like every other message).
@@ -345,26 +348,17 @@ class Responder:
                 turn.chat_id, turn.thread_id, ephemeral_to=turn.user_id,
                 ephemeral_reply=turn.ephemeral_id, ephemeral_callback=turn.callback_query_id,
             )  # fmt: skip
-            if (
-                await self._delivery(turn, target).send(Rendered(text), None, final=True)
-                is not None
-            ):
+            if await self._delivery(turn, target).send(Rendered(text), None) is not None:
                 return
-        await self._delivery(turn).send(Rendered(text), None, final=True)
+        await self._delivery(turn).send(Rendered(text), None)
 
     async def send(self, turn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Send a message with an inline keyboard (paced like every other message)."""
-        await self._delivery(turn).send(Rendered(text), markup, final=True)
+        await self._delivery(turn).send(Rendered(text), markup)
 
-    def _delivery(self, turn: Turn, target: Target | None = None) -> Delivery:
-        return Delivery(
-            self._bot,
-            target or Target(turn.chat_id, turn.thread_id, turn.reply_to),
-            self._pacers.get(turn.chat_id, "private" if turn.private else "group"),
-            self._pacers.get(turn.chat_id, "draft"),
-            self._pacers.bot,
-            self._counters,
-        )
+    def _delivery(self, turn: Turn, target: Target | None = None) -> Outbox:
+        target = target or Target(turn.chat_id, turn.thread_id, turn.reply_to)
+        return Outbox(self._bot, target, self._pacers)
 
 
 class _TimedSink:

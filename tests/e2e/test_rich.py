@@ -161,7 +161,7 @@ async def test_email_like_token_is_resent_without_entity_detection(make_env: Env
 async def test_server_without_rich_methods_is_detected_once(
     make_env: EnvFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.telegram.rich")
+    caplog.set_level(logging.WARNING, logger="bot.telegram.streaming.rich")
     async with make_env(rich_methods=False, **RICH) as env:
         for n in (1, 2):
             env.gonka.enqueue(Reply(text=f"**Answer {n}** with $5.", chunk_chars=4))

@@ -8,9 +8,10 @@ import time
 from aiogram.methods import SendMessage, SendMessageDraft
 
 from bot.core.models import Reply, Usage
-from bot.telegram.delivery import ApiCounters, Delivery, Target
-from bot.telegram.pacing import Pacer, Rate
-from bot.telegram.sink import SinkOptions, TelegramSink
+from bot.telegram.bot_api import ApiCounters, CallPolicy
+from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.streaming import Layout, SinkParts, StreamSink, Target, build_sink
+from bot.telegram.streaming.rich import RichSwitch
 from tests.telegram.mocked_bot import MockedBot
 
 CHAT = 1001
@@ -21,16 +22,18 @@ def _reply(text: str) -> Reply:
     return Reply(text, "", "complete", Usage(1, 1), usage_estimated=False)
 
 
-def _sink(bot: MockedBot) -> TelegramSink:
-    delivery = Delivery(
-        bot, Target(CHAT), Pacer(Rate(0.05, 5)), Pacer(Rate(DRAFT_PACE, 2)), Pacer(Rate(0.01, 3)),
-        ApiCounters(),
+def _sink(bot: MockedBot) -> StreamSink:
+    pacers = Pacers(
+        {"private": Rate(0.05, 5), "group": Rate(0.05, 1), "draft": Rate(DRAFT_PACE, 2)},
+        Rate(0.01, 3),
+    )
+    bot.session.middleware(CallPolicy(pacers, ApiCounters()))
+    parts = SinkParts(
+        layout=Layout(4096, show_reasoning=False, notes={"empty": "(empty)"}),
+        draft_id=7, stop_markup=None, continue_markup=None,
+        rich=RichSwitch(messages=False, drafts=False), on_drafts_refused=lambda: None,
     )  # fmt: skip
-    options = SinkOptions(
-        mode="draft", limit=4096, show_reasoning=False, draft_id=7, stop_markup=None,
-        continue_markup=None, notes={"empty": "(empty)"},
-    )  # fmt: skip
-    return TelegramSink(delivery, options, lambda: None)
+    return build_sink(bot, pacers, Target(CHAT), parts)
 
 
 async def _finish_delay(bot: MockedBot, chunks: list[str], gap: float) -> float:

@@ -1,4 +1,4 @@
-"""Whether this process sends Telegram rich messages and rich drafts, and why it stopped."""
+"""Whether this process sends Telegram rich messages and rich drafts; how Telegram refuses them."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ class RichSwitch:
 
     messages: bool
     drafts: bool
-    reason: str = ""
 
     @property
     def use_drafts(self) -> bool:
@@ -40,5 +39,4 @@ class RichSwitch:
         if not self.messages and not self.drafts:
             return
         self.messages = self.drafts = False
-        self.reason = reason
         log.warning("rich messages switched off for this process reason=%s", reason)

@@ -1,0 +1,115 @@
+"""How one answer is laid out in messages: pieces under the limit, reasoning, closing notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.models import Reply
+from bot.formatting.reasoning import reasoning_tail
+from bot.formatting.render import Rendered, render_folded, render_markdown, split_markdown
+from bot.formatting.rich_markdown import RICH_TEXT_LIMIT, escape_html, escape_text, make_safe
+from bot.formatting.rich_markdown import split_rich as _split_rich
+from bot.formatting.utf16 import utf16_len
+
+# Room kept free in every piece for the closing note ("Stopped", "interrupted", ...).
+NOTE_RESERVE = 160
+REASONING_SHOWN = 1000
+THINKING_SHOWN = 300  # reasoning tail in the rich draft's thinking block
+# Room kept in every rich piece for the folded reasoning and the closing note.
+RICH_RESERVE = 2 * REASONING_SHOWN + 600
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Pure: turns the answer so far (or the final Reply) into what each message shows."""
+
+    limit: int
+    show_reasoning: bool
+    notes: Mapping[str, str]
+
+    def note(self, key: str) -> str:
+        return self.notes.get(key, "")
+
+    # -- text + entities -----------------------------------------------------------------------
+
+    def pieces(self, text: str, reasoning: str) -> list[str]:
+        return split_markdown(text, self._piece_limit(reasoning))
+
+    def piece(self, pieces: list[str], index: int, reasoning: str) -> Rendered:
+        content = render_markdown(pieces[index])
+        return self.with_reasoning(content, reasoning) if index == 0 else content
+
+    def with_reasoning(self, content: Rendered, reasoning: str) -> Rendered:
+        if not (reasoning and self.show_reasoning):
+            return content
+        return self.reasoning_block(reasoning) + Rendered("\n\n") + content
+
+    def reasoning_block(self, reasoning: str) -> Rendered:
+        return render_folded(reasoning_tail(reasoning, REASONING_SHOWN))
+
+    def preview(self, text: str, reasoning: str) -> Rendered | None:
+        """The live piece: the last one of the text, the reasoning before it, or nothing."""
+        if not text:
+            return self.reasoning_block(reasoning) if reasoning and self.show_reasoning else None
+        pieces = self.pieces(text, reasoning)
+        return self.piece(pieces, len(pieces) - 1, reasoning)
+
+    def final(self, reply: Reply) -> list[Rendered]:
+        text = reply.text.strip()
+        note = self.note(reply.outcome)
+        if not text:
+            return [Rendered(note or self.note("empty"))]
+        pieces = self.pieces(text, reply.reasoning)
+        rendered = [self.piece(pieces, i, reply.reasoning) for i in range(len(pieces))]
+        return self.noted(rendered, note)
+
+    @staticmethod
+    def noted(rendered: list[Rendered], note: str) -> list[Rendered]:
+        if note:
+            rendered[-1] = rendered[-1] + Rendered("\n\n" + note)
+        return rendered
+
+    def _piece_limit(self, reasoning: str) -> int:
+        reserve = NOTE_RESERVE
+        if self.show_reasoning and reasoning:
+            reserve += utf16_len(reasoning[-REASONING_SHOWN:]) + 8
+        return max(256, self.limit - reserve)
+
+    # -- rich messages -------------------------------------------------------------------------
+
+    @staticmethod
+    def rich_pieces(text: str) -> list[str]:
+        return _split_rich(text, RICH_TEXT_LIMIT - RICH_RESERVE)
+
+    def rich_preview(self, text: str, reasoning: str) -> str:
+        """The rich draft: a thinking block until the answer starts, then the answer so far."""
+        if not text:
+            status = self.note("thinking")
+            if reasoning and self.show_reasoning:
+                status = reasoning_tail(reasoning, THINKING_SHOWN, strip=True)
+            return f"<tg-thinking>{escape_html(status)}</tg-thinking>"
+        return make_safe(self.rich_pieces(text)[-1])
+
+    def rich_piece(self, piece: str, first: bool, reasoning: str, note: str) -> str:
+        markdown = make_safe(piece)
+        if first:
+            markdown = self._rich_reasoning(reasoning) + markdown
+        if note:
+            markdown += "\n\n_" + escape_text(note) + "_"
+        return markdown
+
+    def _rich_reasoning(self, reasoning: str) -> str:
+        if not (reasoning.strip() and self.show_reasoning):
+            return ""
+        tail = reasoning_tail(reasoning, REASONING_SHOWN, strip=True)
+        # Plain text only: formulas inside <details> crash some Telegram Desktop versions.
+        summary = escape_html(self.note("reasoning"))
+        return f"<details><summary>{summary}</summary>\n\n{escape_text(tail)}\n\n</details>\n\n"
+
+    def rich_as_text(self, piece: str, first: bool, reasoning: str, note: str) -> list[Rendered]:
+        """A rich piece refused by Telegram, for the entity path (split at the text limit)."""
+        parts = [render_markdown(p) for p in self.pieces(piece, reasoning)]
+        if first:
+            parts[0] = self.with_reasoning(parts[0], reasoning)
+        return self.noted(parts, note)
