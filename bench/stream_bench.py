@@ -170,7 +170,8 @@ def _fakes_main(conn: Connection, cfg: BenchConfig) -> None:
 
 async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
     from bot.formatting.render import render_markdown, split_markdown
-    from bot.formatting.rich_markdown import RICH_TEXT_LIMIT, make_safe, split_rich
+    from bot.formatting.rich_markdown import RICH_TEXT_LIMIT, make_safe
+    from bot.formatting.rich_split import split_rich
     from bot.telegram.streaming.layout import RICH_RESERVE
     from tests.doubles.fake_gonka import FakeGonka, Reply
     from tests.doubles.fake_telegram import FakeTelegramServer, Json

@@ -1,6 +1,6 @@
 """Plain-text layout of Markdown tables for a Telegram ``pre`` block.
 
-Used by :mod:`bot.formatting.render`; pure Python, no third-party imports.
+Used by :mod:`bot.formatting.render_walk`: ``table_text`` reads markdown-it's table tokens.
 """
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["Align", "display_width", "layout_table"]
+from markdown_it.token import Token
+
+__all__ = ["Align", "display_width", "layout_table", "plain_text", "table_text"]
 
 Align = str
 """Column alignment: ``"left"``, ``"right"`` or ``"center"``."""
@@ -66,3 +68,39 @@ def layout_table(rows: Sequence[Sequence[str]], aligns: Sequence[Align] = ()) ->
     lines = [fmt(grid[0]), "-+-".join("-" * max(w, 1) for w in widths)]
     lines.extend(fmt(row) for row in grid[1:])
     return "\n".join(lines)
+
+
+def table_text(tokens: Sequence[Token], i: int) -> tuple[str, int]:
+    """The GFM table starting at ``tokens[i]`` laid out as text, and the index of its close."""
+    rows: list[list[str]] = []
+    aligns: list[Align] = []
+    in_header = False
+    j = i + 1
+    while j < len(tokens) and tokens[j].type != "table_close":
+        tok = tokens[j]
+        if tok.type == "thead_open":
+            in_header = True
+        elif tok.type == "thead_close":
+            in_header = False
+        elif tok.type == "tr_open":
+            rows.append([])
+        elif tok.type in ("th_open", "td_open") and in_header:
+            style = str(tok.attrGet("style") or "")
+            aligns.append(style.removeprefix("text-align:") or "left")
+        elif tok.type == "inline" and rows:
+            rows[-1].append(plain_text(tok.children or []))
+        j += 1
+    return layout_table(rows, aligns), j
+
+
+def plain_text(children: Sequence[Token]) -> str:
+    """Inline tokens reduced to plain text (for table cells and image alt text)."""
+    out: list[str] = []
+    for tok in children:
+        if tok.type in ("text", "code_inline", "html_inline"):
+            out.append(tok.content)
+        elif tok.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif tok.type == "image":
+            out.append(plain_text(tok.children or []) or tok.content)
+    return "".join(out)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.formatting.rich_markdown import escape_text, make_safe, split_rich
+from bot.formatting.rich_markdown import escape_text, make_safe
+from bot.formatting.rich_split import split_rich
 
 
 def test_prices_are_not_formulas() -> None:

@@ -9,7 +9,7 @@ from bot.core.models import Reply
 from bot.formatting.reasoning import reasoning_tail
 from bot.formatting.render import Rendered, render_folded, render_markdown, split_markdown
 from bot.formatting.rich_markdown import RICH_TEXT_LIMIT, escape_html, escape_text, make_safe
-from bot.formatting.rich_markdown import split_rich as _split_rich
+from bot.formatting.rich_split import split_rich as _split_rich
 from bot.formatting.utf16 import utf16_len
 
 # Room kept free in every piece for the closing note ("Stopped", "interrupted", ...).
