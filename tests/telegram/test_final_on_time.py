@@ -1,11 +1,16 @@
-"""Issue 14: the final message goes out as soon as the stream ends, whatever its shape."""
+"""Issue 14: the final message goes out as soon as the stream ends, whatever its shape.
+
+Telegram's real paces (about one draft or edit a second) are used: a final answer that waited
+for the pace would be a second late."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from aiogram.methods import SendMessage, SendMessageDraft
+import pytest
+from aiogram.methods import EditMessageText, SendMessage, SendRichMessage, TelegramMethod
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.models import Reply, Usage
 from bot.telegram.bot_api import ApiCounters, CallPolicy
@@ -14,30 +19,46 @@ from bot.telegram.streaming import Layout, SinkParts, StreamSink, Target, build_
 from bot.telegram.streaming.rich import RichSwitch
 from tests.telegram.mocked_bot import MockedBot
 
-CHAT = 1001
-DRAFT_PACE = 1.0  # Telegram's draft pace is about one a second
+PRIVATE, GROUP = 1001, -100500
+PACE = Rate(1.0, 2)  # about one a second, two at once
+STOP = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text="Stop", callback_data="s")]]
+)
+# painter: (chat, drafts, rich, the final call)
+PAINTERS: dict[str, tuple[int, bool, bool, type[TelegramMethod[object]]]] = {
+    "drafts": (PRIVATE, True, False, SendMessage),
+    "edits": (GROUP, False, False, EditMessageText),
+    "rich drafts": (PRIVATE, True, True, SendRichMessage),
+}
+SHAPES = {
+    # A proxy buffered the answer: it all arrives at once.
+    "burst": (["Hello", " world, this came", " in one burst."], 0.0),
+    "steady": ([f"word{i} " for i in range(12)], 0.1),
+}
 
 
 def _reply(text: str) -> Reply:
     return Reply(text, "", "complete", Usage(1, 1), usage_estimated=False)
 
 
-def _sink(bot: MockedBot) -> StreamSink:
-    pacers = Pacers(
-        {"private": Rate(0.05, 5), "group": Rate(0.05, 1), "draft": Rate(DRAFT_PACE, 2)},
-        Rate(0.01, 3),
-    )
+def _sink(bot: MockedBot, chat_id: int, drafts: bool, rich: bool) -> StreamSink:
+    pacers = Pacers({"private": PACE, "group": PACE, "draft": PACE}, Rate(0.01, 3))
     bot.session.middleware(CallPolicy(pacers, ApiCounters()))
     parts = SinkParts(
         layout=Layout(4096, show_reasoning=False, notes={"empty": "(empty)"}),
-        draft_id=7, stop_markup=None, continue_markup=None,
-        rich=RichSwitch(messages=False, drafts=False), on_drafts_refused=lambda: None,
+        draft_id=7 if drafts else None, stop_markup=STOP, continue_markup=None,
+        rich=RichSwitch(messages=rich, drafts=rich), on_drafts_refused=lambda: None,
     )  # fmt: skip
-    return build_sink(bot, pacers, Target(CHAT), parts)
+    return build_sink(bot, pacers, Target(chat_id), parts)
 
 
-async def _finish_delay(bot: MockedBot, chunks: list[str], gap: float) -> float:
-    sink = _sink(bot)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("painter", PAINTERS)
+async def test_the_final_message_goes_out_when_the_stream_ends(painter: str, shape: str) -> None:
+    chat_id, drafts, rich, final_call = PAINTERS[painter]
+    chunks, gap = SHAPES[shape]
+    bot = MockedBot(latency=0.01)
+    sink = _sink(bot, chat_id, drafts, rich)
     await sink.started()
     text = ""
     for chunk in chunks:
@@ -45,21 +66,11 @@ async def _finish_delay(bot: MockedBot, chunks: list[str], gap: float) -> float:
         sink.update(text, "")
         if gap:
             await asyncio.sleep(gap)
-    await asyncio.sleep(0.05)  # the last chunk is drafted; the stream's end is in flight
+    await asyncio.sleep(0.05)  # the last chunk is shown; the stream's end is in flight
     ended = time.monotonic()
     await sink.finish(_reply(text))
-    return bot.mocked.of(SendMessage)[0].at - ended
-
-
-async def test_final_message_right_after_a_burst() -> None:
-    bot = MockedBot(latency=0.01)
-    # The proxy buffered the answer: it all arrives at once.
-    delay = await _finish_delay(bot, ["Hello", " world, this came", " in one burst."], 0)
-    assert bot.mocked.of(SendMessageDraft), "the answer was drafted while it streamed"
-    assert delay < 0.2, f"final message {delay:.2f} s after the stream ended"
-
-
-async def test_final_message_right_after_a_steady_stream() -> None:
-    bot = MockedBot(latency=0.01)
-    delay = await _finish_delay(bot, [f"word{i} " for i in range(12)], 0.1)
+    last = bot.mocked.requests[-1]
+    assert isinstance(last.method, final_call)
+    assert len(bot.mocked.requests) > 2, "the answer was shown while it streamed"
+    delay = last.at - ended
     assert delay < 0.2, f"final message {delay:.2f} s after the stream ended"
