@@ -8,8 +8,9 @@ means (drafts refused in this chat, rich content refused, rich methods missing).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNotFound
@@ -117,8 +118,14 @@ class Outbox:
             return None
 
     async def _text_call(
-        self, build: Any, content: Rendered, *, final: bool, urgent: bool, draft: bool = False
-    ) -> Any:
+        self,
+        build: Callable[[Rendered], TelegramMethod[T]],
+        content: Rendered,
+        *,
+        final: bool,
+        urgent: bool,
+        draft: bool = False,
+    ) -> T | None:
         try:
             return await self._call(build(content), final=final, urgent=urgent)
         except TelegramBadRequest as exc:
@@ -241,7 +248,9 @@ class Outbox:
 
         return await self._rich_call(build, markdown) is not None
 
-    async def _rich_call(self, build: Any, markdown: str, skip: bool = False) -> Any:
+    async def _rich_call(
+        self, build: Callable[[bool], TelegramMethod[T]], markdown: str, skip: bool = False
+    ) -> T | None:
         try:
             return await self._call(build(skip), final=True, urgent=False)
         except TelegramBadRequest as exc:
