@@ -29,10 +29,12 @@ from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import BotError
+from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
+from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
@@ -229,11 +231,17 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     service = ConversationService(
         RedisHistoryStore(redis, keys),
         usage_store,
-        GonkaGateway(llm, settings.temperature, settings.stream_read_interval),
+        GonkaGateway(
+            llm,
+            settings.temperature,
+            settings.stream_read_interval,
+            retry_budget=settings.upstream_retry_budget,
+        ),
         ConversationConfig(
             system_prompt=settings.system_prompt,
             token_budget=settings.context_token_budget,
             max_tokens=settings.max_tokens,
+            limits=AnswerLimits(settings.answer_timeout, settings.content_idle_timeout),
         ),
         clock=now,
         prompts=chat_store,
@@ -243,6 +251,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
+    service.alerts = TelegramAdminAlerts(bot, settings.admin_ids, settings.admin_alert_interval)
     counters = ApiCounters()
     generations = Generations()
     metrics = Metrics(

@@ -215,6 +215,8 @@ class FakeGonka:
         self.max_in_flight = 0
         self.health_body: Any = {"status": "ok"}
         self.health_calls = 0
+        self.model_list_calls = 0
+        self.litellm_errors = False  # an unknown model gets LiteLLM's 400, not Gonka's 404
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._stopping = False
@@ -278,6 +280,7 @@ class FakeGonka:
         return web.json_response(self.health_body)
 
     async def _list_models(self, request: web.Request) -> web.Response:
+        self.model_list_calls += 1
         created = int(time.time())
         data = [
             {"id": m, "object": "model", "created": created, "owned_by": m.split("/")[0]}
@@ -335,6 +338,8 @@ class FakeGonka:
         if not isinstance(body.get("messages"), list) or not body["messages"]:
             return web.json_response({"detail": "messages must be a non-empty list"}, status=400)
         if body.get("model") not in self.models:
+            if self.litellm_errors:
+                return self._error(400, litellm_invalid_model(str(body.get("model"))))
             return self._error(404, _model_missing(str(body.get("model"))))
         if self.max_concurrent is not None and self.in_flight > self.max_concurrent:
             busy = f"too many concurrent requests ({self.max_concurrent}/{self.max_concurrent})"
