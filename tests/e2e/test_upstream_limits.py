@@ -176,3 +176,21 @@ async def test_an_unreachable_upstream_is_not_called_slow(make_env: EnvFactory) 
         await env.telegram.wait_for(lambda: env.visible_texts(), timeout=10)
         shown = env.visible_texts()[-1]
         assert "cannot reach the model service" in shown and "too long" not in shown
+
+
+async def test_a_cut_stream_shows_and_stores_every_token_that_arrived(
+    make_env: EnvFactory,
+) -> None:
+    # Tokens every 20 ms, reads every 300 ms: the FIN comes while the last ones wait unread.
+    text = "".join(f"t{i:03d} " for i in range(120))
+    async with make_env(**FAST, stream_read_interval=0.3) as env:
+        env.gonka.enqueue(Reply(text=text, chunk_chars=5, token_delay=0.02, close_after=300))
+        await env.telegram.send_text(USER, "go")
+        await env.wait_replies(1)
+        sent = env.gonka.request_log[0].sent_content
+        assert len(sent) == 300
+        shown = env.visible_texts()[-1]
+        assert shown.startswith(sent.strip()) and "interrupted" in shown
+        await env.telegram.send_text(USER, "next")
+        await env.wait_replies(2)
+        assert _history_answer(env) == sent.strip()
