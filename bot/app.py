@@ -19,6 +19,7 @@ from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
@@ -251,7 +252,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
-    service.alerts = TelegramAdminAlerts(bot, settings.admin_ids, settings.admin_alert_interval)
+    ledger = RedisAlertLedger(redis, keys) if settings.redis_url else None  # shared by replicas
+    service.alerts = TelegramAdminAlerts(
+        bot, settings.admin_ids, settings.admin_alert_interval, ledger
+    )
     counters = ApiCounters()
     generations = Generations()
     metrics = Metrics(
