@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from tests.doubles.fake_gonka import Reply
+from tests.doubles.fake_gonka import LITELLM_HEALTH_UNHEALTHY, Reply
 from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 ADMIN = 9001
@@ -194,3 +194,14 @@ async def test_a_cut_stream_shows_and_stores_every_token_that_arrived(
         await env.telegram.send_text(USER, "next")
         await env.wait_replies(2)
         assert _history_answer(env) == sent.strip()
+
+
+async def test_stats_reads_what_health_says_at_most_once_a_minute(make_env: EnvFactory) -> None:
+    async with make_env(**FAST, admin_ids=frozenset({ADMIN})) as env:
+        env.gonka.health_body = LITELLM_HEALTH_UNHEALTHY  # a 200 all the same
+        await env.telegram.send_text(ADMIN, "/stats", user_id=ADMIN)
+        await env.wait_replies(1, ADMIN)
+        assert "Upstream: NOT healthy" in env.visible_texts(ADMIN)[-1]
+        await env.telegram.send_text(ADMIN, "/stats", user_id=ADMIN)
+        await env.wait_replies(2, ADMIN)
+        assert env.gonka.health_calls == 1
