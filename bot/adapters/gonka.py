@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -119,35 +120,18 @@ class GonkaGateway:
         try:
             if "application/json" in response.headers.get("content-type", ""):
                 # A proxy emulating tools answers ONE chat.completion even to a stream request.
-                try:
-                    completion = json.loads(await response.aread())
-                except ValueError as exc:
-                    raise StreamBroken("unreadable completion body") from exc
-                for event in parser.completion(completion):
+                for event in await _completion(response, parser):
                     yield event
             else:
-                async for chunk in response.aiter_bytes():
-                    events, broken = parser.lines(splitter.feed(chunk))
-                    for event in _merged(events):
-                        yield event  # what came before a broken line is part of the answer
-                    if broken is not None:
-                        raise broken
-                    if parser.done:
-                        break
-                    if self._pause_after(parser, chunk):
-                        # Gonka sends a packet per token; reading them one by one woke the
-                        # whole read path ~400 times an answer. The reader never shows text
-                        # faster than this, so what arrived meanwhile is read in one go.
-                        await asyncio.sleep(self._read_interval)
-                if not parser.done:
-                    for event in parser.line(splitter.rest()):
+                async with contextlib.aclosing(self._sse(response, parser, splitter)) as events:
+                    async for event in events:
                         yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
             if not parser.finished:
                 # What reached the bot before the cut is part of the answer (parsed lines only).
-                events, _ = parser.lines(splitter.feed(_stranded(response)))
-                for event in _merged(events):
+                lines, _ = parser.lines(splitter.feed(_stranded(response)))
+                for event in _merged(lines):
                     yield event
                 raise StreamBroken(type(exc).__name__) from exc
             log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
@@ -155,6 +139,26 @@ class GonkaGateway:
             await response.aclose()
         if not parser.finished:
             raise StreamBroken("stream ended without finish_reason")
+
+    async def _sse(
+        self, response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The SSE body's events, up to [DONE] or the end of the body."""
+        async for chunk in response.aiter_bytes():
+            events, broken = parser.lines(splitter.feed(chunk))
+            for event in _merged(events):
+                yield event  # what came before a broken line is part of the answer
+            if broken is not None:
+                raise broken
+            if parser.done:
+                return
+            if self._pause_after(parser, chunk):
+                # Gonka sends a packet per token; reading them one by one woke the
+                # whole read path ~400 times an answer. The reader never shows text
+                # faster than this, so what arrived meanwhile is read in one go.
+                await asyncio.sleep(self._read_interval)
+        for event in parser.line(splitter.rest()):
+            yield event
 
     def _pause_after(self, parser: _ChunkParser, chunk: bytes) -> bool:
         """Pause between reads once text flows; not before the first text (it shows at once),
@@ -165,6 +169,14 @@ class GonkaGateway:
             and not parser.finished
             and len(chunk) < FULL_READ
         )
+
+
+async def _completion(response: httpx2.Response, parser: _ChunkParser) -> list[StreamEvent]:
+    try:
+        completion = json.loads(await response.aread())
+    except ValueError as exc:
+        raise StreamBroken("unreadable completion body") from exc
+    return parser.completion(completion)
 
 
 def _stranded(response: httpx2.Response) -> bytes:
