@@ -133,7 +133,8 @@ class GonkaGateway:
                 lines, _ = parser.lines(splitter.feed(_stranded(response)))
                 for event in _merged(lines):
                     yield event
-                raise StreamBroken(type(exc).__name__) from exc
+                if not parser.finished:
+                    raise StreamBroken(type(exc).__name__) from exc
             log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
         finally:
             await response.aclose()
