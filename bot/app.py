@@ -19,6 +19,7 @@ from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
@@ -29,10 +30,12 @@ from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import BotError
+from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
+from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.generations import Generations
@@ -229,11 +232,17 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     service = ConversationService(
         RedisHistoryStore(redis, keys),
         usage_store,
-        GonkaGateway(llm, settings.temperature, settings.stream_read_interval),
+        GonkaGateway(
+            llm,
+            settings.temperature,
+            settings.stream_read_interval,
+            retry_budget=settings.upstream_retry_budget,
+        ),
         ConversationConfig(
             system_prompt=settings.system_prompt,
             token_budget=settings.context_token_budget,
             max_tokens=settings.max_tokens,
+            limits=AnswerLimits(settings.answer_timeout, settings.content_idle_timeout),
         ),
         clock=now,
         prompts=chat_store,
@@ -242,6 +251,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
+    )
+    ledger = RedisAlertLedger(redis, keys) if settings.redis_url else None  # shared by replicas
+    service.alerts = TelegramAdminAlerts(
+        bot, settings.admin_ids, settings.admin_alert_interval, ledger
     )
     counters = ApiCounters()
     generations = Generations()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     upstream_read_timeout: float = Field(default=120.0, gt=0)
     upstream_max_retries: int = Field(default=2, ge=0)
     stream_read_interval: float = Field(default=0.1, ge=0, le=1.0)
+    upstream_retry_budget: float = Field(default=10.0, ge=0)
+    answer_timeout: float = Field(default=300.0, gt=0)
+    content_idle_timeout: float = Field(default=120.0, gt=0)
 
     price_per_million_tokens: float = Field(default=0.00123, ge=0)
 
@@ -62,6 +65,7 @@ class Settings(BaseSettings):
     monthly_token_quota: int = Field(default=0, ge=0)
     flood_messages: int = Field(default=5, ge=0)
     flood_window: float = Field(default=10.0, gt=0)
+    admin_alert_interval: float = Field(default=3600.0, ge=0)
 
     log_level: str = "INFO"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, Sequence
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -13,17 +15,8 @@ import httpx2
 import openai
 from openai import AsyncOpenAI
 
-from bot.core.errors import (
-    InsufficientBalance,
-    ModelUnavailable,
-    StreamBroken,
-    UpstreamAuthError,
-    UpstreamBadRequest,
-    UpstreamBusy,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from bot.adapters.gonka_errors import map_status_error, map_transport_error
+from bot.core.errors import StreamBroken, UpstreamError
 from bot.core.models import (
     Finished,
     FinishReason,
@@ -40,6 +33,9 @@ log = logging.getLogger(__name__)
 # read on at once rather than after the pause.
 FULL_READ = 16 * 1024
 
+# Statuses worth another attempt (the SDK's own choice): timeouts, conflicts, capacity, 5xx.
+RETRYABLE = frozenset({408, 409, 429})
+
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -48,38 +44,63 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
-def map_status_error(exc: openai.APIStatusError) -> UpstreamError:
-    """Gonka's status codes -> domain errors. Bodies vary ({"error": str|obj}, {"detail": ...})."""
-    status = exc.status_code
-    if status in (401, 403):
-        return UpstreamAuthError(str(status))
-    if status == 402:
-        return InsufficientBalance(str(status))
-    if status == 404:
-        return ModelUnavailable(str(status))
-    if status == 429:
-        return UpstreamBusy(str(status))
-    if status in (400, 413, 422):
-        return UpstreamBadRequest(str(status))
-    return UpstreamUnavailable(str(status))
-
-
 class GonkaGateway:
-    """Streams chat completions. Retries before the first byte are the SDK's own (max_retries).
+    """Streams chat completions; failures before the first byte are retried within one budget.
 
-    The SDK sends the request (auth, retries, timeouts, status errors) through its documented
+    The SDK sends the request (auth, timeouts, status errors) through its documented
     `client.post`: `chat.completions.create` runs every message through its TypedDict transform,
     5.5 ms a request at 40 messages and growing with the history, for a body we already build in
     the API's shape. The SSE body is read raw and parsed with json.loads: the SDK's per-chunk
     models cost about 0.13 ms a chunk (bench/stream_bench.py --profile).
+
+    Retries are the gateway's, not the SDK's: proxies retry 429/5xx by themselves (LiteLLM for
+    about 5 s a request), so the SDK's count of retries multiplied that wait. Here every attempt
+    shares `retry_budget` seconds from the first one; no retry starts that would end past it.
     """
 
     def __init__(
-        self, client: AsyncOpenAI, temperature: float | None = None, read_interval: float = 0.0
+        self,
+        client: AsyncOpenAI,
+        temperature: float | None = None,
+        read_interval: float = 0.0,
+        *,
+        retry_budget: float = 10.0,
+        max_retries: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._temperature = temperature
         self._read_interval = read_interval
+        self._retry_budget = retry_budget
+        self._max_retries = client.max_retries if max_retries is None else max_retries
+        self._clock = clock
+
+    async def _open(self, body: dict[str, object]) -> httpx2.Response:
+        """POST the request; retry what is worth it while the shared budget allows."""
+        started = self._clock()
+        attempt = 0
+        while True:
+            try:
+                return await self._client.post(
+                    "/chat/completions",
+                    cast_to=httpx2.Response,
+                    body=body,
+                    stream=True,
+                    options={"max_retries": 0},
+                )
+            except openai.APIStatusError as exc:
+                error: UpstreamError = map_status_error(exc)
+                retry = exc.status_code in RETRYABLE or exc.status_code >= 500
+                cause: Exception = exc
+            except openai.APIConnectionError as exc:
+                error, retry, cause = map_transport_error(exc, "no response"), True, exc
+            delay = min(0.5 * 2**attempt, 8.0)
+            spent = self._clock() - started
+            if not retry or attempt >= self._max_retries or spent + delay > self._retry_budget:
+                raise error from cause
+            attempt += 1
+            log.info("upstream retry attempt=%d error=%s delay=%.1f", attempt, error.kind, delay)
+            await asyncio.sleep(delay)
 
     async def stream(
         self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
@@ -93,53 +114,52 @@ class GonkaGateway:
         }
         if self._temperature is not None:
             body["temperature"] = self._temperature
-        try:
-            response = await self._client.post(
-                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
-            )
-        except openai.APIStatusError as exc:
-            raise map_status_error(exc) from exc
-        except openai.APITimeoutError as exc:
-            raise UpstreamTimeout("no response") from exc
-        except openai.APIConnectionError as exc:
-            raise UpstreamUnavailable("connection failed") from exc
+        response = await self._open(body)
         parser = _ChunkParser()
+        splitter = _LineSplitter()
         try:
             if "application/json" in response.headers.get("content-type", ""):
                 # A proxy emulating tools answers ONE chat.completion even to a stream request.
-                try:
-                    completion = json.loads(await response.aread())
-                except ValueError as exc:
-                    raise StreamBroken("unreadable completion body") from exc
-                for event in parser.completion(completion):
+                for event in await _completion(response, parser):
                     yield event
             else:
-                splitter = _LineSplitter()
-                async for chunk in response.aiter_bytes():
-                    events, broken = parser.lines(splitter.feed(chunk))
-                    for event in _merged(events):
-                        yield event  # what came before a broken line is part of the answer
-                    if broken is not None:
-                        raise broken
-                    if parser.done:
-                        break
-                    if self._pause_after(parser, chunk):
-                        # Gonka sends a packet per token; reading them one by one woke the
-                        # whole read path ~400 times an answer. The reader never shows text
-                        # faster than this, so what arrived meanwhile is read in one go.
-                        await asyncio.sleep(self._read_interval)
-                if not parser.done:
-                    for event in parser.line(splitter.rest()):
+                async with contextlib.aclosing(self._sse(response, parser, splitter)) as events:
+                    async for event in events:
                         yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
             if not parser.finished:
-                raise StreamBroken(type(exc).__name__) from exc
+                # What reached the bot before the cut is part of the answer (parsed lines only).
+                lines, _ = parser.lines(splitter.feed(_stranded(response)))
+                for event in _merged(lines):
+                    yield event
+                if not parser.finished:
+                    raise StreamBroken(type(exc).__name__) from exc
             log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
         finally:
             await response.aclose()
         if not parser.finished:
             raise StreamBroken("stream ended without finish_reason")
+
+    async def _sse(
+        self, response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The SSE body's events, up to [DONE] or the end of the body."""
+        async for chunk in response.aiter_bytes():
+            events, broken = parser.lines(splitter.feed(chunk))
+            for event in _merged(events):
+                yield event  # what came before a broken line is part of the answer
+            if broken is not None:
+                raise broken
+            if parser.done:
+                return
+            if self._pause_after(parser, chunk):
+                # Gonka sends a packet per token; reading them one by one woke the
+                # whole read path ~400 times an answer. The reader never shows text
+                # faster than this, so what arrived meanwhile is read in one go.
+                await asyncio.sleep(self._read_interval)
+        for event in parser.line(splitter.rest()):
+            yield event
 
     def _pause_after(self, parser: _ChunkParser, chunk: bytes) -> bool:
         """Pause between reads once text flows; not before the first text (it shows at once),
@@ -150,6 +170,36 @@ class GonkaGateway:
             and not parser.finished
             and len(chunk) < FULL_READ
         )
+
+
+async def _completion(response: httpx2.Response, parser: _ChunkParser) -> list[StreamEvent]:
+    try:
+        completion = json.loads(await response.aread())
+    except ValueError as exc:
+        raise StreamBroken("unreadable completion body") from exc
+    return parser.completion(completion)
+
+
+def _stranded(response: httpx2.Response) -> bytes:
+    """Bytes the transport received but did not hand over when the connection failed.
+
+    aiohttp raises the payload error before it returns what is already buffered, and the reads
+    are batched (a pause between them), so the last ~0.1 s of tokens sat in its buffer. The
+    buffer is read through the aiohttp reader's own `_read_nowait` (private, so every step is
+    guarded: another transport simply has nothing stranded).
+    """
+    stream = getattr(response, "stream", None)
+    stream = getattr(stream, "_stream", stream)  # httpx wraps the transport's stream
+    raw = getattr(stream, "_aiohttp_response", None)
+    read = getattr(getattr(raw, "content", None), "_read_nowait", None)
+    if read is None:
+        return b""
+    try:
+        data = read(-1)
+    except Exception:  # the private API changed: lose the tail rather than the turn
+        log.warning("stranded bytes unreadable", exc_info=True)
+        return b""
+    return data if isinstance(data, bytes) else b""
 
 
 class _LineSplitter:

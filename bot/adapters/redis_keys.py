@@ -64,6 +64,10 @@ class RedisKeys:
         """The bot's totals ("usage"), per model ("models"), top users and chats (sorted sets)."""
         return f"{self.prefix}:{{stats}}:{kind}:{period}"
 
+    def admin_alert(self, kind: str) -> str:
+        """When the bot's admins were last told of an upstream failure of `kind`."""
+        return f"{self.prefix}:{{bot}}:alert:{kind}"
+
 
 UsageOwner = tuple[Literal["user", "chat"], int]
 StatsKind = Literal["usage", "models", "users", "chats"]

@@ -6,17 +6,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from bot.core.budget import (
     MESSAGE_OVERHEAD,
     PROMPT_OVERHEAD,
+    TokenCalibration,
     estimate_tokens,
     fit_history,
     message_tokens,
 )
-from bot.core.errors import StreamBroken, UpstreamError
+from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
+from bot.core.limits import AnswerLimits, watch
 from bot.core.models import (
     ChatKey,
     ChatMessage,
@@ -30,7 +33,14 @@ from bot.core.models import (
     UsageTotals,
 )
 from bot.core.monitor import UpstreamMonitor
-from bot.core.ports import HistoryStore, LLMGateway, PromptStore, ReplySink, UsageStore
+from bot.core.ports import (
+    AdminAlerts,
+    HistoryStore,
+    LLMGateway,
+    PromptStore,
+    ReplySink,
+    UsageStore,
+)
 from bot.core.speakers import GROUP_NOTE, group_message
 from bot.formatting.reasoning import ThinkSplitter
 
@@ -48,6 +58,7 @@ class ConversationConfig:
     token_budget: int
     max_tokens: int
     history_keep: int = 200
+    limits: AnswerLimits = field(default_factory=AnswerLimits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,7 @@ class _Turn:
     model: str
     system: ChatMessage
     group: bool
+    ratio: float = 1.0  # real prompt tokens per estimated one (TokenCalibration)
 
 
 @dataclass(slots=True)
@@ -65,6 +77,7 @@ class _Accumulator:
     reasoning: str = ""
     usage: Usage | None = None
     finish: str | None = None
+    content_at: float = 0.0  # when text or reasoning last came (the idle timeout's clock)
 
 
 class ConversationService:
@@ -79,8 +92,13 @@ class ConversationService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         prompts: PromptStore | None = None,
         monitor: UpstreamMonitor | None = None,
+        alerts: AdminAlerts | None = None,
     ) -> None:
         self._history = history
+        self.alerts = alerts  # set by the composition root once the bot exists
+        self._calibration = TokenCalibration()
+        self._answer_chars = config.limits.answer_chars(config.max_tokens)
+        self._entry_chars = config.limits.history_chars(config.token_budget)
         self._prompts = prompts
         self._monitor = monitor
         self._usage = usage
@@ -165,19 +183,21 @@ class ConversationService:
         question = ChatMessage("user", text, message_tokens("user", text))
         history = await self._history.load(chat)
         system = await self._system_for(chat, group)
+        ratio = self._calibration.ratio(model, chat.chat_id)
         kept = fit_history(
             history,
             system_tokens=system.tokens,
             new_message_tokens=question.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
+            ratio=ratio,
         )
-        turn = _Turn(chat, user_id, model, system, group)
+        turn = _Turn(chat, user_id, model, system, group, ratio)
         reply = await self._generate(turn, [*kept, question], sink, stop)
         # History first: the user saw this answer, the next turn must know it.
         try:
             if reply.text.strip():
-                answer = ChatMessage("assistant", reply.text.strip(), _answer_tokens(reply))
+                answer = self._entry(reply.text.strip(), _answer_tokens(reply))
                 await self._history.append(chat, [question, answer], keep=self._config.history_keep)
         finally:
             await self._count(turn, reply)
@@ -205,29 +225,36 @@ class ConversationService:
         upto = history[: answers[-1] + 1]
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
         system = await self._system_for(chat, group)
+        ratio = self._calibration.ratio(model, chat.chat_id)
         kept = fit_history(
             upto,
             system_tokens=system.tokens,
             new_message_tokens=instruction.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
+            ratio=ratio,
         )
         if not kept or kept[-1] != upto[-1]:
             return None
-        turn = _Turn(chat, user_id, model, system, group)
+        turn = _Turn(chat, user_id, model, system, group, ratio)
         reply = await self._generate(turn, [*kept, instruction], sink, stop)
         try:
             if reply.text.strip():
                 previous = upto[-1]
-                grown = ChatMessage(
-                    "assistant",
-                    previous.content + reply.text,
-                    previous.tokens + _answer_tokens(reply),
+                grown = self._entry(
+                    previous.content + reply.text, previous.tokens + _answer_tokens(reply)
                 )
                 await self._history.replace(chat, position, grown)
         finally:
             await self._count(turn, reply)
         return reply
+
+    def _entry(self, content: str, tokens: int) -> ChatMessage:
+        """An answer as a history entry, cut to what one entry may hold (recounted if cut)."""
+        if len(content) <= self._entry_chars:
+            return ChatMessage("assistant", content, tokens)
+        cut = content[: self._entry_chars]
+        return ChatMessage("assistant", cut, message_tokens("assistant", cut))
 
     async def is_new(self, chat: ChatKey) -> bool:
         """True when `chat` has no history yet (its next question starts the conversation)."""
@@ -250,36 +277,48 @@ class ConversationService:
     ) -> Reply:
         payload = [m.as_openai() for m in (turn.system, *messages)]
         model = turn.model
-        acc = _Accumulator()
         started = time.monotonic()
+        acc = _Accumulator(content_at=started)
         outcome: Outcome = "complete"
         consume = asyncio.create_task(self._consume(model, payload, acc, sink, started))
         stopper = asyncio.create_task(stop.wait())
+        watchdog = asyncio.create_task(watch(self._config.limits, started, lambda: acc.content_at))
         try:
             # One turn of the loop lets the request go out first: the placeholder the sink
             # shows is a Bot API call, and in a burst of turns it would hold every request back.
             await asyncio.sleep(0)
             await sink.started()
-            await asyncio.wait({consume, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({consume, stopper, watchdog}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            expired = watchdog.done() and not watchdog.cancelled()
             stopper.cancel()
+            watchdog.cancel()
             if not consume.done():
                 consume.cancel()
-                outcome = "stopped"
+                outcome = "timed_out" if expired else "stopped"
             try:
                 await consume
             except asyncio.CancelledError:
-                if outcome != "stopped":
+                if outcome == "complete":
                     raise
             except StreamBroken:
                 if not acc.text:
                     raise
                 log.warning("upstream stream broke mid-answer chat=%s", turn.chat.chat_id)
                 outcome = "interrupted"
+        if outcome == "timed_out":
+            log.warning("answer timed out chat=%s why=%s", turn.chat.chat_id, watchdog.result())
+            if not acc.text:
+                self._failed(AnswerTimedOut(watchdog.result()))
         if outcome == "complete" and acc.finish == "length":
             outcome = "length"
         prompt_estimate = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
-        usage = acc.usage or Usage(prompt_estimate, _completion_estimate(acc))
+        if acc.usage is not None:
+            self._calibration.observe(
+                model, turn.chat.chat_id, prompt_estimate, acc.usage.prompt_tokens
+            )
+        estimate = Usage(round(prompt_estimate * turn.ratio), _completion_estimate(acc))
+        usage = acc.usage or estimate
         reply = Reply(acc.text, acc.reasoning, outcome, usage, usage_estimated=acc.usage is None)
         try:
             await sink.finish(reply)
@@ -312,6 +351,12 @@ class ConversationService:
             chat_id=turn.chat.chat_id,
         )
 
+    def _failed(self, exc: UpstreamError) -> NoReturn:
+        """Count the failure, then raise it."""
+        if self._monitor is not None:
+            self._monitor.error(exc.kind)
+        raise exc
+
     async def _consume(
         self,
         model: str,
@@ -340,10 +385,17 @@ class ConversationService:
                 elif isinstance(event, Finished):
                     acc.finish = event.reason
                     continue
+                acc.content_at = time.monotonic()
+                if len(acc.text) + len(acc.reasoning) > self._answer_chars:
+                    self._cut(acc)
+                    break
                 sink.update(acc.text, acc.reasoning)
         except UpstreamError as exc:
             if self._monitor is not None:
                 self._monitor.error(exc.kind)
+            alerts = self.alerts if exc.notified_key is not None else None
+            if alerts is not None and await alerts.upstream_failed(exc.kind):
+                exc.owner_notified()
             raise
         finally:
             answer, thought = splitter.flush()
@@ -351,6 +403,13 @@ class ConversationService:
             acc.text = (acc.text + answer).rstrip()
             acc.reasoning = (acc.reasoning + thought).strip()
             await stream.aclose()
+
+    def _cut(self, acc: _Accumulator) -> None:
+        """The upstream went past max_tokens' worth of characters: end it as "length"."""
+        log.warning("answer over its size bound chars=%d", len(acc.text) + len(acc.reasoning))
+        acc.reasoning = acc.reasoning[: self._answer_chars]
+        acc.text = acc.text[: max(self._answer_chars - len(acc.reasoning), 0)]
+        acc.finish = "length"
 
 
 def _completion_estimate(acc: _Accumulator) -> int:

@@ -23,16 +23,28 @@ class UpstreamError(BotError):
 
     kind = "upstream"
     text_key = "error_upstream"
+    notified_key: str | None = None  # the text once the bot's admins were told
+
+    def owner_notified(self) -> None:
+        """The bot's admins were sent a message about this failure: the user may be told so."""
+        if self.notified_key is not None:
+            self.text_key = self.notified_key
 
 
 class UpstreamAuthError(UpstreamError):
+    """401/403: the key is wrong. The bot's admins are told (AdminAlerts)."""
+
     kind = "auth"
-    text_key = "error_auth"
+    text_key = "error_auth_plain"
+    notified_key = "error_auth"
 
 
 class InsufficientBalance(UpstreamError):
+    """402: the bot's balance ran out. The bot's admins are told (AdminAlerts)."""
+
     kind = "balance"
     text_key = "error_balance"
+    notified_key = "error_balance_notified"
 
 
 class ModelUnavailable(UpstreamError):
@@ -55,9 +67,32 @@ class UpstreamUnavailable(UpstreamError):
     text_key = "error_unavailable"
 
 
+class UpstreamUnreachable(UpstreamUnavailable):
+    """No connection at all (refused, DNS, no route): not a timeout."""
+
+    kind = "unreachable"
+    text_key = "error_unreachable"
+
+
 class UpstreamBadRequest(UpstreamError):
+    """The upstream refused the request for a reason that is not the history's length."""
+
     kind = "bad_request"
+    text_key = "error_rejected"
+
+
+class UpstreamContextTooLong(UpstreamBadRequest):
+    """The upstream says the conversation does not fit the model: /new helps here."""
+
+    kind = "context"
     text_key = "error_bad_request"
+
+
+class AnswerTimedOut(UpstreamTimeout):
+    """The answer's deadline passed, or no content came for the idle timeout (keep-alive
+    comments do not count), before any text arrived."""
+
+    kind = "answer_timeout"
 
 
 class StreamBroken(UpstreamError):

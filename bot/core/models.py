@@ -77,7 +77,7 @@ class Finished:
 StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished
 
 
-Outcome = Literal["complete", "length", "stopped", "interrupted"]
+Outcome = Literal["complete", "length", "stopped", "interrupted", "timed_out"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,3 +142,13 @@ class AccessStore(Protocol):
         `window` seconds, this one included, and the time of the oldest of them. Shared by
         every replica."""
         ...
+
+
+class AdminAlerts(Protocol):
+    """A private message to the bot's admins when the upstream refuses the bot itself."""
+
+    async def upstream_failed(self, kind: str) -> bool:
+        """Tell the admins (at most once per interval per `kind`: "auth", "balance").
+
+        True when they have been told: by this call or by one within the interval."""
+        ...

@@ -321,6 +321,7 @@ class Responder:
             notes={
                 "stopped": t("stopped_note", lang),
                 "interrupted": t("interrupted_note", lang),
+                "timed_out": t("timed_out_note", lang),
                 "length": t("length_note", lang),
                 "empty": t("empty_answer", lang),
                 "thinking": t("thinking_status", lang),

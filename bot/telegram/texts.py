@@ -301,6 +301,34 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "I am temporarily unavailable (storage is down). Please try again in a minute.",
         "ru": "Я временно недоступен (хранилище не отвечает). Попробуйте через минуту.",
     },
+    "error_auth_plain": {
+        "en": "The bot cannot sign in to the model service. Please try again later.",
+        "ru": "Бот не может авторизоваться в сервисе модели. Попробуйте позже.",
+    },
+    "error_balance_notified": {
+        "en": "The bot's balance with the model service has run out. The owner has been notified.",
+        "ru": "У бота закончился баланс в сервисе модели. Владелец уже оповещён.",
+    },
+    "error_unreachable": {
+        "en": "The bot cannot reach the model service right now. Please try again in a few minutes.",
+        "ru": "Бот сейчас не может связаться с сервисом модели. Попробуйте через несколько минут.",
+    },
+    "error_rejected": {
+        "en": "The model service rejected the request. Please try again later.",
+        "ru": "Сервис модели отклонил запрос. Попробуйте позже.",
+    },
+    "timed_out_note": {
+        "en": "⏱ The model stopped answering in time; this is what it sent.",
+        "ru": "⏱ Модель перестала отвечать вовремя; это всё, что она успела прислать.",
+    },
+    "admin_alert_auth": {
+        "en": "⚠️ The model service refuses the bot's key (401): check GONKA_API_KEY.",
+        "ru": "⚠️ Сервис модели не принимает ключ бота (401): проверьте GONKA_API_KEY.",
+    },
+    "admin_alert_balance": {
+        "en": "⚠️ The bot's balance with the model service has run out (402): top it up.",
+        "ru": "⚠️ У бота закончился баланс в сервисе модели (402): пополните его.",
+    },
 }
 
 

@@ -38,6 +38,27 @@ def _model_missing(model: str) -> dict[str, Any]:
     return {"error": error}
 
 
+def litellm_invalid_model(model: str) -> dict[str, Any]:
+    """LiteLLM 1.x's answer for a model it does not serve: 400, not 404 (its exact body)."""
+    message = (
+        f"Invalid model name passed in model={model}. Call `/v1/models` to view available "
+        "models for your key."
+    )
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "400"}
+    return {"error": error}
+
+
+# LiteLLM's GET /health: 200 even when endpoints are unhealthy; the body says which.
+LITELLM_HEALTH_UNHEALTHY = {
+    "healthy_endpoints": [],
+    "unhealthy_endpoints": [
+        {"model": "openai/mock", "error": "litellm.APIConnectionError: Connection error."}
+    ],
+    "healthy_count": 0,
+    "unhealthy_count": 1,
+}
+KEEPALIVE = b": keep-alive\n\n"  # an SSE comment: keeps proxies and read timeouts quiet
+
 ERROR_BODIES: dict[int, Any] = {  # the three body shapes seen on Gonka proxies
     400: {"detail": "invalid request"},
     401: {"error": "Authorization is required"},
@@ -48,7 +69,7 @@ ERROR_BODIES: dict[int, Any] = {  # the three body shapes seen on Gonka proxies
     502: {"error": "upstream error: no host left"},
     503: {"detail": "all hosts are busy: queue is full"},
 }
-Ending = Literal["done", "cut", "reset"]
+Ending = Literal["done", "cut", "reset", "close"]
 
 
 @dataclass
@@ -83,7 +104,14 @@ class Reply:
     error_message: str = PLAIN_ERROR
     plain_error_after: int | None = None  # a non-JSON line then EOF
     plain_error_line: str = f"data: {PLAIN_ERROR}"  # drop "data: " for a raw line
+    close_after: int | None = None  # FIN mid-body: no last chunk of the chunked encoding
     no_done: bool = False  # finish + usage but no [DONE]
+    # a stall: after this many content chars, only SSE keep-alive comments, until the client
+    # goes away (or `stall_for` seconds pass, then the rest of the answer)
+    stall_after: int | None = None
+    stall_for: float = 3600.0
+    keepalive_interval: float = 0.05
+    ignore_max_tokens: bool = False  # some upstreams do: the whole text, finish "stop"
     # emulated tool calling: ONE application/json chat.completion, even for stream=True
     tool_call_json: list[ToolCall] | None = None
 
@@ -93,7 +121,7 @@ class Reply:
 
     def failure(self) -> tuple[int, str] | None:
         """(content chars before the failure, kind) of the mid-stream failure, if any."""
-        for kind in ("cut", "reset", "error_event", "plain_error"):
+        for kind in ("cut", "reset", "close", "error_event", "plain_error"):
             after: int | None = getattr(self, f"{kind}_after")
             if after is not None:
                 return after, kind
@@ -185,6 +213,10 @@ class FakeGonka:
         self.request_log: list[RequestRecord] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.health_body: Any = {"status": "ok"}
+        self.health_calls = 0
+        self.model_list_calls = 0
+        self.litellm_errors = False  # an unknown model gets LiteLLM's 400, not Gonka's 404
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._stopping = False
@@ -244,9 +276,11 @@ class FakeGonka:
 
     # handlers ---------------------------------------------------------------------------
     async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        self.health_calls += 1
+        return web.json_response(self.health_body)
 
     async def _list_models(self, request: web.Request) -> web.Response:
+        self.model_list_calls += 1
         created = int(time.time())
         data = [
             {"id": m, "object": "model", "created": created, "owned_by": m.split("/")[0]}
@@ -304,6 +338,8 @@ class FakeGonka:
         if not isinstance(body.get("messages"), list) or not body["messages"]:
             return web.json_response({"detail": "messages must be a non-empty list"}, status=400)
         if body.get("model") not in self.models:
+            if self.litellm_errors:
+                return self._error(400, litellm_invalid_model(str(body.get("model"))))
             return self._error(404, _model_missing(str(body.get("model"))))
         if self.max_concurrent is not None and self.in_flight > self.max_concurrent:
             busy = f"too many concurrent requests ({self.max_concurrent}/{self.max_concurrent})"
@@ -346,7 +382,7 @@ class FakeGonka:
         if reply.think_in_content and reasoning:
             text, reasoning = f"<think>\n{reasoning}\n</think>\n\n{text}", ""
         limit = body.get("max_tokens", body.get("max_completion_tokens"))
-        if limit is None:
+        if limit is None or reply.ignore_max_tokens:
             return reasoning, text, reply.finish_reason
         cut_reasoning = truncate_to_tokens(reasoning, limit)
         cut_text = truncate_to_tokens(text, limit - count_text(cut_reasoning))
@@ -435,7 +471,7 @@ class FakeGonka:
                 frames.append(_Frame(_event({"error": error})))
             elif kind == "plain_error":
                 frames.append(_Frame(f"{reply.plain_error_line}\n\n".encode()))
-            return frames, "reset" if kind == "reset" else "cut"
+            return frames, "reset" if kind == "reset" else "close" if kind == "close" else "cut"
         frames += [_Frame(chunk({"content": piece}), content=piece) for piece in pieces]
         frames.append(_Frame(chunk({}, finish)))
         include = (body.get("stream_options") or {}).get("include_usage")
@@ -456,6 +492,7 @@ class FakeGonka:
         await response.prepare(request)
         record.status = 200
         await self._pause(request, reply.ttft)
+        stalled = False
         for i, group in enumerate(_batched(frames, max(1, reply.burst))):
             if i:
                 await self._pause(request, reply.token_delay)
@@ -468,13 +505,32 @@ class FakeGonka:
                 record.first_content_at = now
             record.sent_content += content
             record.sent_reasoning += "".join(frame.reasoning for frame in group)
+            stall = reply.stall_after
+            if not stalled and stall is not None and len(record.sent_content) >= stall:
+                stalled = True
+                await self._keep_alive(request, response, reply)
         if ending == "reset":
             await asyncio.sleep(0.01)  # let the partial output reach the client first
             _reset(request)
             return response
+        if ending == "close":
+            await asyncio.sleep(0.01)
+            if request.transport is not None:
+                request.transport.close()  # a FIN inside the chunked body
+            return response
         await response.write_eof()
         record.completed = ending == "done"
         return response
+
+    async def _keep_alive(
+        self, request: web.Request, response: web.StreamResponse, reply: Reply
+    ) -> None:
+        """Only SSE comments for `stall_for` seconds: bytes flow, content does not."""
+        until = time.monotonic() + reply.stall_for
+        while time.monotonic() < until:
+            _check_alive(request)
+            await response.write(KEEPALIVE)
+            await self._pause(request, reply.keepalive_interval)
 
     async def _pause(self, request: web.Request, seconds: float) -> None:
         """Sleep, but notice a client disconnect within ~10 ms."""

@@ -283,3 +283,50 @@ def test_token_counts_are_plausible() -> None:
     overhead = count_chat([{"role": "user", "content": ""}])
     assert overhead == 8  # <|im_start|>user\n<|im_end|>\n<|im_start|>assistant\n
     assert count_chat([{"role": "user", "content": russian}]) == overhead + count_text(russian)
+
+
+async def test_stall_sends_keep_alive_comments_and_no_content(fake: FakeGonka) -> None:
+    # The wire a keep-alive stall really has: SSE comment lines, which the SDK skips.
+    fake.enqueue(Reply(text="abcdefgh", stall_after=4, stall_for=0.3, keepalive_interval=0.05))
+    async with aiohttp.ClientSession() as session:
+        body = {"model": MODEL, "messages": MESSAGES, "stream": True}
+        headers = {"Authorization": "Bearer sk-good"}
+        async with session.post(f"{fake.base_url}/v1/chat/completions", json=body,
+                                headers=headers) as response:  # fmt: skip
+            raw = (await response.read()).decode()
+    assert raw.count(": keep-alive\n\n") >= 4
+    before, after = raw.split(": keep-alive", 1)
+    assert '"content":"abcd"' in before and '"content":"efgh"' in after
+    assert raw.endswith("data: [DONE]\n\n")
+
+
+async def test_close_after_is_a_fin_inside_the_chunked_body(
+    fake: FakeGonka, client: openai.AsyncOpenAI
+) -> None:
+    fake.enqueue(Reply(text="abcdefghij", close_after=4, chunk_chars=2))
+    seen: list[str] = []
+    with pytest.raises(openai.APIConnectionError) as caught:  # the body never completed
+        stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+        async for chunk in stream:
+            seen.append(chunk.choices[0].delta.content or "")
+    assert "".join(seen) == "abcd"
+    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError)
+
+
+async def test_litellm_shapes(fake: FakeGonka, client: openai.AsyncOpenAI) -> None:
+    fake.litellm_errors = True
+    with pytest.raises(openai.BadRequestError) as caught:
+        await collect(client, model="not/served")
+    assert caught.value.type == "invalid_request_error" and caught.value.code == "400"
+    assert "Invalid model name passed in model=not/served" in caught.value.message
+    fake.enqueue(Reply(text="x " * 50, ignore_max_tokens=True))
+    text, chunks = await collect(client, max_tokens=3)
+    assert text == "x " * 50 and finish_reasons(chunks) == ["stop"]
+    fake.health_body = {"healthy_endpoints": [], "unhealthy_endpoints": [{"model": "m"}]}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{fake.base_url}/health") as response,
+    ):
+        assert response.status == 200
+        assert (await response.json())["unhealthy_endpoints"] == [{"model": "m"}]
+    assert fake.health_calls == 1
