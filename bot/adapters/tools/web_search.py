@@ -38,7 +38,7 @@ class SearxngSearchTool:
         query = " ".join(str(args["query"]).split())
         if not query:
             raise ToolError("The search query is empty.")
-        params = {"q": query, "format": "json", "safesearch": 1}
+        params: dict[str, str | int | float] = {"q": query, "format": "json", "safesearch": 1}
         try:
             data = await get_json(self._session, self._url, params, "The search service")
         except ToolError as exc:
