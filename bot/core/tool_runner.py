@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.models import ToolCall
-from bot.core.tools import Lang, Outcome, Tool, ToolError, ToolResult, short, truncate_to_tokens
+from bot.core.tools import Lang, Outcome, Tool, ToolError, ToolResult, fit_tokens, short
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class ToolRunner:
         started = self._clock()
         content, outcome = await self._outcome(call, tools)
         seconds = self._clock() - started
-        limited = truncate_to_tokens(content, self._limits.result_tokens)
+        limited, tokens = fit_tokens(content, self._limits.result_tokens)
         log.info(
             "tool call name=%s outcome=%s ms=%.1f chars=%d truncated=%s",
             short(call.name, 64),
@@ -83,7 +83,7 @@ class ToolRunner:
             len(content),
             limited is not content,
         )
-        return ToolResult(call, limited, outcome, seconds)
+        return ToolResult(call, limited, outcome, seconds, tokens)
 
     async def _outcome(self, call: ToolCall, tools: Mapping[str, Tool]) -> tuple[str, Outcome]:
         tool = tools.get(call.name)

@@ -66,11 +66,14 @@ class ToolResult:
     content: str
     outcome: Outcome
     seconds: float
+    tokens: int | None = None  # of `content`, when already estimated
 
     def as_message(self) -> ChatMessage:
         """The `tool` history message answering the call."""
-        tokens = estimate_tokens(self.content) + MESSAGE_OVERHEAD
-        return ChatMessage("tool", self.content, tokens, tool_call_id=self.call.id)
+        tokens = estimate_tokens(self.content) if self.tokens is None else self.tokens
+        return ChatMessage(
+            "tool", self.content, tokens + MESSAGE_OVERHEAD, tool_call_id=self.call.id
+        )
 
 
 def short(value: object, limit: int = 48) -> str:
@@ -88,15 +91,27 @@ def tool_call_message(text: str, calls: Sequence[ToolCall]) -> ChatMessage:
 
 def truncate_to_tokens(text: str, budget: int) -> str:
     """`text` cut so that its estimated tokens stay within `budget`, with a note of the cut."""
-    total = estimate_tokens(text)
-    if total <= budget:
-        return text
+    return fit_tokens(text, budget)[0]
+
+
+def fit_tokens(text: str, budget: int) -> tuple[str, int]:
+    """`text` cut to `budget` estimated tokens (with a note of the cut), and its tokens.
+
+    Only a window of the text is estimated: no character costs less than a tenth of a token,
+    so what lies beyond budget * 10 characters is cut in any case. A 2 MiB page costs no more
+    than a short one.
+    """
+    window = text[: budget * 10 + 1]
+    total = estimate_tokens(window)
+    if total <= budget and len(window) == len(text):
+        return text, total
     note = "\n[…truncated: {} of {} characters shown]"
     room = max(budget - estimate_tokens(note.format(len(text), len(text))), 0)
-    end = int(len(text) * room / total)
+    end = min(int(len(window) * room / max(total, 1)), len(window))
     while end > 0 and estimate_tokens(text[:end]) > room:
         end = int(end * 0.9)
-    return text[:end] + note.format(end, len(text))
+    cut = text[:end] + note.format(end, len(text))
+    return cut, estimate_tokens(cut)
 
 
 def keep_tool_pairs(messages: Sequence[ChatMessage]) -> list[ChatMessage]:

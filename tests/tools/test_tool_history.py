@@ -10,6 +10,7 @@ from bot.core.tools import (
     ALL_TOOLS,
     MemoryToolSwitches,
     ToolRegistry,
+    fit_tokens,
     keep_tool_pairs,
     tool_call_message,
     tool_specs,
@@ -106,6 +107,13 @@ def test_truncate_keeps_short_text_and_cuts_long_text() -> None:
     cut = truncate_to_tokens("Привет мир. " * 2000, 50)
     assert estimate_tokens(cut) <= 50 and cut.startswith("Привет")
     assert truncate_to_tokens("x" * 1000, 0).startswith("\n[…truncated: 0 of 1000")
+    spaces = " " * 5000 + "tail"  # 0.1 token a space: fits, window and all
+    assert truncate_to_tokens(spaces, 600) == spaces
+    huge = "word " * 400_000  # 2 MB: only a window is estimated
+    cut, tokens = fit_tokens(huge, 1500)
+    assert tokens == estimate_tokens(cut) <= 1500 and cut.endswith(
+        f"of {len(huge)} characters shown]"
+    )
 
 
 async def test_registry_per_chat_switches() -> None:
