@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -122,3 +123,55 @@ def test_tool_names_are_valid_function_names() -> None:
     assert tool_name("my server", "read.file") == "my_server__read_file"
     long = tool_name("s" * 40, "t" * 40)
     assert len(long) == 64 and long != tool_name("s" * 40, "t" * 41)
+
+
+HTTP_SERVER = """
+import sys
+
+from mcp.server.mcpserver import MCPServer
+
+app = MCPServer("remote")
+
+
+@app.tool()
+def whoami() -> str:
+    \"\"\"Says who it is.\"\"\"
+    return "remote server"
+
+
+app.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+"""
+
+
+async def test_streamable_http_server(tmp_path: Path) -> None:
+    script = tmp_path / "http_server.py"
+    script.write_text(HTTP_SERVER)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(port),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            break
+        url = f"http://127.0.0.1:{port}/mcp"
+        hub = McpHub(
+            [McpServerConfig("remote", url=url, headers={"X-Test": "1"})], start_timeout=20
+        )
+        try:
+            [tool] = await hub.start()
+            assert tool.spec.name == "remote__whoami"
+            assert await tool.run({}) == "remote server"
+        finally:
+            await hub.aclose()
+    finally:
+        process.terminate()
+        await process.wait()
