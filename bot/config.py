@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.config_tools import ToolSettings
 
-class Settings(BaseSettings):
+
+class Settings(ToolSettings, BaseSettings):
     """All configuration of the bot. Contract names (BOT_TOKEN, GONKA_*, ...) must not change."""
 
     model_config = SettingsConfigDict(

@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.core.errors import StorageUnavailable
-from bot.core.models import ChatKey, ChatMessage, PeriodStats, Usage, UsageTotals
+from bot.core.models import ChatKey, ChatMessage, PeriodStats, ToolCall, Usage, UsageTotals
 
 T = TypeVar("T")
 
@@ -31,12 +31,18 @@ async def _guard(call: Callable[[], Awaitable[T]]) -> T:
 
 
 def _encode(message: ChatMessage) -> str:
-    return json.dumps({"r": message.role, "c": message.content, "t": message.tokens})
+    data: dict[str, object] = {"r": message.role, "c": message.content, "t": message.tokens}
+    if message.tool_calls:
+        data["k"] = [[call.id, call.name, call.arguments] for call in message.tool_calls]
+    if message.tool_call_id is not None:
+        data["i"] = message.tool_call_id
+    return json.dumps(data)
 
 
 def _decode(raw: bytes | str) -> ChatMessage:
     data = json.loads(raw)
-    return ChatMessage(role=data["r"], content=data["c"], tokens=int(data["t"]))
+    calls = tuple(ToolCall(*call) for call in data.get("k", ()))
+    return ChatMessage(data["r"], data["c"], int(data["t"]), calls, data.get("i"))
 
 
 class RedisHistoryStore:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,15 +17,42 @@ class ChatKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One function call the model asked for; `arguments` is the model's JSON text, unparsed."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_openai(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """A history entry with its token count, computed once when it was stored."""
+    """A history entry with its token count, computed once when it was stored.
+
+    An assistant message may carry the tool calls it asked for; a "tool" message answers the
+    call `tool_call_id`.
+    """
 
     role: Role
     content: str
     tokens: int
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
-    def as_openai(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    def as_openai(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [call.as_openai() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +101,14 @@ class Finished:
     reason: FinishReason
 
 
-StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished
+@dataclass(frozen=True, slots=True)
+class ToolCallsRequested:
+    """The model ended its round asking for these calls (sent just before Finished)."""
+
+    calls: tuple[ToolCall, ...]
+
+
+StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished | ToolCallsRequested
 
 
 Outcome = Literal["complete", "length", "stopped", "interrupted", "timed_out"]

@@ -15,7 +15,7 @@ import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -114,6 +114,9 @@ class Reply:
     ignore_max_tokens: bool = False  # some upstreams do: the whole text, finish "stop"
     # emulated tool calling: ONE application/json chat.completion, even for stream=True
     tool_call_json: list[ToolCall] | None = None
+    # native tool calling, streamed as vLLM does: per call a delta with id and name, then the
+    # arguments in pieces of chunk_chars; after any text; finish_reason "tool_calls"
+    tool_calls: list[ToolCall] | None = None
 
     @classmethod
     def error(cls, status: int, body: Any = None) -> Reply:
@@ -171,6 +174,22 @@ def _split(text: str, chunking: int | list[str]) -> list[str]:
         pieces.append(rest[: len(piece)])
         rest = rest[len(piece) :]
     return [*pieces, rest] if rest else pieces
+
+
+def _tool_call_frames(
+    calls: list[ToolCall], step: int, chunk: Callable[[dict[str, Any]], bytes]
+) -> list[_Frame]:
+    frames = []
+    for index, call in enumerate(calls):
+        args = call.arguments
+        text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        first = {"index": index, "id": f"chatcmpl-tool-{os.urandom(16).hex()}",
+                 "type": "function", "function": {"name": call.name}}  # fmt: skip
+        frames.append(_Frame(chunk({"tool_calls": [first]})))
+        for piece in _split(text, step):
+            delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+            frames.append(_Frame(chunk(delta)))
+    return frames
 
 
 def _take_chars(pieces: list[str], limit: int) -> list[str]:
@@ -473,6 +492,9 @@ class FakeGonka:
                 frames.append(_Frame(f"{reply.plain_error_line}\n\n".encode()))
             return frames, "reset" if kind == "reset" else "close" if kind == "close" else "cut"
         frames += [_Frame(chunk({"content": piece}), content=piece) for piece in pieces]
+        if reply.tool_calls:
+            frames += _tool_call_frames(reply.tool_calls, step, chunk)
+            finish = "tool_calls"
         frames.append(_Frame(chunk({}, finish)))
         include = (body.get("stream_options") or {}).get("include_usage")
         if reply.send_usage and (self.force_usage or include):

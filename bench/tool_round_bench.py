@@ -1,0 +1,99 @@
+"""The bot's own time per tool round, for the parts the tools code owns.
+
+    python bench/tool_round_bench.py [--rounds 2000] [--history 40] [--result-chars 6000]
+
+One round, as the conversation loop will run it: the stream's tool-call deltas (two parallel
+calls, arguments split over a dozen chunks, already JSON-parsed as the gateway parses them) fed
+to the assembler; status lines; ToolRounds.run_round with two tools that answer at once (one
+result long enough to be truncated); then the next request body built and serialised (history
++ the round's messages, `tools` param). Tool time is zero, so all that is measured is overhead:
+the budget the issue sets is p50 < 5 ms from the last upstream byte to the next request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bot.core.budget import message_tokens
+from bot.core.models import ChatMessage
+from bot.core.tool_calls import ToolCallAssembler
+from bot.core.tool_rounds import ToolRounds
+from bot.core.tool_runner import ToolLimits, ToolRunner
+from bot.core.tools import Lang, ToolSpec
+
+
+class InstantTool:
+    def __init__(self, name: str, result: str) -> None:
+        self.spec = ToolSpec(name, "Answers at once", {
+            "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]})  # fmt: skip
+        self._result = result
+
+    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
+        return f"⚡ {args['q']}…"
+
+    async def run(self, args: Mapping[str, Any]) -> str:
+        return self._result
+
+
+def deltas() -> list[list[dict[str, Any]]]:
+    chunks: list[list[dict[str, Any]]] = []
+    for index, (name, args) in enumerate((("weather", '{"q": "Berlin, Germany"}'),
+                                          ("page", '{"q": "https://example.com/a/long/path"}'))):  # fmt: skip
+        chunks.append([{"index": index, "id": f"call_{index:024x}", "type": "function",
+                        "function": {"name": name, "arguments": ""}}])  # fmt: skip
+        step = max(len(args) // 6, 1)
+        chunks += [[{"index": index, "function": {"arguments": args[i : i + step]}}]
+                   for i in range(0, len(args), step)]  # fmt: skip
+    return chunks
+
+
+async def one_round(
+    history: list[dict[str, Any]], tools: dict[str, InstantTool], runner: ToolRunner
+) -> float:
+    stream = deltas()
+    started = time.perf_counter()
+    assembler = ToolCallAssembler()
+    for entries in stream:
+        assembler.feed(entries)
+    calls = assembler.finish()
+    rounds = ToolRounds(runner, tools, max_rounds=4)
+    rounds.status_lines(calls)
+    await rounds.run_round("", calls)
+    body = {"model": "m", "messages": history + rounds.payload(), "max_tokens": 2048,
+            "stream": True, "tools": rounds.tools_param()}  # fmt: skip
+    json.dumps(body).encode()
+    return time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=2000)
+    parser.add_argument("--history", type=int, default=40)
+    parser.add_argument("--result-chars", type=int, default=6000)
+    args = parser.parse_args()
+    text = "A sentence of a page that goes on for a while. " * (args.result_chars // 48)
+    tools = {
+        "weather": InstantTool("weather", "Berlin: 3 °C, overcast."),
+        "page": InstantTool("page", text),
+    }
+    runner = ToolRunner(ToolLimits(timeout=15, result_tokens=1500))
+    line = "Some earlier message of the conversation, of an ordinary length. " * 4
+    history = [ChatMessage("user" if i % 2 == 0 else "assistant", line, message_tokens("user", line)).as_openai()
+               for i in range(args.history)]  # fmt: skip
+    for _ in range(50):
+        await one_round(history, tools, runner)  # warm-up
+    times = sorted([await one_round(history, tools, runner) for _ in range(args.rounds)])
+    p50 = statistics.median(times) * 1000
+    p95 = times[int(len(times) * 0.95)] * 1000
+    print(f"tool round overhead over {args.rounds} rounds (history {args.history} messages, "
+          f"result {args.result_chars} chars): p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {times[-1] * 1000:.3f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,94 @@
+"""Settings of the tools the model may call (a mixin of Settings)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from dotenv import dotenv_values
+from pydantic import Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+)
+
+BUILTIN_TOOLS = ("get_weather", "get_time", "calculate", "fetch_url", "web_search")
+DEFAULT_TOOLS = ("get_weather", "get_time", "calculate", "fetch_url")
+OFF = ("off", "none", "-")
+
+
+class ToolSettings(BaseSettings):
+    """TOOLS, TOOL_TIMEOUT, TOOL_MAX_ROUNDS, TOOL_RESULT_TOKENS, the tools' URLs, MCP_SERVERS_FILE."""
+
+    tools: Annotated[tuple[str, ...] | None, NoDecode] = None
+    tool_timeout: float = Field(default=15.0, gt=0, le=300)
+    tool_max_rounds: int = Field(default=4, ge=1, le=20)
+    tool_result_tokens: int = Field(default=1500, ge=100)
+    open_meteo_geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
+    open_meteo_forecast_url: str = "https://api.open-meteo.com/v1/forecast"
+    searxng_url: str | None = None
+    mcp_servers_file: Path | None = None
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _parse_tools(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().lower() in (*OFF, ""):
+                return ()
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _known_tools(self) -> ToolSettings:
+        unknown = [name for name in self.tools or () if name not in BUILTIN_TOOLS]
+        if unknown:
+            raise ValueError(f"TOOLS: unknown tool(s) {', '.join(unknown)}; known: {BUILTIN_TOOLS}")
+        if self.tools and "web_search" in self.tools and not self.searxng_url:
+            raise ValueError("TOOLS: web_search needs SEARXNG_URL")
+        return self
+
+    @property
+    def enabled_tools(self) -> tuple[str, ...]:
+        """The built-in tools that are on: TOOLS, or the default set (+ web_search with
+        SEARXNG_URL) when TOOLS is not set; empty when TOOLS is empty or "off"."""
+        if self.tools is not None:
+            return self.tools
+        return (*DEFAULT_TOOLS, "web_search") if self.searxng_url else DEFAULT_TOOLS
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        empty = _EmptyTools(settings_cls, getattr(dotenv_settings, "env_file", None))
+        return init_settings, env_settings, empty, dotenv_settings, file_secret_settings
+
+
+class _EmptyTools(PydanticBaseSettingsSource):
+    """`TOOLS=` turns tools off, though empty variables are otherwise ignored (env_ignore_empty)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env_file: Any) -> None:
+        super().__init__(settings_cls)
+        self._env_file = env_file
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        for name, value in os.environ.items():
+            if name.upper() == "TOOLS":
+                return {"tools": ()} if value == "" else {}
+        files = self._env_file if isinstance(self._env_file, list | tuple) else [self._env_file]
+        found: str | None = None
+        for file in files:
+            if file and Path(file).is_file():
+                values = {k.upper(): v for k, v in dotenv_values(file).items()}
+                found = values.get("TOOLS", found)
+        return {"tools": ()} if found == "" else {}

@@ -1,0 +1,103 @@
+"""The tool part of one turn: which tools a request offers, the rounds run, the messages kept.
+
+The conversation loop (sketch; `stream` is the gateway, `quota_ok` the quota check):
+
+    rounds = ToolRounds(runner, await registry.for_chat(chat_id), max_rounds, lang)
+    while True:
+        events = stream(model, payload + rounds.payload(), max_tokens, tools=rounds.tools_param())
+        ... text deltas to the sink; a ToolCallsRequested event gives `calls` ...
+        if not calls or not rounds.can_continue():
+            break                                  # the answer is the text
+        sink.status(rounds.status_lines(calls))    # "🌦 Weather: Berlin…"
+        await rounds.run_round(text_so_far, calls)
+        if not await quota_ok():                   # checked again before each further round
+            break
+    history.append(user message, *rounds.messages, final assistant message)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bot.core.models import ChatMessage, ToolCall
+from bot.core.tool_runner import ToolRunner
+from bot.core.tools import Lang, Tool, ToolResult, tool_call_message, tool_specs
+
+ROUND_LIMIT_TEXT = (
+    "Error: the limit of {limit} tool rounds for this message is reached; the call was not "
+    "run. Answer now with what you have."
+)
+# What proxies and servers answer when a request's `tools` is not accepted.
+_TOOLS_REJECTED = re.compile(
+    r"feature tools? is currently rejected|unrecognized request argument supplied: tools"
+    r"|extra inputs are not permitted.{0,40}tools|tools? (?:are|is) not supported"
+    r"|does not support tools|tool choice requires|unknown (?:parameter|field).{0,20}tools",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def rejects_tools(status: int, body: object) -> bool:
+    """Whether an error answer says the model or proxy does not take `tools` (then the request
+    is sent again without them, and the model remembered as tool-less)."""
+    return status in (400, 422) and bool(_TOOLS_REJECTED.search(str(body)))
+
+
+class ToolRounds:
+    """Counts and runs the tool rounds of one turn and keeps their history messages."""
+
+    def __init__(
+        self,
+        runner: ToolRunner,
+        tools: Mapping[str, Tool],
+        max_rounds: int,
+        lang: Lang = "en",
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._runner = runner
+        self._tools = dict(tools)
+        self._max_rounds = max_rounds
+        self._lang = lang
+        self._clock = clock
+        self._specs = tool_specs(self._tools) if self._tools else None
+        self.rounds = 0
+        self.messages: list[ChatMessage] = []
+        self.results: list[ToolResult] = []
+        self.overhead: list[float] = []  # per round: seconds spent beyond the slowest tool
+
+    def tools_param(self) -> list[dict[str, Any]] | None:
+        """The request's `tools`: None when the chat has none or the round cap is reached,
+        so the last request makes the model answer in words."""
+        return self._specs if self.rounds < self._max_rounds else None
+
+    def can_continue(self) -> bool:
+        """Whether another round may run (at most max_rounds run, one more is answered with
+        an error text so a model that ignores the cap still gets a reply for its calls)."""
+        return self.rounds <= self._max_rounds and bool(self._tools)
+
+    def status_lines(self, calls: Sequence[ToolCall]) -> list[str]:
+        """One line per call for the user while the round runs."""
+        return self._runner.status_lines(calls, self._tools, self._lang)
+
+    def payload(self) -> list[dict[str, Any]]:
+        """This turn's tool messages, in API shape, to append to the next request."""
+        return [message.as_openai() for message in self.messages]
+
+    async def run_round(self, text: str, calls: Sequence[ToolCall]) -> list[ChatMessage]:
+        """Run one round (or refuse it past the cap); return and keep the new messages: the
+        assistant message with the calls, then one `tool` message per call, in order."""
+        started = self._clock()
+        if self.rounds < self._max_rounds:
+            results = await self._runner.run(calls, self._tools)
+        else:
+            refusal = ROUND_LIMIT_TEXT.format(limit=self._max_rounds)
+            results = [ToolResult(call, refusal, "error", 0.0) for call in calls]
+        self.rounds += 1
+        new = [tool_call_message(text, calls), *(result.as_message() for result in results)]
+        self.messages += new
+        self.results += results
+        slowest = max((result.seconds for result in results), default=0.0)
+        self.overhead.append(max(self._clock() - started - slowest, 0.0))
+        return new
