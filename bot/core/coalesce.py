@@ -139,9 +139,12 @@ class Coalescer(Generic[P]):
         return self._config.gap if self.opens_window(part) else self._config.settle
 
     async def _wait(self, window: _Window[P]) -> None:
+        # A joining part can bring the deadline closer (gap -> settle); sleeping in steps of at
+        # most `settle` wakes the opener before any such new deadline, without an event per window.
+        step = max(self._config.settle, 0.05)
         while True:
             deadline = min(window.last + window.quiet, window.opened + self._config.max_wait)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 return
-            await self._sleep(remaining)
+            await self._sleep(min(remaining, step))
