@@ -13,11 +13,12 @@ from html.parser import HTMLParser
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "iframe"})
 _BLOCK = frozenset(
     {
-        "p", "div", "section", "article", "main", "header", "footer", "aside", "br", "hr",
-        "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table",
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "hr",
+        "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table",
         "blockquote", "pre", "form", "figure", "figcaption", "title", "address",
     }
 )  # fmt: skip
+_LINE = frozenset({"br", "li", "dt", "dd", "tr", "option"})  # a new line, not a new paragraph
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -40,6 +41,8 @@ class _Reader(HTMLParser):
         if tag == "pre":
             self._pre += 1
         if tag in _BLOCK:
+            self.chunks.append("\n\n")
+        elif tag in _LINE:
             self.chunks.append("\n")
         if tag in ("td", "th"):
             self.chunks.append(" | ")
@@ -52,7 +55,7 @@ class _Reader(HTMLParser):
         if tag == "pre" and self._pre:
             self._pre -= 1
         if tag in _BLOCK:
-            self.chunks.append("\n")
+            self.chunks.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
