@@ -61,7 +61,7 @@ class Part(Generic[P]):
 
 
 @dataclass(frozen=True, slots=True)
-class Turn(Generic[P]):
+class Batch(Generic[P]):
     """The parts that form one turn, in the order of their message ids."""
 
     parts: tuple[Part[P], ...]
@@ -112,7 +112,7 @@ class Coalescer(Generic[P]):
     def open_windows(self) -> int:
         return len(self._windows)
 
-    async def offer(self, key: CoalesceKey, part: Part[P]) -> Turn[P] | None:
+    async def offer(self, key: CoalesceKey, part: Part[P]) -> Batch[P] | None:
         """The turn `part` completes, or None when it joined a window another call answers.
 
         A part that opens no window and finds none open returns its own turn at once.
@@ -126,14 +126,14 @@ class Coalescer(Generic[P]):
                 window.quiet = self._quiet(part)
             return None
         if not self.opens_window(part):
-            return Turn((part,))
+            return Batch((part,))
         window = _Window(opened=now, last=now, quiet=self._config.gap, parts=[part])
         self._windows[key] = window
         try:
             await self._wait(window)
         finally:
             del self._windows[key]
-        return Turn(tuple(sorted(window.parts, key=lambda p: p.message_id)))
+        return Batch(tuple(sorted(window.parts, key=lambda p: p.message_id)))
 
     def _quiet(self, part: Part[P]) -> float:
         return self._config.gap if self.opens_window(part) else self._config.settle

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from bot.core.coalesce import CoalesceConfig, CoalesceKey, Coalescer, Part, Turn
+from bot.core.coalesce import Batch, CoalesceConfig, CoalesceKey, Coalescer, Part
 
 KEY = CoalesceKey(chat_id=42, thread_id=None, user_id=42)
 
@@ -58,7 +58,7 @@ def make(config: CoalesceConfig | None = None) -> tuple[Coalescer[str], FakeTime
 async def test_short_message_is_answered_at_once_without_sleeping() -> None:
     coalescer, time = make()
     turn = await coalescer.offer(KEY, text(1, "hello"))
-    assert turn == Turn((text(1, "hello"),))
+    assert turn == Batch((text(1, "hello"),))
     assert time.slept == [] and coalescer.open_windows == 0
 
 
@@ -85,7 +85,7 @@ async def test_near_limit_message_alone_waits_one_gap() -> None:
     await time.advance(0.99)
     assert not leader.done()
     await time.advance(0.02)
-    assert (await leader) == Turn((text(1, "x" * 3600),))
+    assert (await leader) == Batch((text(1, "x" * 3600),))
 
 
 async def test_the_window_is_bounded_by_max_wait() -> None:
@@ -134,10 +134,10 @@ async def test_other_users_and_topics_are_not_joined() -> None:
     await _settle()
     other_user = CoalesceKey(42, None, 7)
     other_topic = CoalesceKey(42, 3, 42)
-    assert await coalescer.offer(other_user, text(2, "hi")) == Turn((text(2, "hi"),))
-    assert await coalescer.offer(other_topic, text(3, "hi")) == Turn((text(3, "hi"),))
+    assert await coalescer.offer(other_user, text(2, "hi")) == Batch((text(2, "hi"),))
+    assert await coalescer.offer(other_topic, text(3, "hi")) == Batch((text(3, "hi"),))
     await time.advance(1.01)
-    assert (await leader) == Turn((text(1, "x" * 4000),))
+    assert (await leader) == Batch((text(1, "x" * 4000),))
 
 
 async def test_a_redelivered_part_is_not_counted_twice() -> None:
@@ -153,7 +153,7 @@ async def test_a_redelivered_part_is_not_counted_twice() -> None:
 
 async def test_disabled_coalescer_never_waits() -> None:
     coalescer, time = make(CoalesceConfig(enabled=False))
-    assert await coalescer.offer(KEY, text(1, "x" * 4096)) == Turn((text(1, "x" * 4096),))
+    assert await coalescer.offer(KEY, text(1, "x" * 4096)) == Batch((text(1, "x" * 4096),))
     assert time.slept == []
 
 
@@ -165,4 +165,4 @@ async def test_a_cancelled_leader_closes_its_window() -> None:
     with pytest.raises(asyncio.CancelledError):
         await leader
     assert coalescer.open_windows == 0
-    assert await coalescer.offer(KEY, text(2, "hi")) == Turn((text(2, "hi"),))
+    assert await coalescer.offer(KEY, text(2, "hi")) == Batch((text(2, "hi"),))
