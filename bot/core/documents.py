@@ -154,3 +154,54 @@ def human_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+Notice = tuple[str, dict[str, object]]  # a text key of bot/telegram/texts.py and its values
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTurn:
+    """Everything a document turn needs: the user message for the model, the bounded form for
+    history, and what to tell the user first (what was used of a long file), in order."""
+
+    content: str
+    history: str
+    notices: tuple[Notice, ...]
+    excerpt: DocumentExcerpt
+
+
+def prepare_document(
+    document: DocumentText, question: str, token_limit: int, history_tokens: int
+) -> DocumentTurn:
+    """The turn for `document` with the caption `question`, its text cut to `token_limit`
+    tokens (the user is told), history keeping at most `history_tokens` of it."""
+    excerpt = fit_document(document, token_limit)
+    notices: list[Notice] = []
+    if excerpt.used_tokens < excerpt.total_tokens:
+        values: dict[str, object] = {
+            "name": document.name,
+            "used": excerpt.used_tokens,
+            "total": excerpt.total_tokens,
+        }
+        notices.append(("doc_truncated", values))
+    if excerpt.pages_cut:
+        pages: dict[str, object] = {
+            "name": document.name,
+            "pages": document.pages,
+            "total": document.total_pages,
+        }
+        notices.append(("doc_pages_cut", pages))
+    return DocumentTurn(
+        content=document_turn(excerpt, question),
+        history=document_history(excerpt, question, history_tokens),
+        notices=tuple(notices),
+        excerpt=excerpt,
+    )
+
+
+def unreadable_notice(unreadable: Unreadable, max_bytes: int) -> Notice:
+    """What to tell the user about a file that was not read."""
+    values: dict[str, object] = {"name": unreadable.name, "kind": unreadable.kind}
+    if unreadable.reason == "too_big":
+        values.update(size=human_size(unreadable.size), limit=human_size(max_bytes))
+    return UNREADABLE_TEXT_KEYS[unreadable.reason], values

@@ -20,7 +20,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 
-from bot.core.coalesce import Batch, Coalescer
+from bot.config import Settings
+from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
 from bot.telegram.inputs import coalescable, coalesce_key, part_of
 
 log = logging.getLogger(__name__)
@@ -49,3 +50,14 @@ class CoalesceMiddleware(BaseMiddleware):
             return None
         data["batch"] = batch
         return await handler(event, data)
+
+
+def coalesce_config(settings: Settings) -> CoalesceConfig:
+    """The coalescer's settings; COALESCE_WINDOW=0 turns coalescing off."""
+    return CoalesceConfig(
+        gap=settings.coalesce_window,
+        settle=settings.coalesce_settle,
+        max_wait=settings.coalesce_max_wait,
+        near_limit=settings.coalesce_near_limit,
+        enabled=settings.coalesce_window > 0,
+    )

@@ -19,6 +19,8 @@ from bot.core.documents import (
     document_turn,
     fit_document,
     human_size,
+    prepare_document,
+    unreadable_notice,
 )
 from bot.telegram.texts import TEXTS
 
@@ -259,3 +261,31 @@ def test_history_keeps_a_bounded_form() -> None:
     assert estimate_tokens(kept) < 400
     assert "history keeps only the first" in kept and kept.endswith("why did it fail?")
     assert document_history(excerpt, "q", 10_000) == document_turn(excerpt, "q")
+
+
+def test_prepare_document_tells_the_user_what_was_used() -> None:
+    document = DocumentText("book.pdf", "PDF", "sentence of the book. " * 4000, 900_000, 50, 120)
+    turn = prepare_document(document, "who is the killer?", token_limit=2000, history_tokens=500)
+    (truncated, pages) = turn.notices
+    assert truncated == (
+        "doc_truncated",
+        {"name": "book.pdf", "used": turn.excerpt.used_tokens, "total": turn.excerpt.total_tokens},
+    )
+    assert pages == ("doc_pages_cut", {"name": "book.pdf", "pages": 50, "total": 120})
+    for key, values in turn.notices:
+        assert TEXTS[key]["en"].format(**values) and TEXTS[key]["ru"].format(**values)
+    assert turn.content == document_turn(turn.excerpt, "who is the killer?")
+    assert estimate_tokens(turn.history) < 600 < estimate_tokens(turn.content)
+    short = prepare_document(DocumentText("a.txt", "text", "hi", 2), "", 2000, 500)
+    assert short.notices == () and short.history == short.content
+
+
+def test_unreadable_notice_texts() -> None:
+    key, values = unreadable_notice(Unreadable("a.zip", "ZIP archive", "unsupported", 10), 1024)
+    assert TEXTS[key]["en"].format(**values) == (
+        "I can't read a.zip: it is a ZIP archive. I read text and code files, PDF with text, "
+        "DOCX and HTML."
+    )
+    key, values = unreadable_notice(Unreadable("b.pdf", "PDF file", "too_big", 30 << 20), 10 << 20)
+    assert "30.0 MB" in TEXTS[key]["ru"].format(**values)
+    assert "10.0 MB" in TEXTS[key]["en"].format(**values)
