@@ -49,7 +49,7 @@ class CoalesceKey:
     user_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: Part[X](...) sets __orig_class__
 class Part(Generic[P]):
     """One incoming message as the coalescer sees it; `payload` is the caller's own object."""
 
@@ -60,7 +60,7 @@ class Part(Generic[P]):
     payload: P | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Batch(Generic[P]):
     """The parts that form one turn, in the order of their message ids."""
 

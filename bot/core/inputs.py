@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -129,3 +130,14 @@ def photo_turn_text(caption: str, seen: bool) -> str:
     """The text kept for a photo turn: in history (`seen`) or instead of the image (not `seen`)."""
     note = IMAGE_IN_HISTORY if seen else IMAGE_NOT_SEEN
     return f"{note}\n{caption}" if caption else note
+
+
+def image_tokens(width: int, height: int, max_pixels: int = 28 * 28 * 1280) -> int:
+    """Estimated prompt tokens of one image for Qwen-VL-style models: one token per 28x28 pixels
+    (14-pixel patches merged 2x2) after scaling down to `max_pixels`, plus the two vision
+    delimiters. Rounds up, like the text estimate, so budgets are not overrun."""
+    pixels = max(width, 1) * max(height, 1)
+    scale = min(1.0, math.sqrt(max_pixels / pixels))
+    columns = math.ceil(width * scale / 28)
+    rows = math.ceil(height * scale / 28)
+    return max(columns, 1) * max(rows, 1) + 2

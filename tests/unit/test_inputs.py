@@ -10,6 +10,7 @@ from bot.core.inputs import (
     forward_note,
     forwarded_text,
     image_content,
+    image_tokens,
     photo_turn_text,
     pick_photo,
     sees_images,
@@ -87,3 +88,10 @@ def test_vision_models_and_content_parts() -> None:
     assert photo_turn_text("a cat?", seen=False).endswith("\na cat?")
     assert "cannot see" in photo_turn_text("a cat?", seen=False)
     assert photo_turn_text("", seen=True) == "[The user sent a photo.]"
+
+
+def test_image_tokens_follow_the_28_pixel_grid() -> None:
+    assert image_tokens(280, 280) == 100 + 2
+    assert image_tokens(1280, 960) <= 1280 + 2 + 50  # scaled down to about 1,280 tokens
+    assert image_tokens(1280, 960) > image_tokens(320, 240) == 12 * 9 + 2
+    assert image_tokens(1, 1) == 3
