@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import mimetypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,20 +158,21 @@ class InputUpdates:
         data: bytes,
         file_name: str,
         *,
-        mime_type: str | None = "application/octet-stream",
+        mime_type: str | None = None,
         caption: str | None = None,
         size: int | None = None,
         media_group_id: str | None = None,
         **kw: Any,
     ) -> int:
-        """A user sends a file; ``size`` announces a size other than ``len(data)``."""
+        """A user sends a file; ``size`` announces a size other than ``len(data)``. Without
+        ``mime_type`` it is guessed from the name, as Telegram does."""
         from tests.doubles.fake_telegram import _msg_kwargs
 
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
         stored = self.files.add(data, folder="documents", suffix=suffix, size=size)
         document = {**stored.as_json(), "file_name": file_name}
-        if mime_type:
-            document["mime_type"] = mime_type
+        mime_type = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        document["mime_type"] = mime_type
         content = self._caption({"document": document}, caption)
         if media_group_id:
             content["media_group_id"] = media_group_id
