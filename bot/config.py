@@ -109,3 +109,22 @@ class Settings(ToolSettings, BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    # --- Inputs (issue 16): split pastes and albums, documents, photos, stickers ---------------
+    coalesce_window: float = Field(default=1.0, ge=0, le=10.0)
+    coalesce_settle: float = Field(default=0.3, ge=0, le=10.0)
+    coalesce_max_wait: float = Field(default=3.0, ge=0, le=30.0)
+    coalesce_near_limit: int = Field(default=3500, ge=1, le=4096)
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=20 * 1024 * 1024)
+    document_max_pages: int = Field(default=50, ge=1)
+    document_tokens: int = Field(default=6000, ge=100)
+    document_history_tokens: int = Field(default=1500, ge=0)
+    vision_models: Annotated[tuple[str, ...], NoDecode] = ()
+    quick_reply_window: float = Field(default=10.0, ge=0)
+
+    @field_validator("vision_models", mode="before")
+    @classmethod
+    def _parse_vision_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value

@@ -329,6 +329,67 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "⚠️ The bot's balance with the model service has run out (402): top it up.",
         "ru": "⚠️ У бота закончился баланс в сервисе модели (402): пополните его.",
     },
+    # --- Inputs (issue 16): per-kind answers, documents, photos ---------------------------------
+    "input_voice": {
+        "en": "I can't listen to voice messages yet. Please type your question.",
+        "ru": "Я пока не умею слушать голосовые сообщения. Напишите вопрос текстом.",
+    },
+    "input_video_note": {
+        "en": "I can't watch video messages. Please type your question.",
+        "ru": "Я не умею смотреть видеосообщения. Напишите вопрос текстом.",
+    },
+    "input_sticker": {
+        "en": "Nice sticker! Write me a question in words and I'll answer.",
+        "ru": "Классный стикер! Напишите вопрос словами, и я отвечу.",
+    },
+    "input_location": {
+        "en": "Got your location, but I can't look up maps. Tell me in words what you need there.",
+        "ru": "Вижу геопозицию, но карт я не смотрю. Напишите словами, что вам нужно.",
+    },
+    "input_poll": {
+        "en": "I can't vote in polls. Paste the question and options as text to discuss them.",
+        "ru": "Я не голосую в опросах. Пришлите вопрос и варианты текстом, чтобы их обсудить.",
+    },
+    "photo_no_vision": {
+        "en": "This chat's model can't see images. Describe the picture or ask in words.",
+        "ru": "Модель этого чата не видит изображения. Опишите картинку или спросите словами.",
+    },
+    "photo_not_seen": {
+        "en": "Note: this chat's model can't see images, so I answer from your caption only.",
+        "ru": "Модель этого чата не видит изображения, поэтому я отвечаю только по подписи.",
+    },
+    "doc_too_big": {
+        "en": "{name} is {size}; I read files up to {limit}. Send a smaller file or paste the part you need.",
+        "ru": "Файл {name} весит {size}, а я читаю файлы до {limit}. Пришлите файл поменьше или нужный фрагмент.",
+    },
+    "doc_unsupported": {
+        "en": "I can't read {name}: it is a {kind}. I read text and code files, PDF with text, DOCX and HTML.",
+        "ru": "Не могу прочитать {name}: это {kind}. Я читаю текст и код, PDF с текстом, DOCX и HTML.",
+    },
+    "doc_no_text": {
+        "en": "{name} has no text I can read ({kind}). If it is a scan, paste the text instead.",
+        "ru": "В {name} нет текста, который я могу прочитать ({kind}). Если это скан, пришлите текст.",
+    },
+    "doc_encrypted": {
+        "en": "{name} is password-protected. Send a copy without a password.",
+        "ru": "Файл {name} защищён паролем. Пришлите копию без пароля.",
+    },
+    "doc_damaged": {
+        "en": "I could not open {name}: it looks damaged ({kind}).",
+        "ru": "Не удалось открыть {name}: файл, похоже, повреждён ({kind}).",
+    },
+    "doc_truncated": {
+        "en": "{name} is long (about {total} tokens): I read only the first {used}. Ask about a specific part or send the part you need for the rest.",
+        "ru": "Файл {name} длинный (около {total} токенов): я прочитал только первые {used}. Спросите о конкретной части или пришлите нужный фрагмент.",
+    },
+    "doc_pages_cut": {
+        "en": "{name} has {total} pages: I read pages 1-{pages}.",
+        "ru": "В файле {name} {total} стр.: я прочитал страницы 1-{pages}.",
+    },
+    "doc_download_failed": {
+        "en": "I could not download the file from Telegram. Please send it again.",
+        "ru": "Не удалось скачать файл из Telegram. Пришлите его ещё раз.",
+    },
 }
 
 

@@ -29,6 +29,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from tests.doubles.fake_telegram_files import FileStore, InputUpdates
 from tests.doubles.fake_telegram_limits import (
     ApiError,
     Failure,
@@ -144,7 +145,7 @@ class ChatState:
     next_ephemeral_id: int = 1
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(InputUpdates):
     """Fake Bot API on 127.0.0.1:<random port>. See module docstring."""
 
     def __init__(
@@ -218,6 +219,8 @@ class FakeTelegramServer:
         if rich_methods:
             self.register("sendRichMessage", self._m_send_rich_message)
             self.register("sendRichMessageDraft", self._m_send_rich_message_draft)
+        self.files = FileStore(token, clock)  # getFile and /file/bot<token>/<path>
+        self.register("getFile", self.files.get_file)
 
     # ---------------------------------------------------------------- lifecycle / config
     @property
@@ -241,6 +244,7 @@ class FakeTelegramServer:
     async def start(self) -> Self:
         self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/file/{path:.*}", self.files.download)
         app.router.add_route("*", "/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()

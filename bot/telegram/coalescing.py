@@ -1,0 +1,63 @@
+"""The coalescing step of the dispatcher: messages sent together reach the handlers as one.
+
+Register it as an update outer middleware AFTER LanguageMiddleware and BEFORE ChatOrderMiddleware:
+the opener of a window waits there, outside its chat's order lock, so the next part of a paste can
+come in and join; holding the lock would make the next part wait behind the first one.
+
+The handler of the first message then finds ``batch`` (a ``Batch[Message]``) in its data, with
+every part in message order; the updates of the parts that joined end here, unhandled.
+A message that opens no window and finds none open passes straight through, with ``batch`` holding
+just that message; a message that is not coalescable (a command, a service message, a sticker)
+passes through with no ``batch`` in the data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject, Update
+
+from bot.config import Settings
+from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
+from bot.telegram.inputs import coalescable, coalesce_key, part_of
+
+log = logging.getLogger(__name__)
+
+
+class CoalesceMiddleware(BaseMiddleware):
+    """Update middleware: puts ``batch`` into handler data; drops the updates that joined one."""
+
+    def __init__(self, coalescer: Coalescer[Message]) -> None:
+        self._coalescer = coalescer
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        if message is None or not coalescable(message):
+            return await handler(event, data)
+        batch: Batch[Message] | None = await self._coalescer.offer(
+            coalesce_key(message), part_of(message)
+        )
+        if batch is None:
+            log.info("message joined a turn update_id=%s", getattr(event, "update_id", None))
+            return None
+        data["batch"] = batch
+        return await handler(event, data)
+
+
+def coalesce_config(settings: Settings) -> CoalesceConfig:
+    """The coalescer's settings; COALESCE_WINDOW=0 turns coalescing off."""
+    return CoalesceConfig(
+        gap=settings.coalesce_window,
+        settle=settings.coalesce_settle,
+        max_wait=settings.coalesce_max_wait,
+        near_limit=settings.coalesce_near_limit,
+        enabled=settings.coalesce_window > 0,
+    )
