@@ -34,6 +34,7 @@ from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
 from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.commands_menu import publish_menu
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import admin, chat, commands, errors
@@ -118,6 +119,7 @@ class App:
             drop_pending_updates=False,
         )
         await self.check_model()
+        await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
@@ -148,6 +150,7 @@ class App:
                 me.username,
             )
         await self.check_model()
+        await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
