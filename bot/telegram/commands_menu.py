@@ -50,7 +50,8 @@ GROUP = (
     MenuCommand("context"),
     MenuCommand("help", ephemeral=True),
 )
-GROUP_ADMINS = (*GROUP[:1], MenuCommand("reset"), *GROUP[1:])
+# A group's admins also clear its history: /reset, after /ask.
+GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:])
 BOT_ADMINS = (
     *PRIVATE,
     *(MenuCommand(name) for name in ("stats", "allow", "block", "unblock", "quota")),
