@@ -38,6 +38,7 @@ from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.commands_menu import publish_menu
 from bot.telegram.generations import Generations
 from bot.telegram.handlers import admin, chat, commands, errors
 from bot.telegram.handlers import settings as chat_settings
@@ -121,6 +122,7 @@ class App:
             drop_pending_updates=False,
         )
         await self.check_model()
+        await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
@@ -151,6 +153,7 @@ class App:
                 me.username,
             )
         await self.check_model()
+        await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(

@@ -29,6 +29,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from tests.doubles.fake_telegram_commands import check_commands, commands_key, parse_commands
 from tests.doubles.fake_telegram_files import FileStore, InputUpdates
 from tests.doubles.fake_telegram_limits import (
     ApiError,
@@ -1035,21 +1036,17 @@ class FakeTelegramServer(InputUpdates):
             "pending_update_count": len(self.pending_updates),
         }
 
-    @staticmethod
-    def _commands_key(params: Json) -> tuple[str, str]:
-        scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
+    def _commands_key(self, params: Json) -> tuple[str, str]:
+        return commands_key(params, lambda chat_id: chat_id in self.chats)
 
     async def _m_set_my_commands(self, params: Json) -> bool:
-        commands = params.get("commands")
-        if not isinstance(commands, list):
-            raise bad_request("can't parse commands JSON object")
-        for cmd in commands:
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(cmd.get("command", ""))):
-                raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(cmd.get("description", "")).strip()) <= 256:
-                raise bad_request("command description must be non-empty")
-        self.commands[self._commands_key(params)] = commands
+        parsed = parse_commands(params)
+        key = self._commands_key(params)
+        commands = check_commands(parsed)
+        if commands:
+            self.commands[key] = commands
+        else:
+            self.commands.pop(key, None)
         return True
 
     async def _m_delete_my_commands(self, params: Json) -> bool:
@@ -1058,6 +1055,10 @@ class FakeTelegramServer(InputUpdates):
 
     async def _m_get_my_commands(self, params: Json) -> list[Json]:
         return self.commands.get(self._commands_key(params), [])
+
+    def commands_of(self, scope: Json, language_code: str = "") -> list[Json]:
+        """The command list kept for a scope ({"type": "all_group_chats"}, ...) and language."""
+        return self.commands.get((json.dumps(scope, sort_keys=True), language_code), [])
 
     async def _m_answer_callback_query(self, params: Json) -> bool:
         query_id = str(params.get("callback_query_id") or "")

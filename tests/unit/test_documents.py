@@ -22,7 +22,7 @@ from bot.core.documents import (
     prepare_document,
     unreadable_notice,
 )
-from bot.telegram.texts import TEXTS
+from bot.telegram.texts import t
 
 LIMITS = DocumentLimits()
 RUSSIAN = (
@@ -227,7 +227,7 @@ def test_size_limits_before_and_after_download() -> None:
 def test_every_unreadable_reason_has_texts() -> None:
     for key in UNREADABLE_TEXT_KEYS.values():
         for lang in ("en", "ru"):
-            TEXTS[key][lang].format(name="a.bin", kind="ZIP archive", size="1 MB", limit="2 MB")
+            t(key, lang, name="a.bin", kind="ZIP archive", size="1 MB", limit="2 MB")
     assert human_size(512) == "512 B" and human_size(2048) == "2.0 KB"
     assert human_size(3 * 1024 * 1024) == "3.0 MB"
 
@@ -273,7 +273,7 @@ def test_prepare_document_tells_the_user_what_was_used() -> None:
     )
     assert pages == ("doc_pages_cut", {"name": "book.pdf", "pages": 50, "total": 120})
     for key, values in turn.notices:
-        assert TEXTS[key]["en"].format(**values) and TEXTS[key]["ru"].format(**values)
+        assert t(key, "en", **values) and t(key, "ru", **values)
     assert turn.content == document_turn(turn.excerpt, "who is the killer?")
     assert estimate_tokens(turn.history) < 600 < estimate_tokens(turn.content)
     short = prepare_document(DocumentText("a.txt", "text", "hi", 2), "", 2000, 500)
@@ -282,10 +282,10 @@ def test_prepare_document_tells_the_user_what_was_used() -> None:
 
 def test_unreadable_notice_texts() -> None:
     key, values = unreadable_notice(Unreadable("a.zip", "ZIP archive", "unsupported", 10), 1024)
-    assert TEXTS[key]["en"].format(**values) == (
+    assert t(key, "en", **values) == (
         "I can't read a.zip: it is a ZIP archive. I read text and code files, PDF with text, "
         "DOCX and HTML."
     )
     key, values = unreadable_notice(Unreadable("b.pdf", "PDF file", "too_big", 30 << 20), 10 << 20)
-    assert "30.0 MB" in TEXTS[key]["ru"].format(**values)
-    assert "10.0 MB" in TEXTS[key]["en"].format(**values)
+    assert "30.0 MB" in t(key, "ru", **values)
+    assert "10.0 MB" in t(key, "en", **values)

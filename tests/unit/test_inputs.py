@@ -15,7 +15,7 @@ from bot.core.inputs import (
     pick_photo,
     sees_images,
 )
-from bot.telegram.texts import TEXTS
+from bot.telegram.texts import t
 
 
 class Clock:
@@ -54,8 +54,8 @@ def test_the_limiter_forgets_old_chats() -> None:
 
 def test_every_quick_kind_has_english_and_russian_text() -> None:
     for key in QUICK_TEXT_KEYS.values():
-        assert TEXTS[key]["en"] and TEXTS[key]["ru"]
-        assert TEXTS[key]["en"] != TEXTS[key]["ru"]
+        assert t(key, "en") and t(key, "ru")
+        assert t(key, "en") != t(key, "ru")
 
 
 def test_forward_notes_name_the_origin_safely() -> None:

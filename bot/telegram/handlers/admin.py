@@ -14,7 +14,7 @@ from bot.core.stats import StatsService
 from bot.telegram.filters import IsAdmin
 from bot.telegram.handlers.commands import usage_line
 from bot.telegram.responder import Responder, Turn, turn_of
-from bot.telegram.texts import Lang, t
+from bot.telegram.texts import Lang, number, t
 
 ACCESS_COMMANDS = ("allow", "block", "unblock")
 ADMIN_COMMANDS = ("stats", "quota", *ACCESS_COMMANDS)
@@ -50,8 +50,8 @@ async def _stats_text(stats: StatsService, price: float, lang: Lang) -> str:
                 lang,
                 name=t(name, lang),
                 usage=usage_line(period.usage, price, lang),
-                requests=period.requests,
-                active=period.active_users,
+                requests=t("stats_requests", lang, requests=period.requests),
+                active=t("stats_active_users", lang, active=period.active_users),
             )
         )
     month = report.periods[1]
@@ -61,10 +61,10 @@ async def _stats_text(stats: StatsService, price: float, lang: Lang) -> str:
         lines += [f"{model}: {usage_line(usage, price, lang)}" for model, usage in ranked]
     if month.top_users:
         lines += ["", t("stats_top_users", lang)]
-        lines += [f"{user_id}: {tokens}" for user_id, tokens in month.top_users]
+        lines += [f"{user_id}: {number(tokens, lang)}" for user_id, tokens in month.top_users]
     if month.top_chats:
         lines += ["", t("stats_top_chats", lang)]
-        lines += [f"{chat_id}: {tokens}" for chat_id, tokens in month.top_chats]
+        lines += [f"{chat_id}: {number(tokens, lang)}" for chat_id, tokens in month.top_chats]
     lines += ["", _upstream(report.healthy, report.monitor, lang)]
     return "\n".join(lines)
 
@@ -137,7 +137,10 @@ def setup(admins: frozenset[int]) -> Router:
             await responder.notify(turn, t("quota_usage_hint", lang))
             return
         await gate.set_quota(user_id, daily, monthly)
-        shown = {k: "default" if v is None else v for k, v in (("d", daily), ("m", monthly))}
+        shown = {
+            k: t("quota_default", lang) if v is None else v
+            for k, v in (("d", daily), ("m", monthly))
+        }
         await responder.notify(
             turn, t("quota_set", lang, id=user_id, daily=shown["d"], monthly=shown["m"])
         )

@@ -22,16 +22,16 @@ def usage_line(usage: Usage, price: float, lang: Lang) -> str:
         total=usage.total_tokens,
         prompt=usage.prompt_tokens,
         completion=usage.completion_tokens,
-        cost=f"{cost(usage, price):.8f}".rstrip("0").rstrip(".") or "0",
+        cost=round(cost(usage, price), 8),
     )
 
 
-def _periods(totals: UsageTotals, price: float, lang: Lang) -> dict[str, str]:
+def _periods(totals: UsageTotals, price: float, lang: Lang) -> dict[str, object]:
     return {
         "today": usage_line(totals.today, price, lang),
         "month": usage_line(totals.month, price, lang),
         "all_time": usage_line(totals.all_time, price, lang),
-        "price": f"{price:g}",
+        "price": price,
     }
 
 

@@ -1,0 +1,118 @@
+"""The command menu: setMyCommands at start-up, per scope and per language.
+
+Each scope lists only the commands that work there for the people it reaches (see the handlers):
+- private chats: the conversation and its settings;
+- groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
+  so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
+- group admins (all_chat_administrators): also /reset, which only they may do in a group;
+- each bot admin's private chat (ADMIN_IDS): also /stats, /allow, /block, /unblock, /quota.
+The descriptions are catalog texts (`cmd_<name>`); the default language's list is the fallback
+for every language without a catalog, the others are set with their language_code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeUnion,
+)
+
+from bot.telegram.texts import DEFAULT_LANG, LANGS, Lang, t
+
+log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class MenuCommand:
+    name: str
+    ephemeral: bool = False  # the answer is for the caller alone (groups only)
+
+
+PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
+GROUP = (
+    MenuCommand("ask"),
+    MenuCommand("usage", ephemeral=True),
+    MenuCommand("model"),
+    MenuCommand("system"),
+    MenuCommand("context"),
+    MenuCommand("help", ephemeral=True),
+)
+# A group's admins also clear its history: /reset, after /ask.
+GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:])
+BOT_ADMINS = (
+    *PRIVATE,
+    *(MenuCommand(name) for name in ("stats", "allow", "block", "unblock", "quota")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    scope: BotCommandScopeUnion
+    commands: tuple[MenuCommand, ...]
+
+    @property
+    def name(self) -> str:
+        kind = str(getattr(self.scope.type, "value", self.scope.type))
+        chat_id = getattr(self.scope, "chat_id", None)
+        return kind if chat_id is None else f"{kind}:{chat_id}"
+
+
+def menus(admins: Iterable[int]) -> list[Menu]:
+    """Every scope the bot sets, with its commands."""
+    return [
+        Menu(BotCommandScopeAllPrivateChats(), PRIVATE),
+        Menu(BotCommandScopeAllGroupChats(), GROUP),
+        Menu(BotCommandScopeAllChatAdministrators(), GROUP_ADMINS),
+        *(Menu(BotCommandScopeChat(chat_id=admin), BOT_ADMINS) for admin in sorted(admins)),
+    ]
+
+
+def bot_commands(commands: Iterable[MenuCommand], lang: Lang) -> list[BotCommand]:
+    return [
+        BotCommand(
+            command=command.name,
+            description=t(f"cmd_{command.name}", lang),
+            is_ephemeral=True if command.ephemeral else None,
+        )
+        for command in commands
+    ]
+
+
+async def _set(bot: Bot, menu: Menu, lang: Lang) -> bool:
+    try:
+        await bot.set_my_commands(
+            bot_commands(menu.commands, lang),
+            scope=menu.scope,
+            language_code=None if lang == DEFAULT_LANG else lang,
+            request_timeout=REQUEST_TIMEOUT,
+        )
+    except TelegramAPIError as exc:
+        # A bot admin who never opened a chat with the bot has none: "chat not found".
+        log.warning(
+            "command menu not set scope=%s lang=%s error=%s: %s",
+            menu.name, lang, type(exc).__name__, exc.message,
+        )  # fmt: skip
+        return False
+    return True
+
+
+async def publish_menu(bot: Bot, admins: Iterable[int], langs: Iterable[Lang] = LANGS) -> int:
+    """Set the command menu of every scope in every language; a failure is logged and the
+    others still go. Returns how many lists Telegram accepted."""
+    calls = [_set(bot, menu, lang) for menu in menus(admins) for lang in langs]
+    done = sum(await asyncio.gather(*calls))
+    log.info("command menu set lists=%d of %d", done, len(calls))
+    return done
