@@ -94,7 +94,9 @@ class BrokenProxyBotApi(RawServer):
             token, _, method = path.removeprefix("/bot").partition("/")
             self.calls.append(method)
             if token != self.token:
-                self._json(writer, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                self._json(
+                    writer, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                )
             elif result := self._answer(method):
                 self._json(writer, 200, {"ok": True, "result": result[0]})
             else:
