@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from bot import __version__
 from bot.config import Settings
 
 T = TypeVar("T")
-USAGE = "usage: python -m bot [check]"
+USAGE = "usage: python -m bot [check | --version]"
 
 
 def load_settings() -> Settings:
@@ -32,6 +34,7 @@ async def serve(settings: Settings) -> None:
     from bot.app import build_app
     from bot.startup import check_telegram
 
+    logging.getLogger("bot").info("gonka-telegram-bot %s starting", __version__)
     app = build_app(settings)
     try:
         await check_telegram(app.bot, app.settings)
@@ -66,6 +69,9 @@ async def check(settings: Settings) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["--version"]:
+        print(f"gonka-telegram-bot {__version__}")
+        return 0
     if argv not in ([], ["check"], ["--check"]):
         print(USAGE, file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client import (
     CollectorRegistry,
     GCCollector,
+    Info,
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
@@ -23,6 +24,8 @@ from prometheus_client import Histogram as PromHistogram
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
+
+from bot import __version__
 
 # `_created` series double every counter's lines and tell nothing a scraper needs here.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -149,6 +152,9 @@ class Metrics:
             "active_streams", "Answers being generated now.", namespace=PREFIX, registry=registry
         )
         streams.set_function(lambda: float(active_streams()))
+        Info("build", "The running version.", namespace=PREFIX, registry=registry).info(
+            {"version": __version__}
+        )
 
     def render(self) -> str:
         """The Prometheus text exposition of every metric."""
