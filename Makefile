@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 LOCK_STALE := uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock
 
-.PHONY: run test bench lock lock-upgrade lock-check
+.PHONY: run check test bench lock lock-upgrade lock-check
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -28,6 +28,10 @@ $(VENV)/.dev: pyproject.toml uv.lock | lock-check
 
 run: $(VENV)/.run
 	$(PY) -m bot
+
+# Checks the settings, Telegram, Gonka (and Redis if set), one line each, then exits.
+check: $(VENV)/.run
+	$(PY) -m bot check
 
 test: lock-check $(VENV)/.dev
 	$(PY) -m ruff check .
