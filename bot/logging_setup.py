@@ -80,3 +80,12 @@ def _log_uncaught(
     kind: type[BaseException], error: BaseException, trace: TracebackType | None
 ) -> None:
     logging.getLogger("bot").critical("uncaught error", exc_info=(kind, error, trace))
+
+
+def error_kind(exc: BaseException) -> str:
+    """A network error by its type and its cause's type, never its text (aiohttp puts the
+    request URL, and with it the bot token, in the text)."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None:
+        return type(exc).__name__
+    return f"{type(exc).__name__}({type(cause).__name__})"

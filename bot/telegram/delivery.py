@@ -38,6 +38,7 @@ from aiogram.types import (
 )
 
 from bot.core.render import Rendered
+from bot.logging_setup import error_kind
 from bot.telegram.pacing import Pacer, try_take
 from bot.telegram.rich import RichRefused, RichUnavailable, is_content_rejection
 
@@ -359,7 +360,7 @@ class Delivery:
                 return None
             except (TelegramNetworkError, TelegramServerError) as exc:
                 log.warning(
-                    "telegram unreachable chat=%s error=%s", self._target.chat_id, exc.message
+                    "telegram unreachable chat=%s error=%s", self._target.chat_id, error_kind(exc)
                 )
                 # A send that timed out may have been delivered: never resend it (no duplicates).
                 # Edits are idempotent and a 5xx means nothing was done: those are retried.
