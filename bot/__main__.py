@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot import __version__
 from bot.config import Settings
@@ -22,7 +23,7 @@ def load_settings() -> Settings:
     """The settings, or exit with one line naming the variables to fix."""
     try:
         return Settings()  # type: ignore[call-arg,unused-ignore]
-    except ValidationError as exc:
+    except (ValidationError, SettingsError) as exc:
         # Imported here: aiogram and openai cost ~4 s of CPU, a typo should not.
         from bot.startup import config_error
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -14,6 +15,7 @@ from aiogram.exceptions import (
 )
 from openai import APIConnectionError, APIStatusError, AsyncOpenAI, AuthenticationError
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.adapters.redis_client import RedisClient
 from bot.config import Settings
@@ -25,8 +27,11 @@ class StartupError(Exception):
     """A start-up problem the operator fixes in the configuration or the network."""
 
 
-def config_error(exc: ValidationError) -> str:
+def config_error(exc: ValidationError | SettingsError) -> str:
     """One line for invalid settings, naming the upper-case variables."""
+    if isinstance(exc, SettingsError):  # a value pydantic-settings could not even decode
+        named = re.sub(r'field "(\w+)"', lambda m: m.group(1).upper(), str(exc))
+        return f"Invalid configuration: {named}"
     missing = sorted(str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing")
     if missing:
         return f"Set {' and '.join(missing)} in the environment or in .env (see .env.example)."
