@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot import __version__
-from bot.config import Settings
+
+# Nothing here imports aiogram or openai (~4 s of CPU) before the settings are known good.
+from bot.config import Settings, config_error
 
 T = TypeVar("T")
 USAGE = "usage: python -m bot [check | --version]"
@@ -24,9 +26,6 @@ def load_settings() -> Settings:
     try:
         return Settings()  # type: ignore[call-arg,unused-ignore]
     except (ValidationError, SettingsError) as exc:
-        # Imported here: aiogram and openai cost ~4 s of CPU, a typo should not.
-        from bot.startup import config_error
-
         sys.exit(config_error(exc))
 
 

@@ -6,8 +6,8 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 # aiogram's own check (digits, a colon, a secret) and the characters BotFather uses.
 TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
@@ -140,3 +140,20 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+
+def config_error(exc: ValidationError | SettingsError) -> str:
+    """One line for invalid settings, naming the upper-case variables."""
+    if isinstance(exc, SettingsError):  # a value pydantic-settings could not even decode
+        named = re.sub(r'field "(\w+)"', lambda m: m.group(1).upper(), str(exc))
+        return f"Invalid configuration: {named}"
+    missing = sorted(str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing")
+    if missing:
+        return f"Set {' and '.join(missing)} in the environment or in .env (see .env.example)."
+    lines = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        # A model validator has no field (loc is empty): its message names the variables.
+        name = ".".join(str(part) for part in err["loc"]).upper()
+        lines.append(f"{name}: {message}" if name else message)
+    return "Invalid configuration: " + "; ".join(lines)

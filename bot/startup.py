@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -14,8 +13,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from openai import APIConnectionError, APIStatusError, AsyncOpenAI, AuthenticationError
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from bot.adapters.redis_client import RedisClient
 from bot.config import Settings
@@ -25,23 +22,6 @@ log = logging.getLogger("bot.startup")
 
 class StartupError(Exception):
     """A start-up problem the operator fixes in the configuration or the network."""
-
-
-def config_error(exc: ValidationError | SettingsError) -> str:
-    """One line for invalid settings, naming the upper-case variables."""
-    if isinstance(exc, SettingsError):  # a value pydantic-settings could not even decode
-        named = re.sub(r'field "(\w+)"', lambda m: m.group(1).upper(), str(exc))
-        return f"Invalid configuration: {named}"
-    missing = sorted(str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing")
-    if missing:
-        return f"Set {' and '.join(missing)} in the environment or in .env (see .env.example)."
-    lines = []
-    for err in exc.errors():
-        message = err["msg"].removeprefix("Value error, ")
-        # A model validator has no field (loc is empty): its message names the variables.
-        name = ".".join(str(part) for part in err["loc"]).upper()
-        lines.append(f"{name}: {message}" if name else message)
-    return "Invalid configuration: " + "; ".join(lines)
 
 
 async def check_telegram(bot: Bot, settings: Settings) -> str:

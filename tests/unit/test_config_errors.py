@@ -6,8 +6,7 @@ import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from bot.config import Settings
-from bot.startup import config_error
+from bot.config import Settings, config_error
 
 BASE = {"bot_token": "123:abc", "gonka_api_key": "k"}
 
