@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -30,14 +29,14 @@ def load_settings() -> Settings:
 
 
 async def serve(settings: Settings) -> None:
-    """Check Telegram first (one clear line if it fails), then run until stopped."""
-    from bot.app import build_app
-    from bot.startup import check_telegram
+    """Check Telegram first (one clear line if it fails), then build the bot and run it."""
+    from bot.startup import check_telegram_alone
 
-    logging.getLogger("bot").info("gonka-telegram-bot %s starting", __version__)
+    await check_telegram_alone(settings)
+    from bot.app import build_app
+
     app = build_app(settings)
     try:
-        await check_telegram(app.bot, app.settings)
         await app.run()
     finally:
         await app.close()

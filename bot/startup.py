@@ -6,6 +6,8 @@ import asyncio
 import logging
 
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramNotFound,
@@ -14,6 +16,7 @@ from aiogram.exceptions import (
 )
 from openai import APIConnectionError, APIStatusError, AsyncOpenAI, AuthenticationError
 
+from bot import __version__
 from bot.adapters.redis_client import RedisClient
 from bot.config import Settings
 
@@ -27,7 +30,7 @@ class StartupError(Exception):
 async def check_telegram(bot: Bot, settings: Settings) -> str:
     """getMe with a short timeout; returns the bot's @username."""
     url = settings.telegram_api_url
-    log.info("connecting to Telegram at %s", url)
+    log.info("connecting to Telegram at %s (gonka-telegram-bot %s)", url, __version__)
     timeout = settings.startup_timeout
     try:
         me = await asyncio.wait_for(bot.get_me(request_timeout=int(timeout) or 1), timeout + 1)
@@ -47,6 +50,16 @@ async def check_telegram(bot: Bot, settings: Settings) -> str:
             "a proxy or TELEGRAM_API_URL"
         ) from None
     return f"@{me.username}"
+
+
+async def check_telegram_alone(settings: Settings) -> None:
+    """check_telegram before anything else is built, so that a failure is the first thing said."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    bot = Bot(settings.bot_token.get_secret_value(), session=session)
+    try:
+        await check_telegram(bot, settings)
+    finally:
+        await session.close()
 
 
 async def check_gonka(llm: AsyncOpenAI, settings: Settings) -> str:
