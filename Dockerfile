@@ -1,22 +1,36 @@
 # syntax=docker/dockerfile:1
+# Build stage: uv installs exactly what uv.lock pins (hashes checked), the same as `make run`.
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+
+RUN pip install uv==0.13.9
+WORKDIR /src
+
+# Dependencies first (a cached layer while uv.lock does not change), then the bot itself.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-dev --no-install-project
+COPY bot ./bot
+RUN uv sync --locked --no-dev --no-editable
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PATH=/opt/venv/bin:$PATH
 
 RUN useradd --create-home --uid 10001 bot
-WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /home/bot
 
-# Dependencies first (cached layer), the same install the Makefile does, without dev extras.
-COPY pyproject.toml ./
-RUN mkdir bot && touch bot/__init__.py && pip install . && rm -rf bot build
-
-COPY bot ./bot
-RUN pip install --no-deps .
-
-# /healthz, /readyz and /metrics (and the webhook, in webhook mode) listen here.
+# /healthz, /readyz and /metrics (and the webhook, in webhook mode) listen here. The health
+# server listens on 127.0.0.1 unless HTTP_HOST says otherwise (compose.yaml publishes it).
 ENV HTTP_PORT=8080
 EXPOSE 8080
 

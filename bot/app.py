@@ -71,6 +71,7 @@ class App:
     webhook: WebhookReceiver | None = None
     signals: RedisReplicaSignals | None = None
     http: web.AppRunner | None = None
+    webhook_http: web.AppRunner | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
@@ -93,16 +94,27 @@ class App:
             log.warning("model check at start-up failed error=%s", type(exc).__name__)
 
     async def start_http(self) -> None:
-        port = self.settings.listen_port
-        if port is None:
-            return
-        webhook = None
-        if self.webhook is not None and self.settings.webhook_url:
-            webhook = (urlsplit(self.settings.webhook_url).path or "/", self.webhook)
+        """/healthz, /readyz, /metrics on HTTP_HOST:HTTP_PORT (local by default); the webhook on
+        WEBHOOK_HOST:WEBHOOK_PORT. One listener, on WEBHOOK_HOST, when the two ports are equal."""
+        s = self.settings
         checks = {"redis": self._ping_redis, "telegram": self._ping_telegram}
-        self.http = await serve(
-            build_http(self.metrics, checks, webhook), self.settings.http_host, port
-        )
+        webhook = None
+        if self.webhook is not None and s.webhook_url:
+            webhook = (urlsplit(s.webhook_url).path or "/", self.webhook)
+        if webhook is not None and s.webhook_port != s.http_port:
+            self.webhook_http = await serve(
+                build_http(None, {}, webhook), s.webhook_host, s.webhook_port
+            )
+            webhook = None
+        if s.http_port is None:
+            return
+        host = s.http_host
+        if webhook is not None and host != s.webhook_host:
+            log.warning(
+                "HTTP_PORT equals WEBHOOK_PORT: /metrics and /readyz listen on WEBHOOK_HOST"
+            )
+            host = s.webhook_host
+        self.http = await serve(build_http(self.metrics, checks, webhook), host, s.http_port)
 
     async def _ping_redis(self) -> None:
         await self.redis.ping()
@@ -138,9 +150,13 @@ class App:
         if self.webhook is not None:
             await self.webhook.stop(grace)
         await self.inflight.drain(grace)
-        if self.http is not None:
-            await self.http.cleanup()
-            self.http = None
+        await self._stop_http()
+
+    async def _stop_http(self) -> None:
+        for runner in (self.http, self.webhook_http):
+            if runner is not None:
+                await runner.cleanup()
+        self.http = self.webhook_http = None
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         """Long polling until stopped; updates are handled concurrently, ordered per chat."""
@@ -162,11 +178,11 @@ class App:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
             handle_signals=handle_signals,
             close_bot_session=False,
+            tasks_concurrency_limit=self.settings.max_concurrent_updates,
         )
 
     async def close(self) -> None:
-        if self.http is not None:
-            await self.http.cleanup()
+        await self._stop_http()
         await self.bot.session.close()
         await self.llm.close()
         if self.signals is not None:
@@ -326,7 +342,13 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         errors.setup(),
     )
     webhook = (
-        WebhookReceiver(dispatcher, bot, order, settings.webhook_secret.get_secret_value())
+        WebhookReceiver(
+            dispatcher,
+            bot,
+            order,
+            settings.webhook_secret.get_secret_value(),
+            max_concurrent=settings.max_concurrent_updates,
+        )
         if settings.webhook_url and settings.webhook_secret
         else None
     )
@@ -334,13 +356,3 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         settings, bot, dispatcher, redis, llm, counters, generations, models, metrics, order,
         inflight, webhook, signals,
     )  # fmt: skip
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
-    # httpx logs full request URLs; the Bot API URL carries the bot token.
-    for noisy in ("httpx", "httpx2", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.config_tools import ToolSettings
+
+# aiogram's own check (digits, a colon, a secret) and the characters BotFather uses.
+TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 
 class Settings(ToolSettings, BaseSettings):
@@ -69,14 +73,37 @@ class Settings(ToolSettings, BaseSettings):
     flood_window: float = Field(default=10.0, gt=0)
     admin_alert_interval: float = Field(default=3600.0, ge=0)
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    http_host: str = "0.0.0.0"
+    # /healthz, /readyz and /metrics: local by default (they need no caller from outside).
+    http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=0, le=65535)
+    # The webhook listener: public by default, Telegram must reach it.
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # Updates handled at once by one process (polling and webhook alike); the rest wait.
+    max_concurrent_updates: int = Field(default=64, ge=1)
+    # Seconds each start-up check (Telegram getMe, the model list, Redis) may take.
+    startup_timeout: float = Field(default=10.0, gt=0)
     chat_lock_ttl: float = Field(default=30.0, ge=1)
     shutdown_grace: float = Field(default=30.0, ge=0)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_format(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_FORMAT.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "not a bot token: @BotFather gives one like 123456789:AAH... (digits, a colon, "
+                "then letters, digits, _ and -; no quotes or spaces)"
+            )
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("model_fallbacks", mode="before")
     @classmethod
@@ -88,7 +115,10 @@ class Settings(ToolSettings, BaseSettings):
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
-            raise ValueError("WEBHOOK_SECRET is required with WEBHOOK_URL")
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL (1-256 characters of A-Z, a-z, "
+                "0-9, _ and -)"
+            )
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
@@ -96,10 +126,17 @@ class Settings(ToolSettings, BaseSettings):
 
     @property
     def listen_port(self) -> int | None:
-        """Where the HTTP server listens: HTTP_PORT, else 8080 in webhook mode, else nowhere."""
-        if self.http_port is not None:
-            return self.http_port
-        return 8080 if self.webhook_url else None
+        """Where /healthz, /readyz and /metrics listen: HTTP_PORT, else nowhere."""
+        return self.http_port
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, for the log redaction filter."""
+        values = [self.bot_token, self.gonka_api_key, self.webhook_secret]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.redis_url:
+            password = urlsplit(self.redis_url).password
+            found.append(password or "")
+        return [value for value in found if value]
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -128,3 +165,20 @@ class Settings(ToolSettings, BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+
+def config_error(exc: ValidationError | SettingsError) -> str:
+    """One line for invalid settings, naming the upper-case variables."""
+    if isinstance(exc, SettingsError):  # a value pydantic-settings could not even decode
+        named = re.sub(r'field "(\w+)"', lambda m: m.group(1).upper(), str(exc))
+        return f"Invalid configuration: {named}"
+    missing = sorted(str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing")
+    if missing:
+        return f"Set {' and '.join(missing)} in the environment or in .env (see .env.example)."
+    lines = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        # A model validator has no field (loc is empty): its message names the variables.
+        name = ".".join(str(part) for part in err["loc"]).upper()
+        lines.append(f"{name}: {message}" if name else message)
+    return "Invalid configuration: " + "; ".join(lines)

@@ -1,89 +1,109 @@
-"""Metrics in the Prometheus text format, kept in an object the composition root builds."""
+"""Prometheus metrics (prometheus-client), kept in a registry the composition root builds.
+
+Every name carries the `gonka_bot_` prefix. Each App has its own registry, so several bots in one
+process (tests, replicas side by side) never share counters; the process and GC collectors of the
+client library describe the process the registry lives in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
-LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Gauge as PromGauge
+from prometheus_client import Histogram as PromHistogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+
+from bot import __version__
+
+# `_created` series double every counter's lines and tell nothing a scraper needs here.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+PREFIX = "gonka_bot"
+NO_MODEL = "unknown"
+# Time to first token: a warm model answers in 0.2-1 s, a cold or busy one in several seconds,
+# and the read timeout ends it at 120 s.
+FIRST_TOKEN_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, 30.0, 60.0)
+# The whole answer: seconds for a short one, minutes for MAX_TOKENS at a slow model.
+ANSWER_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0)
 
 
-def _labels(pairs: tuple[tuple[str, str], ...]) -> str:
-    if not pairs:
-        return ""
-    body = ",".join(f'{k}="{_escape(v)}"' for k, v in pairs)
-    return "{" + body + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-@dataclass(slots=True)
 class Counter:
-    name: str
-    help: str
-    label: str | None = None
-    values: dict[str, float] = field(default_factory=dict)
+    """A counter with one label (`label`), and a model label where `by_model` is set."""
 
-    def inc(self, label: str = "", amount: float = 1.0) -> None:
-        self.values[label] = self.values.get(label, 0.0) + amount
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        name: str,
+        help: str,
+        label: str,
+        *,
+        by_model: bool = False,
+    ) -> None:
+        labels = [label, "model"] if by_model else [label]
+        self._counter = PromCounter(name, help, labels, namespace=PREFIX, registry=registry)
+        self._by_model = by_model
 
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        for label, value in sorted(self.values.items()):
-            pairs = ((self.label, label),) if self.label else ()
-            lines.append(f"{self.name}{_labels(pairs)} {value:g}")
-        if not self.values and not self.label:
-            lines.append(f"{self.name} 0")
-        return lines
+    def inc(self, label: str = "", amount: float = 1.0, *, model: str = NO_MODEL) -> None:
+        values = (label, model or NO_MODEL) if self._by_model else (label,)
+        self._counter.labels(*values).inc(amount)
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Totals per value of the first label (over all models)."""
+        totals: dict[str, float] = {}
+        for metric in self._counter.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    key = next(iter(sample.labels.values()))
+                    totals[key] = totals.get(key, 0.0) + sample.value
+        return totals
 
 
-@dataclass(slots=True)
 class Histogram:
-    name: str
-    help: str
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    observed: int = 0
+    """Seconds, with a model label."""
 
-    def __post_init__(self) -> None:
-        self.counts = [0] * len(self.buckets)
+    def __init__(
+        self, registry: CollectorRegistry, name: str, help: str, buckets: tuple[float, ...]
+    ) -> None:
+        self._histogram = PromHistogram(
+            name, help, ["model"], namespace=PREFIX, registry=registry, buckets=buckets
+        )
 
-    def observe(self, value: float) -> None:
-        self.total += value
-        self.observed += 1
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[index] += 1
-
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for bound, count in zip(self.buckets, self.counts, strict=True):
-            lines.append(f'{self.name}_bucket{{le="{bound:g}"}} {count}')
-        lines.append(f'{self.name}_bucket{{le="+Inf"}} {self.observed}')
-        lines.append(f"{self.name}_sum {self.total:g}")
-        lines.append(f"{self.name}_count {self.observed}")
-        return lines
+    def observe(self, value: float, *, model: str = NO_MODEL) -> None:
+        self._histogram.labels(model or NO_MODEL).observe(value)
 
 
-@dataclass(slots=True)
-class Gauge:
-    name: str
-    help: str
-    read: Callable[[], float]
+class _ReadCounters(Collector):
+    """Counters kept elsewhere (the Bot API call counters), read when /metrics is asked."""
 
-    def render(self) -> list[str]:
-        return [
-            f"# HELP {self.name} {self.help}",
-            f"# TYPE {self.name} gauge",
-            f"{self.name} {self.read():g}",
-        ]
+    def __init__(self, sources: dict[str, tuple[str, Callable[[], int]]]) -> None:
+        self._sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (help, read) in self._sources.items():
+            family = CounterMetricFamily(f"{PREFIX}_{name}", help)
+            family.add_metric([], float(read()))
+            yield family
 
 
 class Metrics:
-    """What /metrics shows: updates, replies, upstream latency and errors, tokens, Telegram."""
+    """What /metrics shows: updates, replies, upstream latency and errors, tokens, Telegram,
+    and the process (CPU, memory, file descriptors) and Python's garbage collector."""
+
+    # The classic text format: every Prometheus version scrapes it.
+    content_type = CONTENT_TYPE_PLAIN_0_0_4
 
     def __init__(
         self,
@@ -92,41 +112,50 @@ class Metrics:
         api_calls: Callable[[], int],
         api_429: Callable[[], int],
     ) -> None:
-        self.updates = Counter("bot_updates_total", "Telegram updates handled.", "type")
-        self.replies = Counter("bot_replies_total", "Answers finished, by outcome.", "outcome")
-        self.tokens = Counter("bot_tokens_total", "Tokens used by answers.", "kind")
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        self.updates = Counter(registry, "updates", "Telegram updates handled.", "type")
+        self.replies = Counter(
+            registry, "replies", "Answers finished, by outcome.", "outcome", by_model=True
+        )
+        self.tokens = Counter(registry, "tokens", "Tokens used by answers.", "kind", by_model=True)
         self.upstream_errors = Counter(
-            "bot_upstream_errors_total", "Turns failed by the upstream, by error kind.", "kind"
+            registry,
+            "upstream_errors",
+            "Turns failed by the upstream, by error kind.",
+            "kind",
+            by_model=True,
         )
         self.turn_errors = Counter(
-            "bot_turn_errors_total", "Turns failed for other reasons (storage, size).", "kind"
+            registry, "turn_errors", "Turns failed for other reasons (storage, size).", "kind"
         )
         self.first_token = Histogram(
-            "bot_upstream_first_token_seconds", "Time from the request to the first token."
+            registry,
+            "upstream_first_token_seconds",
+            "Time from the request to the first token.",
+            FIRST_TOKEN_BUCKETS,
         )
-        self.answer = Histogram("bot_upstream_answer_seconds", "Time to the whole answer.")
-        self._read = [
-            Counter("bot_telegram_calls_total", "Bot API calls made by answers."),
-            Counter("bot_telegram_retry_after_total", "Bot API 429 answers (flood control)."),
-        ]
-        self._gauges = [Gauge("bot_active_streams", "Answers being generated now.", active_streams)]
-        self._sources = (api_calls, api_429)
+        self.answer = Histogram(
+            registry, "upstream_answer_seconds", "Time to the whole answer.", ANSWER_BUCKETS
+        )
+        registry.register(
+            _ReadCounters(
+                {
+                    "telegram_calls": ("Bot API calls made by answers.", api_calls),
+                    "telegram_retry_after": ("Bot API 429 answers (flood control).", api_429),
+                }
+            )
+        )
+        streams = PromGauge(
+            "active_streams", "Answers being generated now.", namespace=PREFIX, registry=registry
+        )
+        streams.set_function(lambda: float(active_streams()))
+        Info("build", "The running version.", namespace=PREFIX, registry=registry).info(
+            {"version": __version__}
+        )
 
     def render(self) -> str:
-        for counter, source in zip(self._read, self._sources, strict=True):
-            counter.values = {"": float(source())}
-        parts: list[str] = []
-        metrics: list[Counter | Histogram | Gauge] = [
-            self.updates,
-            self.replies,
-            self.tokens,
-            self.upstream_errors,
-            self.turn_errors,
-            self.first_token,
-            self.answer,
-            *self._read,
-            *self._gauges,
-        ]
-        for metric in metrics:
-            parts.extend(metric.render())
-        return "\n".join(parts) + "\n"
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry).decode()

@@ -41,6 +41,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 
+from bot.logging_setup import error_kind
 from bot.telegram.pacing import Pacer, Pacers, try_take
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class CallPolicy(BaseRequestMiddleware):
     ) -> None:
         """Waits before a retry; raises when the call is not to be retried."""
         log.warning(
-            "telegram unreachable method=%s error=%s", method.__api_method__, type(exc).__name__
+            "telegram unreachable method=%s error=%s", method.__api_method__, error_kind(exc)
         )
         # A send that timed out may have been delivered: never resend it (no duplicates).
         # Edits are idempotent and a 5xx means nothing was done: those are retried. Queries

@@ -2,52 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from bot.metrics import Metrics
+from bot.readiness import Check, Readiness
 from bot.telegram.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
-PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
-
-Check = Callable[[], Awaitable[None]]
-
 
 def build_http(
-    metrics: Metrics,
+    metrics: Metrics | None,
     checks: Mapping[str, Check],
     webhook: tuple[str, WebhookReceiver] | None = None,
     check_timeout: float = 3.0,
+    ready_ttl: float = 5.0,
 ) -> web.Application:
-    """`checks` name what /readyz needs (each raises when not ready)."""
+    """`checks` name what /readyz needs (each raises when not ready; the answer is cached
+    `ready_ttl` seconds). Without `metrics`: /healthz and the webhook only."""
+    readiness = Readiness(checks, ttl=ready_ttl, timeout=check_timeout)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
     async def readyz(request: web.Request) -> web.Response:
-        failed: list[str] = []
-        for name, check in checks.items():
-            try:
-                await asyncio.wait_for(check(), check_timeout)
-            except Exception as exc:
-                log.warning("not ready check=%s error=%s", name, type(exc).__name__)
-                failed.append(name)
+        failed = await readiness.failed()
         if failed:
             return web.Response(status=503, text=f"not ready: {', '.join(failed)}\n")
         return web.Response(text="ready\n")
 
     async def metrics_page(request: web.Request) -> web.Response:
-        return web.Response(text=metrics.render(), headers={"Content-Type": PROMETHEUS_TEXT})
+        assert metrics is not None
+        return web.Response(text=metrics.render(), headers={"Content-Type": metrics.content_type})
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_page)
+    if metrics is not None:
+        app.router.add_get("/readyz", readyz)
+        app.router.add_get("/metrics", metrics_page)
     if webhook is not None:
         path, receiver = webhook
         app.router.add_post(path, receiver.handle)

@@ -168,7 +168,7 @@ class Responder:
                     turn.user_id,
                     text,
                     model,
-                    sink,
+                    _for_model(sink, model),
                     generation.stop,
                     group=not turn.private,
                 ),
@@ -220,7 +220,7 @@ class Responder:
                     chat,
                     turn.user_id,
                     model,
-                    sink,
+                    _for_model(sink, model),
                     generation.stop,
                     group=not turn.private,
                 ),
@@ -283,7 +283,7 @@ class Responder:
             )
             if self._metrics is not None:
                 if isinstance(exc, UpstreamError):
-                    self._metrics.upstream_errors.inc(exc.kind)
+                    self._metrics.upstream_errors.inc(exc.kind, model=timed.model)
                 else:
                     self._metrics.turn_errors.inc(type(exc).__name__)
             await sink.fail(error_text(exc, turn.lang))
@@ -304,13 +304,13 @@ class Responder:
     def _observe(self, reply: Reply, timed: _TimedSink) -> None:
         if self._metrics is None:
             return
-        metrics = self._metrics
-        metrics.replies.inc(reply.outcome)
-        metrics.tokens.inc("prompt", reply.usage.prompt_tokens)
-        metrics.tokens.inc("completion", reply.usage.completion_tokens)
+        metrics, model = self._metrics, timed.model
+        metrics.replies.inc(reply.outcome, model=model)
+        metrics.tokens.inc("prompt", reply.usage.prompt_tokens, model=model)
+        metrics.tokens.inc("completion", reply.usage.completion_tokens, model=model)
         if timed.first_token is not None:
-            metrics.first_token.observe(timed.first_token - timed.begun)
-        metrics.answer.observe(time.monotonic() - timed.begun)
+            metrics.first_token.observe(timed.first_token - timed.begun, model=model)
+        metrics.answer.observe(time.monotonic() - timed.begun, model=model)
 
     def _sink(self, turn: Turn, generation: Generation) -> StreamSink:
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
@@ -369,6 +369,7 @@ class _TimedSink:
         self._sink = sink
         self.begun = time.monotonic()
         self.first_token: float | None = None
+        self.model = ""  # the model answering, for the metrics' model label
 
     async def started(self) -> None:
         self.begun = time.monotonic()
@@ -381,6 +382,12 @@ class _TimedSink:
 
     async def finish(self, reply: Reply) -> None:
         await self._sink.finish(reply)
+
+
+def _for_model(sink: ReplySink, model: str) -> ReplySink:
+    if isinstance(sink, _TimedSink):
+        sink.model = model
+    return sink
 
 
 def _button(text: str, data: str) -> InlineKeyboardMarkup:

@@ -23,7 +23,16 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class WebhookReceiver:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, order: ChatOrder, secret: str) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        order: ChatOrder,
+        secret: str,
+        *,
+        max_concurrent: int = 64,
+    ) -> None:
+        self._slots = asyncio.Semaphore(max_concurrent)  # updates handled at once; others wait
         self._dispatcher = dispatcher
         self._bot = bot
         self._order = order
@@ -61,7 +70,8 @@ class WebhookReceiver:
 
     async def _feed(self, update: Update, admitted: bool) -> None:
         try:
-            await self._dispatcher.feed_update(self._bot, update, admitted=admitted)
+            async with self._slots:
+                await self._dispatcher.feed_update(self._bot, update, admitted=admitted)
         except Exception:
             log.exception("update failed update_id=%s", update.update_id)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,15 +9,15 @@ import pytest
 
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
+from tests.e2e.bot_process import BotProcess, bot_env, run_bot
 
-ROOT = Path(__file__).resolve().parents[2]
 USER = 4242
 
 
-def _env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GONKA_", "REDIS_"))}
-    env.update(values)
-    return env
+async def wait_polling(bot: BotProcess, telegram: FakeTelegramServer) -> None:
+    """Until the bot polls: the signal that start-up (imports, checks) is over, however long
+    a loaded machine takes for it."""
+    await bot.wait_for(lambda: telegram.calls_of("getUpdates"))
 
 
 @pytest.fixture
@@ -33,18 +30,16 @@ async def test_python_m_bot_streams_remembers_resets_and_counts(
     doubles: tuple[FakeTelegramServer, FakeGonka], tmp_path: Path
 ) -> None:
     telegram, gonka = doubles
-    env = _env(
+    env = bot_env(
         BOT_TOKEN=telegram.token,
         TELEGRAM_API_URL=telegram.base_url,
         GONKA_API_KEY=gonka.api_key,
         GONKA_BASE_URL=gonka.base_url + "/v1",
         GONKA_MODEL="Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    bot = await BotProcess.start(tmp_path, env)
     try:
+        await wait_polling(bot, telegram)
         answers = ["First answer.", "Second answer.", "Third answer."]
         for number, answer in enumerate(answers, start=1):
             gonka.enqueue(Reply(text=answer, chunk_chars=3, token_delay=0.01))
@@ -65,20 +60,15 @@ async def test_python_m_bot_streams_remembers_resets_and_counts(
         usage = telegram.bot_messages(USER)[-1].text or ""
         assert "Today:" in usage and "Today: 0 tokens" not in usage
     finally:
-        process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), 10)
-    log = output.decode()
+        await bot.stop()
+    log = bot.output
     assert "kept in memory only" in log
     assert telegram.token not in log and gonka.api_key not in log
 
 
 async def test_missing_secrets_stop_with_one_clear_line(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env={**_env(), "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode != 0
-    assert stderr.decode().strip() == (
+    code, _, stderr = await run_bot(tmp_path, bot_env())
+    assert code != 0
+    assert stderr.strip() == (
         "Set BOT_TOKEN and GONKA_API_KEY in the environment or in .env (see .env.example)."
     )

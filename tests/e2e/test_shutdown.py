@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from bot.core.models import ChatKey
 from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
-from tests.e2e.test_python_m_bot import ROOT, _env
+from tests.e2e.bot_process import BotProcess, bot_env
 from tests.e2e.webhook_apps import free_port
 
 USER = 7007
@@ -36,19 +35,17 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
     port = free_port()
     try:
         async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
-            env = _env(
+            env = bot_env(
                 BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.base_url,
                 GONKA_API_KEY=gonka.api_key, GONKA_BASE_URL=gonka.base_url + "/v1",
                 REDIS_URL=REAL_REDIS_URL, REDIS_KEY_PREFIX=prefix,
                 HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), SHUTDOWN_GRACE="10",
             )  # fmt: skip
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=tmp_path,
-                env={**env, "PYTHONPATH": str(ROOT)},
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+            bot = await BotProcess.start(tmp_path, env)
+            process = bot.process
             try:
-                await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), 20)
+                # Start-up done (a loaded machine may take far longer than its usual ~4 s).
+                await bot.wait_for(lambda: telegram.calls_of("getUpdates"))
                 async with (
                     aiohttp.ClientSession() as http,
                     http.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -65,12 +62,10 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
                     10,
                 )
                 process.send_signal(signal.SIGTERM)  # mid-stream
-                output, _ = await asyncio.wait_for(process.communicate(), 20)
+                await asyncio.wait_for(process.wait(), 20)
             finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-            assert process.returncode == 0, output.decode()[-2000:]
+                await bot.stop()
+            assert process.returncode == 0, bot.output[-2000:]
             assert gonka.request_log[0].completed
             assert [m.rich_markdown for m in telegram.bot_messages(USER)] == [ANSWER]
         history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))

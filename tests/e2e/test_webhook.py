@@ -49,13 +49,17 @@ async def test_webhook_checks_secret_answers_once_and_reports() -> None:
         assert len(gonka.requests) == 1
         assert [status for _, status in telegram.webhook_posts] == [200, 200]
         assert not telegram.calls_of("getUpdates")
-        assert 'bot_updates_total{type="message"} 1' in metrics
-        assert 'bot_replies_total{outcome="complete"} 1' in metrics
-        assert "bot_upstream_first_token_seconds_count 1" in metrics
-        assert "bot_upstream_answer_seconds_count 1" in metrics
-        assert 'bot_tokens_total{kind="completion"}' in metrics
-        assert "bot_telegram_retry_after_total 0" in metrics
-        assert "bot_active_streams 0" in metrics
+        model = 'model="Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"'
+        assert 'gonka_bot_updates_total{type="message"} 1.0' in metrics
+        assert f'gonka_bot_replies_total{{{model},outcome="complete"}} 1.0' in metrics
+        assert f"gonka_bot_upstream_first_token_seconds_count{{{model}}} 1.0" in metrics
+        assert f'gonka_bot_upstream_first_token_seconds_bucket{{le="0.25",{model}}}' in metrics
+        assert f"gonka_bot_upstream_answer_seconds_count{{{model}}} 1.0" in metrics
+        assert f'gonka_bot_tokens_total{{kind="completion",{model}}}' in metrics
+        assert "gonka_bot_telegram_retry_after_total 0.0" in metrics
+        assert "gonka_bot_active_streams 0.0" in metrics
+        assert "process_resident_memory_bytes " in metrics
+        assert 'python_gc_collections_total{generation="2"}' in metrics
 
 
 async def test_readyz_fails_while_telegram_is_down() -> None:

@@ -33,7 +33,8 @@ async def webhook_app(
     """One replica serving its webhook and health endpoints on `port`."""
     settings = make_settings(
         telegram, gonka, webhook_url=url, webhook_secret=SECRET,
-        http_host="127.0.0.1", http_port=port, **overrides,
+        http_host="127.0.0.1", http_port=port, webhook_host="127.0.0.1", webhook_port=port,
+        **overrides,
     )  # fmt: skip
     app = build_app(settings)
     await app.start_http()

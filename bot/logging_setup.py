@@ -1,0 +1,91 @@
+"""Logging for the process: one line per record, and no secret in any of them.
+
+The Bot API URL carries the bot token (`/bot<TOKEN>/method`), and aiohttp puts the URL in the
+text of its errors (a malformed reply, a dropped connection): aiogram and the bot log those.
+A filter on every handler rewrites each record, message, arguments and traceback alike, before
+any handler formats it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from types import TracebackType
+
+REDACTED = "<redacted>"
+# Any Bot API token in a URL path, even one that is not ours (a proxy's, a test's).
+TOKEN_IN_URL = re.compile(r"/bot[0-9]+:[A-Za-z0-9_-]+")
+LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+
+
+class Redactor:
+    """Replaces the configured secrets, and any Bot API token in a URL, with a marker."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret containing another is replaced whole.
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = TOKEN_IN_URL.sub("/bot" + REDACTED, text)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter: the record leaves it with its text already redacted."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        if record.exc_info is not None:
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self._redact(text)
+        elif record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
+        return True
+
+
+def install_redaction(secrets: Iterable[str], logger: logging.Logger | None = None) -> Redactor:
+    """Put the redaction filter on every handler of `logger` (the root logger by default)."""
+    redact = Redactor(secrets)
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(RedactingFilter(redact))
+    return redact
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> Redactor:
+    """One stderr handler at `level`, redacting `secrets`; uncaught errors are logged through it."""
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    # httpx logs full request URLs; the Bot API URL carries the bot token.
+    for noisy in ("httpx", "httpx2", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact = install_redaction(secrets)
+    sys.excepthook = _log_uncaught
+    return redact
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    logging.getLogger("bot").critical("uncaught error", exc_info=(kind, error, trace))
+
+
+def error_kind(exc: BaseException) -> str:
+    """A network error by its type and its cause's type, never its text (aiohttp puts the
+    request URL, and with it the bot token, in the text)."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None:
+        return type(exc).__name__
+    return f"{type(exc).__name__}({type(cause).__name__})"

@@ -1,0 +1,37 @@
+"""Configuration errors read as one line naming the upper-case variables."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from bot.config import Settings, config_error
+
+BASE = {"bot_token": "123:abc", "gonka_api_key": "k"}
+
+
+def _error(**values: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, **{**BASE, **values})  # type: ignore[arg-type]
+    return config_error(caught.value)
+
+
+def test_a_model_level_error_keeps_its_message() -> None:
+    # Its error has no field: the message was lost in an IndexError.
+    text = _error(webhook_url="https://example.org/hook")
+    assert text.startswith("Invalid configuration: WEBHOOK_SECRET is required with WEBHOOK_URL")
+    assert "\n" not in text
+
+
+def test_field_errors_name_the_variable_in_upper_case() -> None:
+    assert _error(max_tokens=0).startswith("Invalid configuration: MAX_TOKENS: ")
+    assert "LOG_LEVEL: Input should be 'DEBUG'" in _error(log_level="verbose")
+    assert Settings(_env_file=None, **BASE, log_level="debug").log_level == "DEBUG"  # type: ignore[arg-type]
+
+
+def test_an_undecodable_value_names_the_variable() -> None:
+    error = SettingsError(
+        'error parsing value for field "admin_ids" from source "EnvSettingsSource"'
+    )
+    assert "ADMIN_IDS" in config_error(error)

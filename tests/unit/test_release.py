@@ -1,0 +1,40 @@
+"""Release files agree with each other: one version, one uv, one lock for every install."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import bot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_version_lives_in_pyproject_and_the_changelog_knows_it() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert bot.__version__ == version
+    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text()
+    assert not re.search(r"__version__\s*=\s*['\"]\d", (ROOT / "bot" / "__init__.py").read_text())
+
+
+def test_makefile_and_dockerfile_install_the_same_lock_with_the_same_uv() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    uv = re.search(r"UV_VERSION := (\S+)", makefile)
+    assert uv is not None
+    assert f"uv=={uv.group(1)}" in dockerfile
+    assert "sync --locked" in makefile and "sync --locked" in dockerfile
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    assert "pip install ." not in dockerfile  # an unpinned resolve
+
+
+def test_the_docker_context_keeps_secrets_and_local_state_out() -> None:
+    rules = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert rules[0] == "*"  # an allowlist: only what is named below enters
+    allowed = {rule.removeprefix("!").rstrip("/") for rule in rules if rule.startswith("!")}
+    assert allowed == {"pyproject.toml", "uv.lock", "bot"}
