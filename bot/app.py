@@ -19,6 +19,7 @@ from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.memory_signals import LocalSignals
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
@@ -33,18 +34,19 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
+from bot.telegram.admission import Admission
+from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.delivery import ApiCounters
-from bot.telegram.generations import Generations
-from bot.telegram.handlers import admin, chat, commands, errors
-from bot.telegram.handlers import settings as chat_settings
-from bot.telegram.http_server import build_http, serve
-from bot.telegram.inflight import Inflight
-from bot.telegram.middlewares import ChatLocks, ChatOrder, ChatOrderMiddleware, LanguageMiddleware
+from bot.telegram.dispatcher import build_dispatcher
+from bot.telegram.middlewares import ChatLocks, ChatOrder
+from bot.telegram.notices import Notices, ResponderOptions
 from bot.telegram.pacing import Pacers, Rate
-from bot.telegram.responder import Responder, ResponderOptions
+from bot.telegram.runtime.http_server import build_http, serve
+from bot.telegram.runtime.running import Running
+from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
-from bot.telegram.webhook import WebhookReceiver
+from bot.telegram.stopping import Stopping
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,10 @@ class App:
     redis: RedisClient
     llm: AsyncOpenAI
     counters: ApiCounters
-    generations: Generations
+    running: Running
     models: ModelResolver
     metrics: Metrics
     order: ChatOrder
-    inflight: Inflight
     webhook: WebhookReceiver | None = None
     signals: RedisReplicaSignals | None = None
     http: web.AppRunner | None = None
@@ -128,11 +129,11 @@ class App:
         log.info("stopping: no new updates")
 
     async def drain(self) -> None:
-        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE), then stop serving."""
-        grace = self.settings.shutdown_grace
+        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE: answers still running then
+        end as interrupted, delivered and stored), then stop serving."""
         if self.webhook is not None:
-            await self.webhook.stop(grace)
-        await self.inflight.drain(grace)
+            self.webhook.stop()
+        await self.running.finish(self.settings.shutdown_grace)
         if self.http is not None:
             await self.http.cleanup()
             self.http = None
@@ -201,7 +202,16 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     usage_store = RedisUsageStore(redis, keys)
     chat_store = RedisChatSettings(redis, keys)
-    monitor = UpstreamMonitor()
+    counters = ApiCounters()
+    running = Running()
+    metrics = Metrics(
+        active_streams=lambda: running.active,
+        api_calls=lambda: counters.calls,
+        api_429=lambda: counters.retry_after,
+    )
+    monitor = UpstreamMonitor(
+        on_first_token=metrics.first_token.observe, on_error=metrics.upstream_errors.inc
+    )
     catalog = GonkaCatalog(llm, settings.gonka_base_url, settings.model_list_ttl)
     models = ModelResolver(
         catalog,
@@ -243,13 +253,6 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
-    counters = ApiCounters()
-    generations = Generations()
-    metrics = Metrics(
-        active_streams=lambda: generations.active,
-        api_calls=lambda: counters.calls,
-        api_429=lambda: counters.retry_after,
-    )
     pacers = Pacers(
         {
             "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
@@ -261,10 +264,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         bot_rate=Rate(1 / 24, 3),
     )
     signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None
-    responder = Responder(
+    notices = Notices(
         bot,
-        service,
-        generations,
         pacers,
         counters,
         ResponderOptions(
@@ -274,47 +275,39 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
             rich_messages=settings.rich_messages,
             rich_drafts=settings.rich_drafts,
         ),
-        models,
-        gate,
-        metrics,
-        signals,
     )
+    admission = Admission(gate, service, notices)
+    replicas = signals or LocalSignals()
     # Without a Redis server there is one process and nothing to share: in-process order.
     order: ChatOrder = (
         RedisChatOrder(redis, keys, ttl=settings.chat_lock_ttl)
         if settings.redis_url
         else ChatLocks()
     )
-    dispatcher = Dispatcher(
-        service=service,
-        responder=responder,
+    dispatcher = build_dispatcher(
+        admins=settings.admin_ids,
+        gate=gate,
         order=order,
+        running=running,
+        metrics=metrics,
+        chat_admins=ChatAdmins(bot),
+        service=service,
+        notices=notices,
+        admission=admission,
+        answering=Answering(bot, service, models, admission, notices, running, replicas, metrics),
+        stopping=Stopping(running, replicas),
         price_per_million=settings.price_per_million_tokens,
         models=models,
-        gate=gate,
         stats=StatsService(usage_store, catalog, monitor, now),
-        chat_admins=ChatAdmins(bot),
-    )
-    inflight = Inflight(metrics)
-    dispatcher.update.outer_middleware(inflight)
-    dispatcher.update.outer_middleware(LanguageMiddleware())
-    dispatcher.update.outer_middleware(ChatOrderMiddleware(order))
-    dispatcher.include_routers(
-        admin.setup(settings.admin_ids),
-        admin.refusals(),
-        chat_settings.setup(),
-        commands.setup(),
-        chat.setup(),
-        errors.setup(),
     )
     webhook = (
-        WebhookReceiver(dispatcher, bot, order, settings.webhook_secret.get_secret_value())
+        WebhookReceiver(dispatcher, bot, order, settings.webhook_secret.get_secret_value(), running)
         if settings.webhook_url and settings.webhook_secret
         else None
     )
     return App(
-        settings, bot, dispatcher, redis, llm, counters, generations, models, metrics, order,
-        inflight, webhook, signals,
+        settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
+        webhook, signals,
     )  # fmt: skip
 
 

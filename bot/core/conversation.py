@@ -33,6 +33,7 @@ from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import HistoryStore, LLMGateway, PromptStore, ReplySink, UsageStore
 from bot.core.reasoning import ThinkSplitter
 from bot.core.speakers import GROUP_NOTE, group_message
+from bot.core.stop import stopped_as
 
 log = logging.getLogger(__name__)
 
@@ -265,11 +266,11 @@ class ConversationService:
             stopper.cancel()
             if not consume.done():
                 consume.cancel()
-                outcome = "stopped"
+                outcome = stopped_as(stop)
             try:
                 await consume
             except asyncio.CancelledError:
-                if outcome != "stopped":
+                if outcome == "complete":  # not ended by `stop`: the task itself is cancelled
                     raise
             except StreamBroken:
                 if not acc.text:

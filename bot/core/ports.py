@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -141,4 +142,28 @@ class AccessStore(Protocol):
         """Count a turn attempt at `now` (epoch seconds); return the attempts within the last
         `window` seconds, this one included, and the time of the oldest of them. Shared by
         every replica."""
+        ...
+
+
+class ReplicaSignals(Protocol):
+    """What the Stop and Continue buttons need across processes: a press may reach a replica
+    other than the one generating the answer. One process uses an in-memory implementation."""
+
+    async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
+        """Ask whichever process runs `generation_id` to stop it; True only when `user_id` is
+        the author of that running answer."""
+        ...
+
+    async def watch(
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
+    ) -> None:
+        """Set `stop` when the author asks for it anywhere (runs until cancelled or stopped)."""
+        ...
+
+    async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:
+        """Remember the chat's answer that Continue may extend (None: there is none now)."""
+        ...
+
+    async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
+        """True once if `generation_id` is the chat's continuable answer."""
         ...

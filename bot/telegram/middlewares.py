@@ -1,4 +1,4 @@
-"""Middlewares: per-chat ordering and the user's language."""
+"""Per-chat ordering of updates, in one process or across replicas."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import TelegramObject, Update
 
 from bot.core.errors import StorageUnavailable
-from bot.telegram.texts import lang_of
 
 log = logging.getLogger(__name__)
 
@@ -108,18 +107,4 @@ class ChatOrderMiddleware(BaseMiddleware):
             if not fresh:
                 log.info("duplicate update dropped update_id=%s", event.update_id)
                 return None
-        return await handler(event, data)
-
-
-class LanguageMiddleware(BaseMiddleware):
-    """Puts `lang` ("en" or "ru") into handler data from the user's Telegram language."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user: User | None = data.get("event_from_user")
-        data["lang"] = lang_of(user.language_code if user else None)
         return await handler(event, data)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from bot.metrics import Metrics
-from bot.telegram.webhook import WebhookReceiver
+from bot.telegram.runtime.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
