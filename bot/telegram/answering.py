@@ -50,8 +50,10 @@ class Answering:
         self._signals = signals
         self._metrics = metrics
 
-    async def answer(self, turn: Turn, text: str) -> None:
-        """Answer `text` as the next turn of the conversation, if the gate lets the user in."""
+    async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
+        """Answer `text` as the next turn of the conversation, if the gate lets the user in.
+
+        `own_words`: what the user wrote, without the quoted context (it names a new topic)."""
         if not await self._admission.admit(turn):
             return
         chat = ChatKey(turn.chat_id, turn.thread_id)
@@ -60,7 +62,8 @@ class Answering:
         name = topic and await self._service.is_new(chat)
         await self._run(turn, text)
         if name and turn.thread_id is not None:
-            await self._rename_topic(turn.chat_id, turn.thread_id, topic_title(text))
+            title = topic_title(text if own_words is None else own_words)
+            await self._rename_topic(turn.chat_id, turn.thread_id, title)
 
     async def take_continuable(self, turn: Turn, generation_id: str) -> bool:
         """True once if `generation_id` is the chat's latest answer cut by the length limit

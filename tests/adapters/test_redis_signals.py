@@ -55,7 +55,9 @@ async def test_one_poll_a_period_serves_every_watched_answer(redis: Redis, key_p
     await here.close()
 
 
-async def test_an_ended_answer_can_no_longer_be_asked_to_stop(redis: Redis, key_prefix: str) -> None:
+async def test_an_ended_answer_can_no_longer_be_asked_to_stop(
+    redis: Redis, key_prefix: str
+) -> None:
     signals = RedisReplicaSignals(redis, RedisKeys(key_prefix), every=0.05)
     stop = asyncio.Event()
     watch = asyncio.create_task(signals.watch(100, "gen", 7, stop, 501))

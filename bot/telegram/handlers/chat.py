@@ -31,8 +31,9 @@ def _speaker(message: Message) -> str:
 
 
 async def on_text(message: Message, turn: Turn, answering: Answering, bot: Bot) -> None:
+    text = message.text or ""
     quote = quoted(message, await bot.me())
-    await answering.answer(turn, private_message(message.text or "", quote[1] if quote else None))
+    await answering.answer(turn, private_message(text, quote[1] if quote else None), text)
 
 
 async def on_group_text(
@@ -58,10 +59,9 @@ async def on_group_text(
 
 
 async def on_rich(message: Message, turn: Turn, answering: Answering, bot: Bot) -> None:
+    text = rich_text_of(message)
     quote = quoted(message, await bot.me())
-    await answering.answer(
-        turn, private_message(rich_text_of(message), quote[1] if quote else None)
-    )
+    await answering.answer(turn, private_message(text, quote[1] if quote else None), text)
 
 
 async def on_group_rich(message: Message, turn: Turn, answering: Answering, bot: Bot) -> None:
