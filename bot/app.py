@@ -34,19 +34,13 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
-from bot.telegram.admission import Admission
-from bot.telegram.answering import Answering
-from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.delivery import ApiCounters
-from bot.telegram.dispatcher import build_dispatcher
+from bot.telegram.dispatcher import Parts, build_dispatcher
 from bot.telegram.middlewares import ChatLocks, ChatOrder
-from bot.telegram.notices import Notices, ResponderOptions
-from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
-from bot.telegram.stopping import Stopping
 
 log = logging.getLogger(__name__)
 
@@ -253,53 +247,19 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
-    pacers = Pacers(
-        {
-            "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
-            "group": Rate(settings.group_edit_interval, 1),
-            "draft": Rate(settings.draft_interval, settings.draft_burst),
-        },
-        # Telegram allows a bot about 30 messages a second over all chats: stay below, with
-        # burst + rate under 30 in any one second.
-        bot_rate=Rate(1 / 24, 3),
-    )
     signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None
-    notices = Notices(
-        bot,
-        pacers,
-        counters,
-        ResponderOptions(
-            use_drafts=settings.use_drafts,
-            show_reasoning=settings.show_reasoning == "folded",
-            message_limit=settings.message_limit,
-            rich_messages=settings.rich_messages,
-            rich_drafts=settings.rich_drafts,
-        ),
-    )
-    admission = Admission(gate, service, notices)
-    replicas = signals or LocalSignals()
     # Without a Redis server there is one process and nothing to share: in-process order.
     order: ChatOrder = (
         RedisChatOrder(redis, keys, ttl=settings.chat_lock_ttl)
         if settings.redis_url
         else ChatLocks()
     )
-    dispatcher = build_dispatcher(
-        admins=settings.admin_ids,
-        gate=gate,
-        order=order,
-        running=running,
-        metrics=metrics,
-        chat_admins=ChatAdmins(bot),
-        service=service,
-        notices=notices,
-        admission=admission,
-        answering=Answering(bot, service, models, admission, notices, running, replicas, metrics),
-        stopping=Stopping(running, replicas),
-        price_per_million=settings.price_per_million_tokens,
-        models=models,
-        stats=StatsService(usage_store, catalog, monitor, now),
-    )
+    stats = StatsService(usage_store, catalog, monitor, now)
+    parts = Parts(
+        bot, service, models, gate, stats, order, running, metrics, counters,
+        signals or LocalSignals(),
+    )  # fmt: skip
+    dispatcher = build_dispatcher(settings, parts)
     webhook = (
         WebhookReceiver(dispatcher, bot, order, settings.webhook_secret.get_secret_value(), running)
         if settings.webhook_url and settings.webhook_secret
