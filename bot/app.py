@@ -32,11 +32,12 @@ from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
+from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.dispatcher import Parts, build_dispatcher
-from bot.telegram.middlewares import ChatLocks, ChatOrder
+from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver

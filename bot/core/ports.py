@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.models import (
     AccessRecord,
@@ -166,4 +166,23 @@ class ReplicaSignals(Protocol):
 
     async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
         """True once if `generation_id` is the chat's continuable answer."""
+        ...
+
+
+class ChatOrder(Protocol):
+    """Runs each chat's updates one at a time, in order, and drops redelivered updates."""
+
+    async def admit(self, update_id: int, chat_id: int | None) -> bool:
+        """False for an update already taken; `chat_id` also queues it in its chat."""
+        ...
+
+    async def run(
+        self,
+        chat_id: int,
+        update_id: int,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        admitted: bool = True,
+    ) -> Any:
+        """Run `call` in the chat's turn; None without running it for a redelivery."""
         ...

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.model_choice import ModelResolver
-from bot.core.ports import ReplicaSignals
+from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
@@ -20,9 +20,9 @@ from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
-from bot.telegram.middlewares import ChatOrder, ChatOrderMiddleware
 from bot.telegram.notices import Notices, ResponderOptions
 from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.stopping import Stopping
 

@@ -11,10 +11,10 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, MessageGenerationStopped, Update
 
+from bot.core.ports import ChatOrder
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.buttons import ContinueButton, StopButton
-from bot.telegram.middlewares import ChatOrder
 from bot.telegram.notices import Notices
 from bot.telegram.stopping import Stopping
 from bot.telegram.texts import Lang, t

@@ -6,33 +6,15 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot.core.errors import StorageUnavailable
+from bot.core.ports import ChatOrder
 
 log = logging.getLogger(__name__)
-
-
-class ChatOrder(Protocol):
-    """Runs each chat's updates one at a time, in order, and drops redelivered updates."""
-
-    async def admit(self, update_id: int, chat_id: int | None) -> bool:
-        """False for an update already taken; `chat_id` also queues it in its chat."""
-        ...
-
-    async def run(
-        self,
-        chat_id: int,
-        update_id: int,
-        call: Callable[[], Awaitable[Any]],
-        *,
-        admitted: bool = True,
-    ) -> Any:
-        """Run `call` in the chat's turn; None without running it for a redelivery."""
-        ...
 
 
 class ChatLocks:

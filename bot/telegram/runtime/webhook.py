@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.core.errors import StorageUnavailable
-from bot.telegram.middlewares import ChatOrder
+from bot.core.ports import ChatOrder
 from bot.telegram.runtime.running import Running
 
 log = logging.getLogger(__name__)
