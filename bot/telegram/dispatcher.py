@@ -20,7 +20,7 @@ from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.delivery import ApiCounters
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
-from bot.telegram.notices import Notices, ResponderOptions
+from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
@@ -90,7 +90,7 @@ def build_notices(config: Settings, bot: Bot, counters: ApiCounters) -> Notices:
         # burst + rate under 30 in any one second.
         bot_rate=Rate(1 / 24, 3),
     )
-    options = ResponderOptions(
+    options = NoticeOptions(
         use_drafts=config.use_drafts,
         show_reasoning=config.show_reasoning == "folded",
         message_limit=config.message_limit,

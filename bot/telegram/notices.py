@@ -19,7 +19,7 @@ from bot.telegram.turn import Turn
 
 
 @dataclass(frozen=True, slots=True)
-class ResponderOptions:
+class NoticeOptions:
     use_drafts: bool
     show_reasoning: bool
     message_limit: int
@@ -31,7 +31,7 @@ class Notices:
     """Sends to a chat: short notices, messages with a keyboard, and streamed answers."""
 
     def __init__(
-        self, bot: Bot, pacers: Pacers, counters: ApiCounters, options: ResponderOptions
+        self, bot: Bot, pacers: Pacers, counters: ApiCounters, options: NoticeOptions
     ) -> None:
         self._bot = bot
         self._pacers = pacers
