@@ -72,7 +72,7 @@ class Answering:
 
     async def continue_answer(self, turn: Turn) -> bool:
         """Continue the chat's answer cut by the length limit; False when history holds none."""
-        return await self._run(turn, None) is not None
+        return await self._run(turn, None) is not None or self._running.closing
 
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
@@ -87,6 +87,9 @@ class Answering:
 
     async def _run(self, turn: Turn, text: str | None) -> Reply | None:
         """Stream one reply (`text` None: a continuation) and record how it ended."""
+        if self._running.closing:  # queued behind an answer the shutdown interrupted
+            await self._notices.notify(turn, t("restarting", turn.lang))
+            return None
         generation = self._running.start(turn.chat_id, turn.user_id)
         sink = self._notices.sink(turn, generation)
         watcher = asyncio.create_task(

@@ -240,6 +240,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ru": "Продолжать нечего.",
     },
     "stopping": {"en": "Stopping…", "ru": "Останавливаю…"},
+    "restarting": {
+        "en": "⏳ I am restarting. Please send that again in a minute.",
+        "ru": "⏳ Я перезапускаюсь. Пожалуйста, отправьте это ещё раз через минуту.",
+    },
     "thinking_status": {"en": "Thinking…", "ru": "Думаю…"},
     "new_topic_name": {"en": "New chat", "ru": "Новый чат"},
     "new_topic_ready": {

@@ -24,10 +24,12 @@ class LetIn:
         return True
 
 
-def _answering(gateway: ScriptedGateway, models: ModelResolver) -> tuple[Answering, Notes, Any]:
+def _answering(
+    gateway: ScriptedGateway, models: ModelResolver, running: Running | None = None
+) -> tuple[Answering, Notes, Any]:
     config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
     service = ConversationService(MemoryHistory(), MemoryUsage(), gateway, config)
-    running, notes = Running(), Notes()
+    running, notes = running or Running(), Notes()
     metrics = Metrics(active_streams=lambda: running.active, api_calls=int, api_429=int)
     answering = Answering(
         None,  # type: ignore[arg-type]  # Telegram is only asked about private topics
@@ -67,3 +69,15 @@ async def test_an_answer_cut_by_length_can_be_continued_once() -> None:
     assert not await answering.take_continuable(TURN, "forged")
     assert await answering.take_continuable(TURN, cut)
     assert not await answering.take_continuable(TURN, cut)  # one press continues it
+
+
+async def test_after_the_shutdown_grace_a_queued_question_is_not_lost_in_silence() -> None:
+    running = Running()
+    running.closing = True
+    gateway = ScriptedGateway("never")
+    answering, notes, _ = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"), running)
+    await answering.answer(TURN, "hi")
+    assert gateway.calls == [] and notes.sinks == []
+    assert [text for _, text in notes.said] == [
+        "⏳ I am restarting. Please send that again in a minute."
+    ]

@@ -14,6 +14,7 @@ async def test_updates_that_finish_within_the_grace_are_left_alone() -> None:
     running.hold(task)
     await running.finish(grace=1)
     assert task.done() and not task.cancelled()
+    assert not running.closing
 
 
 async def test_at_grace_end_answers_are_interrupted_and_the_rest_cancelled() -> None:
@@ -32,6 +33,7 @@ async def test_at_grace_end_answers_are_interrupted_and_the_rest_cancelled() -> 
     running.hold(stuck)
     await running.finish(grace=0.05)
     assert ended == ["interrupted"] and not answering.cancelled()
+    assert running.closing  # what was queued behind them does not start a new answer
     assert stuck.cancelled()
     assert running.active == 0 and running.answers() == []
 

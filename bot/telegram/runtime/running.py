@@ -39,6 +39,7 @@ class Running:
     def __init__(self) -> None:
         self._answers: dict[str, Generation] = {}
         self._updates: set[asyncio.Task[Any]] = set()
+        self.closing = False  # the shutdown's grace is over: no new answer may start
 
     def start(self, chat_id: int, user_id: int) -> Generation:
         generation = Generation(
@@ -91,6 +92,7 @@ class Running:
         _, late = await asyncio.wait(pending, timeout=grace)
         if not late:
             return
+        self.closing = True
         for generation in self.answers():
             generation.stop.interrupt()
         log.warning("grace period over, interrupted answers count=%s", len(self._answers))
