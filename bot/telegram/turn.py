@@ -13,6 +13,8 @@ from bot.telegram.texts import Lang, t
 
 @dataclass(frozen=True, slots=True)
 class Turn:
+    """One exchange in a chat: who asked, and where the answer and notices go."""
+
     chat_id: int
     private: bool
     thread_id: int | None

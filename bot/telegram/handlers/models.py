@@ -21,14 +21,14 @@ def keyboard(
 ) -> InlineKeyboardMarkup:
     """One button a model (the current one ticked), and "use the default" when asked."""
     kind = DefaultModelButton if default else ChatModelButton
-
-    def button(text: str, tag: str) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(text=text, callback_data=kind(tag=tag).pack())]
-
-    rows = [button(f"✅ {m}" if m == current else m, model_tag(m)) for m in models]
+    rows = [_row(kind(tag=model_tag(m)), f"✅ {m}" if m == current else m) for m in models]
     if with_reset:
-        rows.append(button(t("model_use_default", lang), USE_DEFAULT))
+        rows.append(_row(kind(tag=USE_DEFAULT), t("model_use_default", lang)))
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _row(data: ModelButton, text: str) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=text, callback_data=data.pack())]
 
 
 async def cmd_model(
