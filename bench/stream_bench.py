@@ -502,7 +502,7 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
         result: dict[str, Any] = await asyncio.to_thread(parent.recv)
         # The driver saw every final answer; let the bot finish its bookkeeping (history, usage).
         deadline = time.monotonic() + 5
-        while app.generations.active and time.monotonic() < deadline:  # noqa: ASYNC110
+        while app.running.active and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.005)  # App exposes no event for "generation ended"
         if profiler is not None:
             profiler.disable()
@@ -512,7 +512,7 @@ async def _run_bot(cfg: BenchConfig, profile: str | None) -> dict[str, Any]:
         result["rss_peak"] = _rss_mb()
         result["bot_calls"] = app.counters.calls - calls0
         result["bot_429"] = app.counters.retry_after - retry0
-        result["generations_left"] = app.generations.active
+        result["generations_left"] = app.running.active
         await app.dispatcher.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)

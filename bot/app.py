@@ -19,6 +19,7 @@ from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.memory_signals import LocalSignals
 from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
@@ -33,22 +34,19 @@ from bot.core.errors import BotError
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
+from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
 from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
-from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.commands_menu import publish_menu
-from bot.telegram.generations import Generations
-from bot.telegram.handlers import admin, chat, commands, errors
-from bot.telegram.handlers import settings as chat_settings
-from bot.telegram.http_server import build_http, serve
-from bot.telegram.inflight import Inflight
-from bot.telegram.middlewares import ChatLocks, ChatOrder, ChatOrderMiddleware, LanguageMiddleware
+from bot.telegram.dispatcher import Parts, build_dispatcher
 from bot.telegram.pacing import Pacers, Rate
-from bot.telegram.responder import Responder, ResponderOptions
+from bot.telegram.runtime.chat_order import ChatLocks
+from bot.telegram.runtime.http_server import build_http, serve
+from bot.telegram.runtime.running import Running
+from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
-from bot.telegram.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +61,10 @@ class App:
     redis: RedisClient
     llm: AsyncOpenAI
     counters: ApiCounters
-    generations: Generations
+    running: Running
     models: ModelResolver
     metrics: Metrics
     order: ChatOrder
-    inflight: Inflight
     webhook: WebhookReceiver | None = None
     signals: RedisReplicaSignals | None = None
     http: web.AppRunner | None = None
@@ -145,11 +142,11 @@ class App:
         log.info("stopping: no new updates")
 
     async def drain(self) -> None:
-        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE), then stop serving."""
-        grace = self.settings.shutdown_grace
+        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE: answers still running then
+        end as interrupted, delivered and stored), then stop serving."""
         if self.webhook is not None:
-            await self.webhook.stop(grace)
-        await self.inflight.drain(grace)
+            self.webhook.stop()
+        await self.running.finish(self.settings.shutdown_grace)
         await self._stop_http()
 
     async def _stop_http(self) -> None:
@@ -223,7 +220,17 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     usage_store = RedisUsageStore(redis, keys)
     chat_store = RedisChatSettings(redis, keys)
-    monitor = UpstreamMonitor()
+    counters = ApiCounters()
+    running = Running()
+    metrics = Metrics(
+        active_streams=lambda: running.active,
+        api_calls=lambda: counters.calls,
+        api_429=lambda: counters.retry_after,
+    )
+    monitor = UpstreamMonitor(
+        on_first_token=lambda seconds, model: metrics.first_token.observe(seconds, model=model),
+        on_error=lambda kind, model: metrics.upstream_errors.inc(kind, model=model),
+    )
     catalog = GonkaCatalog(llm, settings.gonka_base_url, settings.model_list_ttl)
     models = ModelResolver(
         catalog,
@@ -275,13 +282,6 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     service.alerts = TelegramAdminAlerts(
         bot, settings.admin_ids, settings.admin_alert_interval, ledger
     )
-    counters = ApiCounters()
-    generations = Generations()
-    metrics = Metrics(
-        active_streams=lambda: generations.active,
-        api_calls=lambda: counters.calls,
-        api_429=lambda: counters.retry_after,
-    )
     pacers = Pacers(
         {
             "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
@@ -295,64 +295,31 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     # Every Bot API call of the bot, handlers' included, is paced and retried in one place.
     bot.session.middleware(CallPolicy(pacers, counters))
     signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None
-    responder = Responder(
-        bot,
-        service,
-        generations,
-        pacers,
-        counters,
-        ResponderOptions(
-            use_drafts=settings.use_drafts,
-            show_reasoning=settings.show_reasoning == "folded",
-            message_limit=settings.message_limit,
-            rich_messages=settings.rich_messages,
-            rich_drafts=settings.rich_drafts,
-        ),
-        models,
-        gate,
-        metrics,
-        signals,
-    )
     # Without a Redis server there is one process and nothing to share: in-process order.
     order: ChatOrder = (
         RedisChatOrder(redis, keys, ttl=settings.chat_lock_ttl)
         if settings.redis_url
         else ChatLocks()
     )
-    dispatcher = Dispatcher(
-        service=service,
-        responder=responder,
-        order=order,
-        price_per_million=settings.price_per_million_tokens,
-        models=models,
-        gate=gate,
-        stats=StatsService(usage_store, catalog, monitor, now),
-        chat_admins=ChatAdmins(bot),
-    )
-    inflight = Inflight(metrics)
-    dispatcher.update.outer_middleware(inflight)
-    dispatcher.update.outer_middleware(LanguageMiddleware())
-    dispatcher.update.outer_middleware(ChatOrderMiddleware(order))
-    dispatcher.include_routers(
-        admin.setup(settings.admin_ids),
-        admin.refusals(),
-        chat_settings.setup(),
-        commands.setup(),
-        chat.setup(),
-        errors.setup(),
-    )
+    stats = StatsService(usage_store, catalog, monitor, now)
+    parts = Parts(
+        bot, service, models, gate, stats, order, running, metrics, pacers,
+        signals or LocalSignals(),
+    )  # fmt: skip
+    dispatcher = build_dispatcher(settings, parts)
     webhook = (
         WebhookReceiver(
             dispatcher,
             bot,
             order,
             settings.webhook_secret.get_secret_value(),
+            running,
             max_concurrent=settings.max_concurrent_updates,
         )
         if settings.webhook_url and settings.webhook_secret
         else None
     )
     return App(
-        settings, bot, dispatcher, redis, llm, counters, generations, models, metrics, order,
-        inflight, webhook, signals,
+        settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
+        webhook, signals,
     )  # fmt: skip

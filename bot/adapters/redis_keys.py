@@ -35,6 +35,10 @@ class RedisKeys:
         """A Stop pressed on one replica for an answer another replica generates."""
         return f"{self._chat(ChatKey(chat_id))}:stop:{generation_id}"
 
+    def answer_author(self, chat_id: int, generation_id: str) -> str:
+        """Who asked for an answer being generated (a Stop from anyone else is refused)."""
+        return f"{self._chat(ChatKey(chat_id))}:author:{generation_id}"
+
     def continuable(self, chat_id: int) -> str:
         """The chat's latest answer cut by the length limit, which Continue may extend."""
         return f"{self._chat(ChatKey(chat_id))}:continuable"

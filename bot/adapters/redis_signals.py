@@ -42,10 +42,13 @@ class RedisReplicaSignals:
         self._poller: asyncio.Task[None] | None = None
 
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
-        """Ask whichever replica runs `generation_id` to stop it; False when Redis is away."""
+        """Ask whichever replica runs `generation_id` to stop it. False when it runs nowhere,
+        when `user_id` is not its author, or when Redis is away."""
         key = self._keys.stop_request(chat_id, generation_id)
         try:
-            # A set of who pressed: another user's press cannot hide the author's.
+            author = await self._redis.get(self._keys.answer_author(chat_id, generation_id))
+            if author is None or int(author) != user_id:
+                return False
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.sadd(key, user_id)
                 pipe.expire(key, REQUEST_TTL)
@@ -69,6 +72,9 @@ class RedisReplicaSignals:
             self._keys.stop_request(chat_id, draft_name(draft_id)),
         )
         watch = _Watch(keys, str(user_id), stop)
+        names = (generation_id, draft_name(draft_id))
+        authors = [self._keys.answer_author(chat_id, name) for name in names]
+        await self._mark_authors(authors, user_id)
         self._watches.add(watch)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll())
@@ -76,6 +82,18 @@ class RedisReplicaSignals:
             await stop.wait()
         finally:
             self._watches.discard(watch)
+            await self._mark_authors(authors, None)
+
+    async def _mark_authors(self, keys: list[str], user_id: int | None) -> None:
+        """Say who may stop the answer while it runs (None: it has ended)."""
+        try:
+            if user_id is None:
+                await self._redis.delete(*keys)
+                return
+            for key in keys:
+                await self._redis.set(key, user_id, ex=REQUEST_TTL)
+        except Exception as exc:
+            log.warning("answer author not stored error=%s", type(exc).__name__)
 
     async def _poll(self) -> None:
         while self._watches:

@@ -42,6 +42,7 @@ from bot.core.ports import (
     UsageStore,
 )
 from bot.core.speakers import GROUP_NOTE, group_message
+from bot.core.stop import stopped_as
 from bot.formatting.reasoning import ThinkSplitter
 
 log = logging.getLogger(__name__)
@@ -295,11 +296,11 @@ class ConversationService:
             watchdog.cancel()
             if not consume.done():
                 consume.cancel()
-                outcome = "timed_out" if expired else "stopped"
+                outcome = "timed_out" if expired else stopped_as(stop)
             try:
                 await consume
             except asyncio.CancelledError:
-                if outcome == "complete":
+                if outcome == "complete":  # not ended by `stop`: the task itself is cancelled
                     raise
             except StreamBroken:
                 if not acc.text:
@@ -371,7 +372,7 @@ class ConversationService:
         try:
             async for event in stream:
                 if first and self._monitor is not None:
-                    self._monitor.first_token(time.monotonic() - started)
+                    self._monitor.first_token(time.monotonic() - started, model)
                 first = False
                 if isinstance(event, TextDelta):
                     answer, thought = splitter.feed(event.text)
@@ -392,7 +393,7 @@ class ConversationService:
                 sink.update(acc.text, acc.reasoning)
         except UpstreamError as exc:
             if self._monitor is not None:
-                self._monitor.error(exc.kind)
+                self._monitor.error(exc.kind, model)
             alerts = self.alerts if exc.notified_key is not None else None
             if alerts is not None and await alerts.upstream_failed(exc.kind):
                 exc.owner_notified()

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-from bot.core.errors import ModelUnavailable, UpstreamError
+from bot.core.errors import UpstreamError
 from bot.core.ports import ModelCatalog, ModelStore
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,33 +99,11 @@ class ModelResolver:
         self._logged.discard(model)
         self._catalog.invalidate()
 
-    async def run(
-        self,
-        chat_id: int,
-        attempt: Callable[[str], Awaitable[T]],
-        tell: Callable[[ModelChoice], Awaitable[None]],
-    ) -> T:
-        """Run `attempt` with the chat's model; on 404 retry once with the fallback model."""
-        choice = await self.resolve(chat_id)
-        if choice.notice:
-            await tell(choice)
-        try:
-            return await attempt(choice.model)
-        except ModelUnavailable:
-            self.mark_unavailable(choice.model)
-            retry = await self.resolve(chat_id)
-            if retry.model == choice.model:
-                raise
-            if retry.notice:
-                await tell(retry)
-            return await attempt(retry.model)
-
-    async def startup_check(self) -> str:
-        """Check the configured model against the live list; returns the model that will answer."""
+    async def startup_check(self) -> None:
+        """Check the configured model against the live list (a replacement is logged)."""
         choice = await self.resolve(0)
         if not choice.replaced:
             log.info("model checked model=%s", choice.model)
-        return choice.model
 
     async def set_default(self, model: str | None) -> bool:
         """Set (or clear, with None) the default model of every chat; False when not listed."""

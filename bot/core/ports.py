@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.models import (
     AccessRecord,
@@ -151,4 +152,47 @@ class AdminAlerts(Protocol):
         """Tell the admins (at most once per interval per `kind`: "auth", "balance").
 
         True when they have been told: by this call or by one within the interval."""
+        ...
+
+
+class ReplicaSignals(Protocol):
+    """What the Stop and Continue buttons need across processes: a press may reach a replica
+    other than the one generating the answer. One process uses an in-memory implementation."""
+
+    async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
+        """Ask whichever process runs `generation_id` to stop it; True only when `user_id` is
+        the author of that running answer."""
+        ...
+
+    async def watch(
+        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
+    ) -> None:
+        """Set `stop` when the author asks for it anywhere (runs until cancelled or stopped)."""
+        ...
+
+    async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:
+        """Remember the chat's answer that Continue may extend (None: there is none now)."""
+        ...
+
+    async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
+        """True once if `generation_id` is the chat's continuable answer."""
+        ...
+
+
+class ChatOrder(Protocol):
+    """Runs each chat's updates one at a time, in order, and drops redelivered updates."""
+
+    async def admit(self, update_id: int, chat_id: int | None) -> bool:
+        """False for an update already taken; `chat_id` also queues it in its chat."""
+        ...
+
+    async def run(
+        self,
+        chat_id: int,
+        update_id: int,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        admitted: bool = True,
+    ) -> Any:
+        """Run `call` in the chat's turn; None without running it for a redelivery."""
         ...

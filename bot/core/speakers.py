@@ -39,17 +39,18 @@ def group_message(speaker: str, text: str, quote: tuple[str, str] | None = None)
     if quote is None:
         return head + text
     author, quoted = quote
-    if len(quoted) > QUOTE_LIMIT:
-        quoted = quoted[: QUOTE_LIMIT - 1] + "…"
-    quoted_lines = "\n".join("> " + line for line in quoted.splitlines())
-    return f"{head}(replying to [{speaker_label(author)}]:\n{quoted_lines}\n)\n{text}"
+    return f"{head}(replying to [{speaker_label(author)}]:\n{_quoted_lines(quoted)}\n)\n{text}"
 
 
 def private_message(text: str, quote: str | None = None) -> str:
     """The content of a private-chat user message, with the quoted text it replies to."""
     if not quote:
         return text
+    return f"(replying to:\n{_quoted_lines(quote)}\n)\n{text}"
+
+
+def _quoted_lines(quote: str) -> str:
+    """The quoted text, cut to QUOTE_LIMIT, as "> " lines."""
     if len(quote) > QUOTE_LIMIT:
         quote = quote[: QUOTE_LIMIT - 1] + "…"
-    quoted_lines = "\n".join("> " + line for line in quote.splitlines())
-    return f"(replying to:\n{quoted_lines}\n)\n{text}"
+    return "\n".join("> " + line for line in quote.splitlines())

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 TITLE_LIMIT = 48
-
-_QUOTE_PREFIX = re.compile(r"^\(replying to:\n(?:>.*\n)*\)\n")
 
 
 def topic_title(question: str, limit: int = TITLE_LIMIT) -> str:
-    """The question's first words on one line, cut at a word boundary; never empty."""
-    text = _QUOTE_PREFIX.sub("", question)
-    words = " ".join(text.split()).strip(" .,:;!?-")
+    """The question's first words on one line, cut at a word boundary; never empty.
+
+    `question` is what the user wrote, without the text they replied to."""
+    words = " ".join(question.split()).strip(" .,:;!?-")
     if len(words) <= limit:
         return words or "…"
     cut = words[: limit - 1]

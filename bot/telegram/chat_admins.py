@@ -9,7 +9,6 @@ from collections.abc import Callable
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Message
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +35,14 @@ class ChatAdmins:
         self._clock = clock
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    async def of(self, message: Message, user_id: int, bot_admin: bool = False) -> bool:
-        """True when `user_id` administers the group `message` is in. An anonymous admin
-        writes as the group itself (sender_chat), so Telegram vouches for them. Telegram is
-        not asked in a private chat, nor for a `bot_admin`, who may do it all anyway."""
-        if message.chat.type == "private" or bot_admin:
-            return False
-        if message.sender_chat is not None:
+    async def of(self, chat_id: int, user_id: int, sender_chat_id: int | None = None) -> bool:
+        """True when `user_id` administers the group `chat_id`. An anonymous admin writes as
+        the group itself (`sender_chat_id`), so Telegram vouches for them."""
+        if sender_chat_id is not None:
             # Posting as a chat: the group itself (an anonymous admin), else a channel, whose
             # sender is Telegram's Channel_Bot and no admin of anything.
-            return message.sender_chat.id == message.chat.id
-        return await self.is_admin(message.chat.id, user_id)
+            return sender_chat_id == chat_id
+        return await self.is_admin(chat_id, user_id)
 
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
         now = self._clock()

@@ -23,6 +23,9 @@ class _CountingRedis:
         self.pipelines += 1
         return self._redis.pipeline(**kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._redis, name)
+
 
 async def test_one_poll_a_period_serves_every_watched_answer(redis: Redis, key_prefix: str) -> None:
     keys = RedisKeys(key_prefix)
@@ -35,7 +38,8 @@ async def test_one_poll_a_period_serves_every_watched_answer(redis: Redis, key_p
     ]
     begun = time.monotonic()
     await asyncio.sleep(0.3)  # a few polls with nothing asked
-    assert await other.request(100, "gen0", 8)  # someone else's press does not stop it
+    assert not await other.request(100, "gen0", 8)  # someone else's press is refused
+    assert not await other.request(100, "forged", 7)  # so is a press naming no running answer
     assert await other.request(101, "gen1", 7)  # the author's Stop button
     assert await other.request(102, draft_name(502), 7)  # Telegram's native stop of the draft
     async with asyncio.timeout(2):
@@ -49,3 +53,18 @@ async def test_one_poll_a_period_serves_every_watched_answer(redis: Redis, key_p
     watchers[0].cancel()
     await asyncio.gather(*watchers, return_exceptions=True)
     await here.close()
+
+
+async def test_an_ended_answer_can_no_longer_be_asked_to_stop(
+    redis: Redis, key_prefix: str
+) -> None:
+    signals = RedisReplicaSignals(redis, RedisKeys(key_prefix), every=0.05)
+    stop = asyncio.Event()
+    watch = asyncio.create_task(signals.watch(100, "gen", 7, stop, 501))
+    await asyncio.sleep(0.05)
+    assert await signals.request(100, "gen", 7)
+    async with asyncio.timeout(2):
+        await watch
+    assert not await signals.request(100, "gen", 7)
+    assert not await signals.request(100, draft_name(501), 7)
+    await signals.close()

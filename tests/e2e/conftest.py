@@ -47,7 +47,7 @@ class Env:
         def done() -> bool:
             return (
                 len(self.visible(chat_id)) >= count
-                and self.app.generations.active == 0
+                and self.app.running.active == 0
                 and self.gonka.in_flight == 0
             )
 

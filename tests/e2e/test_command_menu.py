@@ -108,7 +108,7 @@ async def test_a_telegram_outage_at_start_does_not_stop_the_bot(
         async with _started(tg) as app:
             await tg.send_text(USER, "/start")
             await tg.wait_for(lambda: tg.last_bot_text(USER) == t("start", "en"))
-            assert app.generations.active == 0
+            assert app.running.active == 0
     assert tg.commands == {}
     assert "command menu set lists=0 of 6" in caplog.text
 

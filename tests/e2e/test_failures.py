@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.redis_store import RedisUsageStore
 from bot.core.errors import StorageUnavailable
 from bot.telegram.texts import t
 from tests.doubles.fake_gonka import Reply
@@ -99,13 +100,13 @@ async def test_non_text_messages_get_a_polite_answer(env: Env) -> None:
 STORAGE_TEXT = t("error_storage", "en")
 
 
-async def test_storage_failure_after_the_answer_keeps_the_answer(env: Env) -> None:
-    service = env.app.dispatcher["service"]
-
+async def test_storage_failure_after_the_answer_keeps_the_answer(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise StorageUnavailable("connection refused")
 
-    service._usage.add = broken
+    monkeypatch.setattr(RedisUsageStore, "add", broken)  # counting usage fails
     env.gonka.enqueue(Reply(text="The whole answer."))
     await env.telegram.send_text(USER, "hi")
     await env.wait_replies(2)
@@ -119,7 +120,7 @@ async def test_blocked_by_user_still_counts_usage_and_history(env: Env) -> None:
     env.gonka.enqueue(Reply(text="Lost answer."), Reply(text="ok"))
     await env.telegram.send_text(USER, "first")
     await env.telegram.wait_for(lambda: env.telegram.calls_of("sendMessage"))
-    await env.telegram.wait_for(lambda: env.app.generations.active == 0)
+    await env.telegram.wait_for(lambda: env.app.running.active == 0)
     await env.telegram.send_text(USER, "second")
     await env.wait_replies(1)
     assert env.visible_texts() == ["ok"]

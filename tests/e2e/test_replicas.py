@@ -124,7 +124,7 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
         data = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
         await telegram.press_button(USER, message.message_id, data, user_id=USER)  # to the second
         await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
-        await telegram.wait_for(lambda: first.generations.active == 0, 5)
+        await telegram.wait_for(lambda: first.running.active == 0, 5)
         assert first.metrics.updates.values == {"message": 1}
         assert second.metrics.updates.values == {"callback_query": 1}
     final = telegram.bot_messages(USER)[-1]
@@ -148,15 +148,13 @@ async def test_native_draft_stop_reaching_the_other_replica_stops_the_answer(
         await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
         gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
         await telegram.send_text(USER, "talk", user_id=USER)  # to the first replica
-        generation = await telegram.wait_for(
-            lambda: next(iter(first.generations._running.values()), None)
-        )
+        generation = await telegram.wait_for(lambda: next(iter(first.running.answers()), None))
         await telegram.wait_for(
             lambda: (d := telegram.draft(USER, generation.draft_id)) and len(d.text) > 20
         )
         await telegram.stop_generation(USER, generation.draft_id)  # to the second replica
         await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
-        await telegram.wait_for(lambda: first.generations.active == 0, 5)
+        await telegram.wait_for(lambda: first.running.active == 0, 5)
         assert second.metrics.updates.values == {"stopped_message_generation": 1}
     final = telegram.bot_messages(USER)[-1]
     assert (final.text or "").startswith("word") and (final.text or "").endswith("Stopped.")
@@ -188,7 +186,7 @@ async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
         gonka.enqueue(Reply(text=" And the second half ends it.", chunk_chars=6))
         await telegram.press_button(USER, cut.message_id, button["callback_data"], user_id=USER)
         await telegram.wait_for(lambda: len(telegram.bot_messages(USER)) == 2, 10)
-        await telegram.wait_for(lambda: second.generations.active == 0 and gonka.in_flight == 0)
+        await telegram.wait_for(lambda: second.running.active == 0 and gonka.in_flight == 0)
         await asyncio.sleep(0.1)
         assert second.metrics.updates.values == {"callback_query": 1}
     assert (telegram.bot_messages(USER)[-1].text or "").endswith("the second half ends it.")

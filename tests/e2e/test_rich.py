@@ -94,7 +94,7 @@ async def test_stop_in_rich_draft_keeps_partial_marked_stopped(make_env: EnvFact
         env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
         await env.telegram.send_text(USER, "talk a lot")
         generation = await env.telegram.wait_for(
-            lambda: next(iter(env.app.generations._running.values()), None)
+            lambda: next(iter(env.app.running.answers()), None)
         )
         await env.telegram.wait_for(
             lambda: (
@@ -296,7 +296,7 @@ async def test_group_answer_streamed_in_several_messages_ends_as_one_rich(
             GROUP, "@fake_llm_bot long", user_id=501, chat_type="supergroup"
         )
         await env.telegram.wait_for(lambda: len(env.visible(GROUP)) >= 2)  # streamed in pieces
-        await env.telegram.wait_for(lambda: env.app.generations.active == 0)
+        await env.telegram.wait_for(lambda: env.app.running.active == 0)
         await asyncio.sleep(0.1)
         [message] = env.visible(GROUP)  # the extra streamed pieces are deleted
         assert message.rich_markdown == make_safe(answer)

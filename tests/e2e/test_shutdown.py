@@ -18,6 +18,8 @@ from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.e2e.bot_process import BotProcess, bot_env
+from tests.e2e.conftest import FAST, EnvFactory
+from tests.e2e.conftest import USER as E2E_USER
 from tests.e2e.webhook_apps import free_port
 
 USER = 7007
@@ -77,3 +79,24 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_answer_still_running_at_grace_end_is_kept_marked_interrupted(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST, use_drafts=False, shutdown_grace=0.5) as env:
+        env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
+        await env.telegram.send_text(E2E_USER, "talk")
+        await env.telegram.wait_for(lambda: any(len(m.text or "") > 30 for m in env.visible()), 10)
+        await env.app.drain()  # what SIGTERM runs: the grace is over long before the answer
+        final = env.visible()[-1]
+        assert (final.text or "").startswith("word")
+        assert (final.text or "").endswith("The answer was interrupted by a network error.")
+        assert final.reply_markup is None
+        history = await RedisHistoryStore(env.app.redis, RedisKeys("gonka")).load(ChatKey(E2E_USER))
+        assert [m.role for m in history] == ["user", "assistant"]
+        assert history[1].content.startswith("word word")
+        usage = [
+            key async for key in env.app.redis.scan_iter(match=f"gonka:{{user:{E2E_USER}}}:usage:*")
+        ]
+        assert len(usage) == 3

@@ -135,9 +135,7 @@ async def test_drafts_refused_fall_back_to_edits_and_are_remembered(
 async def test_stop_in_draft_closes_upstream_and_keeps_partial(env: Env) -> None:
     env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
     await env.telegram.send_text(USER, "talk a lot")
-    generation = await env.telegram.wait_for(
-        lambda: next(iter(env.app.generations._running.values()), None)
-    )
+    generation = await env.telegram.wait_for(lambda: next(iter(env.app.running.answers()), None))
     await env.telegram.wait_for(
         lambda: (d := env.telegram.draft(USER, generation.draft_id)) and len(d.text) > 30,
     )

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import pytest
-
-from bot.core.errors import ModelUnavailable, UpstreamUnavailable
+from bot.core.errors import UpstreamUnavailable
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.monitor import UpstreamMonitor
 
@@ -60,28 +58,6 @@ async def test_unknown_names_and_an_unreadable_list_never_crash() -> None:
     resolver = ModelResolver(catalog, Store(), "whatever/Unknown-1")
     assert (await resolver.resolve(1)).model == "whatever/Unknown-1"
     assert not await resolver.set_chat(1, "whatever/Unknown-1")
-
-
-async def test_run_retries_once_with_the_fallback_after_a_404() -> None:
-    now = [0.0]
-    resolver = ModelResolver(Catalog(["a", "b"]), Store(), "a", clock=lambda: now[0])
-    told: list[ModelChoice] = []
-    calls: list[str] = []
-
-    async def attempt(model: str) -> str:
-        calls.append(model)
-        if model == "a":
-            raise ModelUnavailable("404")
-        return model
-
-    async def tell(choice: ModelChoice) -> None:
-        told.append(choice)
-
-    assert await resolver.run(1, attempt, tell) == "b"
-    assert calls == ["a", "b"] and told == [ModelChoice("b", "a", True)]
-    now[0] = 1000.0  # the 404 is forgotten: "a" is tried again
-    with pytest.raises(ModelUnavailable):
-        await ModelResolver(Catalog(["a"]), Store(), "a").run(1, attempt, tell)
 
 
 def test_monitor_percentiles() -> None:

@@ -15,6 +15,5 @@ def test_long_question_is_cut_at_a_word() -> None:
     assert len(title) <= 48
 
 
-def test_quote_prefix_and_empty_text() -> None:
-    assert topic_title("(replying to:\n> old text\n)\nWhy?") == "Why"
+def test_empty_text() -> None:
     assert topic_title("?!") == "…"

@@ -13,8 +13,9 @@ from bot.core.monitor import MonitorSnapshot
 from bot.core.stats import StatsService
 from bot.telegram.filters import IsAdmin
 from bot.telegram.handlers.commands import usage_line
-from bot.telegram.responder import Responder, Turn, turn_of
+from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, number, t
+from bot.telegram.turn import Turn
 
 ACCESS_COMMANDS = ("allow", "block", "unblock")
 ADMIN_COMMANDS = ("stats", "quota", *ACCESS_COMMANDS)
@@ -88,73 +89,72 @@ def _quota_value(text: str) -> int | None:
     return value
 
 
-def setup(admins: frozenset[int]) -> Router:
+async def cmd_stats(
+    message: Message,
+    turn: Turn,
+    lang: Lang,
+    stats: StatsService,
+    notices: Notices,
+    price_per_million: float,
+) -> None:
+    await notices.notify(turn, await _stats_text(stats, price_per_million, lang))
+
+
+async def cmd_access(
+    message: Message, command: CommandObject, turn: Turn, lang: Lang, gate: Gate, notices: Notices
+) -> None:
+    target = _target(turn, command.args)
+    if target is None:
+        await notices.notify(turn, t("admin_usage_hint", lang, command=command.command))
+        return
+    kind, owner_id = target
+    action = getattr(gate, command.command)
+    await action(kind, owner_id)
+    await notices.notify(
+        turn, t("admin_done", lang, action=command.command, kind=kind, id=owner_id)
+    )
+
+
+async def cmd_quota(
+    message: Message, command: CommandObject, turn: Turn, lang: Lang, gate: Gate, notices: Notices
+) -> None:
+    parts = (command.args or "").split()
+    try:
+        user_id = int(parts[0])
+        if parts[1:] == ["reset"]:
+            daily = monthly = None
+        else:
+            daily, monthly = _quota_value(parts[1]), _quota_value(parts[2])
+    except (IndexError, ValueError):
+        await notices.notify(turn, t("quota_usage_hint", lang))
+        return
+    await gate.set_quota(user_id, daily, monthly)
+    shown = {
+        k: t("quota_default", lang) if v is None else v for k, v in (("d", daily), ("m", monthly))
+    }
+    await notices.notify(
+        turn, t("quota_set", lang, id=user_id, daily=shown["d"], monthly=shown["m"])
+    )
+
+
+async def refuse(message: Message, turn: Turn, lang: Lang, notices: Notices) -> None:
+    await notices.notify(turn, t("admins_only", lang))
+
+
+def router(admins: frozenset[int]) -> Router:
     """The admin router: its filter is set once, for every handler in it."""
-    router = Router(name="admin")
-    router.message.filter(IsAdmin(admins))
-
-    @router.message(Command("stats"))
-    @router.message(_USAGE_ALL)
-    async def cmd_stats(
-        message: Message,
-        lang: Lang,
-        stats: StatsService,
-        responder: Responder,
-        price_per_million: float,
-    ) -> None:
-        turn = turn_of(message, lang)
-        await responder.notify(turn, await _stats_text(stats, price_per_million, lang))
-
-    @router.message(Command(*ACCESS_COMMANDS))
-    async def cmd_access(
-        message: Message, command: CommandObject, lang: Lang, gate: Gate, responder: Responder
-    ) -> None:
-        turn = turn_of(message, lang)
-        target = _target(turn, command.args)
-        if target is None:
-            await responder.notify(turn, t("admin_usage_hint", lang, command=command.command))
-            return
-        kind, owner_id = target
-        action = getattr(gate, command.command)
-        await action(kind, owner_id)
-        await responder.notify(
-            turn, t("admin_done", lang, action=command.command, kind=kind, id=owner_id)
-        )
-
-    @router.message(Command("quota"))
-    async def cmd_quota(
-        message: Message, command: CommandObject, lang: Lang, gate: Gate, responder: Responder
-    ) -> None:
-        turn = turn_of(message, lang)
-        parts = (command.args or "").split()
-        try:
-            user_id = int(parts[0])
-            if parts[1:] == ["reset"]:
-                daily = monthly = None
-            else:
-                daily, monthly = _quota_value(parts[1]), _quota_value(parts[2])
-        except (IndexError, ValueError):
-            await responder.notify(turn, t("quota_usage_hint", lang))
-            return
-        await gate.set_quota(user_id, daily, monthly)
-        shown = {
-            k: t("quota_default", lang) if v is None else v
-            for k, v in (("d", daily), ("m", monthly))
-        }
-        await responder.notify(
-            turn, t("quota_set", lang, id=user_id, daily=shown["d"], monthly=shown["m"])
-        )
-
-    return router
+    admin = Router(name="admin")
+    admin.message.filter(IsAdmin(admins))
+    admin.message.register(cmd_stats, Command("stats"))
+    admin.message.register(cmd_stats, _USAGE_ALL)
+    admin.message.register(cmd_access, Command(*ACCESS_COMMANDS))
+    admin.message.register(cmd_quota, Command("quota"))
+    return admin
 
 
 def refusals() -> Router:
     """After the admin router: the same commands from anybody else are refused in words."""
-    router = Router(name="admin-refusals")
-
-    @router.message(Command(*ADMIN_COMMANDS))
-    @router.message(_USAGE_ALL)
-    async def refuse(message: Message, lang: Lang, responder: Responder) -> None:
-        await responder.notify(turn_of(message, lang), t("admins_only", lang))
-
-    return router
+    refused = Router(name="admin-refusals")
+    refused.message.register(refuse, Command(*ADMIN_COMMANDS))
+    refused.message.register(refuse, _USAGE_ALL)
+    return refused

@@ -1,4 +1,4 @@
-"""Middlewares: per-chat ordering and the user's language."""
+"""Per-chat ordering of updates, in one process or across replicas."""
 
 from __future__ import annotations
 
@@ -6,34 +6,15 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import TelegramObject, Update
 
 from bot.core.errors import StorageUnavailable
-from bot.telegram.texts import lang_of
+from bot.core.ports import ChatOrder
 
 log = logging.getLogger(__name__)
-
-
-class ChatOrder(Protocol):
-    """Runs each chat's updates one at a time, in order, and drops redelivered updates."""
-
-    async def admit(self, update_id: int, chat_id: int | None) -> bool:
-        """False for an update already taken; `chat_id` also queues it in its chat."""
-        ...
-
-    async def run(
-        self,
-        chat_id: int,
-        update_id: int,
-        call: Callable[[], Awaitable[Any]],
-        *,
-        admitted: bool = True,
-    ) -> Any:
-        """Run `call` in the chat's turn; None without running it for a redelivery."""
-        ...
 
 
 class ChatLocks:
@@ -108,18 +89,4 @@ class ChatOrderMiddleware(BaseMiddleware):
             if not fresh:
                 log.info("duplicate update dropped update_id=%s", event.update_id)
                 return None
-        return await handler(event, data)
-
-
-class LanguageMiddleware(BaseMiddleware):
-    """Puts `lang` ("en" or "ru") into handler data from the user's Telegram language."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user: User | None = data.get("event_from_user")
-        data["lang"] = lang_of(user.language_code if user else None)
         return await handler(event, data)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
@@ -15,7 +14,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.core.errors import StorageUnavailable
-from bot.telegram.middlewares import ChatOrder
+from bot.core.ports import ChatOrder
+from bot.telegram.runtime.running import Running
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class WebhookReceiver:
         bot: Bot,
         order: ChatOrder,
         secret: str,
+        running: Running,
         *,
         max_concurrent: int = 64,
     ) -> None:
@@ -37,7 +38,7 @@ class WebhookReceiver:
         self._bot = bot
         self._order = order
         self._secret = secret.encode()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._running = running
         self.accepting = True
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -64,8 +65,7 @@ class WebhookReceiver:
         except StorageUnavailable:
             admitted = False  # the middleware tries again and tells the user
         task = asyncio.create_task(self._feed(update, admitted))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._running.hold(task)  # a shutdown lets it finish
         return web.Response(text="ok")
 
     async def _feed(self, update: Update, admitted: bool) -> None:
@@ -75,14 +75,6 @@ class WebhookReceiver:
         except Exception:
             log.exception("update failed update_id=%s", update.update_id)
 
-    async def stop(self, grace: float) -> None:
-        """Take no more updates; let those in hand finish within `grace`, cancel the rest."""
+    def stop(self) -> None:
+        """Take no more updates (those in hand are `Running`'s to finish)."""
         self.accepting = False
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in late:
-            task.cancel()
-        if late:
-            log.warning("grace period over, cancelled updates count=%s", len(late))
-            await asyncio.wait(late, timeout=5)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.readiness import Check, Readiness
-from bot.telegram.webhook import WebhookReceiver
+from bot.telegram.runtime.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 

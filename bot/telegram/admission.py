@@ -1,0 +1,44 @@
+"""Admission: the gate before a turn, and group chatter kept as context when the gate lets it."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.access import Gate
+from bot.core.conversation import ConversationService
+from bot.core.models import ChatKey
+from bot.telegram.notices import Notices
+from bot.telegram.turn import Turn, denial_text
+
+log = logging.getLogger(__name__)
+
+
+class Admission:
+    """Lets a turn in (access, flood, quota) or tells the user why not."""
+
+    def __init__(self, gate: Gate, service: ConversationService, notices: Notices) -> None:
+        self._gate = gate
+        self._service = service
+        self._notices = notices
+
+    async def admit(self, turn: Turn) -> bool:
+        """The gate before a turn (access, flood, quota); a refused user is told why."""
+        denial = await self._gate.check(turn.user_id, turn.chat_id, turn.private)
+        if denial is None:
+            return True
+        log.info(
+            "turn refused user=%s chat=%s reason=%s", turn.user_id, turn.chat_id, denial.text_key
+        )
+        await self._notices.notify(turn, denial_text(denial, turn.lang))
+        return False
+
+    async def overhear(self, turn: Turn, speaker: str, text: str) -> None:
+        """A group message not addressed to the bot: kept as context when the group has that on.
+        Never answered, so a failure is only logged."""
+        try:
+            if not await self._service.keeps_context(turn.chat_id):
+                return
+            if await self._gate.may_be_heard(turn.user_id, turn.chat_id):
+                await self._service.overhear(ChatKey(turn.chat_id, turn.thread_id), speaker, text)
+        except Exception as exc:  # nobody asked anything: no error message in the group
+            log.warning("group message not kept chat=%s error=%s", turn.chat_id, type(exc).__name__)

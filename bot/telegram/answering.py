@@ -1,0 +1,176 @@
+"""One answer, start to end: admit, resolve the model, reply (once more with the fallback model
+when the chosen one is gone), then record how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+
+from bot.core.conversation import ConversationService
+from bot.core.errors import BotError, ModelUnavailable, UpstreamError
+from bot.core.model_choice import ModelChoice, ModelResolver
+from bot.core.models import ChatKey, Reply
+from bot.core.ports import ReplicaSignals, ReplySink
+from bot.core.titles import topic_title
+from bot.metrics import Metrics
+from bot.telegram.admission import Admission
+from bot.telegram.notices import Notices
+from bot.telegram.runtime.running import Generation, Running
+from bot.telegram.texts import t
+from bot.telegram.turn import Turn, error_text
+
+log = logging.getLogger(__name__)
+
+
+class Answering:
+    """Answers a user in Telegram: streams, stores, and turns failures into clear words."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        service: ConversationService,
+        models: ModelResolver,
+        admission: Admission,
+        notices: Notices,
+        running: Running,
+        signals: ReplicaSignals,
+        metrics: Metrics,
+    ) -> None:
+        self._bot = bot
+        self._service = service
+        self._models = models
+        self._admission = admission
+        self._notices = notices
+        self._running = running
+        self._signals = signals
+        self._metrics = metrics
+
+    async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
+        """Answer `text` as the next turn of the conversation, if the gate lets the user in.
+
+        `own_words`: what the user wrote, without the quoted context (it names a new topic)."""
+        if not await self._admission.admit(turn):
+            return
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        # A private topic is a conversation: the first question names it.
+        topic = turn.private and turn.thread_id is not None and await self._has_topics()
+        name = topic and await self._service.is_new(chat)
+        await self._run(turn, text)
+        if name and turn.thread_id is not None:
+            title = topic_title(text if own_words is None else own_words)
+            await self._rename_topic(turn.chat_id, turn.thread_id, title)
+
+    async def take_continuable(self, turn: Turn, generation_id: str) -> bool:
+        """True once if `generation_id` is the chat's latest answer cut by the length limit
+        (the replica signals know it, whichever replica cut it)."""
+        return await self._signals.take_continuable(turn.chat_id, generation_id)
+
+    async def continue_answer(self, turn: Turn) -> bool:
+        """Continue the chat's answer cut by the length limit; False when history holds none."""
+        return await self._run(turn, None) is not None or self._running.closing
+
+    async def new_topic(self, turn: Turn) -> bool:
+        """Open a fresh private topic for a new conversation; False when Telegram refuses."""
+        try:
+            topic = await self._bot.create_forum_topic(turn.chat_id, t("new_topic_name", turn.lang))
+        except TelegramAPIError as exc:
+            log.info("topic not created chat=%s error=%s", turn.chat_id, exc.message)
+            return False
+        fresh = Turn(turn.chat_id, True, topic.message_thread_id, turn.user_id, turn.lang)
+        await self._notices.notify(fresh, t("new_topic_ready", turn.lang))
+        return True
+
+    async def _run(self, turn: Turn, text: str | None) -> Reply | None:
+        """Stream one reply (`text` None: a continuation) and record how it ended."""
+        if self._running.closing:  # queued behind an answer the shutdown interrupted
+            await self._notices.notify(turn, t("restarting", turn.lang))
+            return None
+        generation = self._running.start(turn.chat_id, turn.user_id)
+        sink = self._notices.sink(turn, generation)
+        watcher = asyncio.create_task(
+            self._signals.watch(
+                turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
+            )
+        )
+        begun = time.monotonic()
+        reply: Reply | None = None
+        try:
+            reply = await self._reply_with_fallback(turn, text, sink, generation)
+        except BotError as exc:
+            log.warning(
+                "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
+            )
+            if not isinstance(exc, UpstreamError):  # upstream errors: counted by the monitor
+                self._metrics.turn_errors.inc(type(exc).__name__)
+            await sink.fail(error_text(exc, turn.lang))
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await sink.close()
+            await self._ended(turn, generation, reply, begun)
+        return reply
+
+    async def _reply_with_fallback(
+        self, turn: Turn, text: str | None, sink: ReplySink, generation: Generation
+    ) -> Reply | None:
+        """The chat's model answers; when it is gone, the fallback model answers, once."""
+        choice = await self._models.resolve(turn.chat_id)
+        await self._tell_replaced(turn, choice)
+        try:
+            return await self._reply(turn, text, choice.model, sink, generation)
+        except ModelUnavailable:
+            self._models.mark_unavailable(choice.model)
+            retry = await self._models.resolve(turn.chat_id)
+            if retry.model == choice.model:
+                raise
+            await self._tell_replaced(turn, retry)
+            return await self._reply(turn, text, retry.model, sink, generation)
+
+    async def _reply(
+        self, turn: Turn, text: str | None, model: str, sink: ReplySink, generation: Generation
+    ) -> Reply | None:
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        group = not turn.private
+        generation.model = model
+        if text is None:
+            return await self._service.continue_reply(
+                chat, turn.user_id, model, sink, generation.stop, group=group
+            )
+        return await self._service.reply(
+            chat, turn.user_id, text, model, sink, generation.stop, group=group
+        )
+
+    async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:
+        if choice.notice:
+            await self._notices.notify(
+                turn, t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
+            )
+
+    async def _ended(
+        self, turn: Turn, generation: Generation, reply: Reply | None, begun: float
+    ) -> None:
+        self._running.end(generation)
+        continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
+        await self._signals.set_continuable(turn.chat_id, generation.id if continuable else None)
+        if reply is None:
+            return
+        metrics, model = self._metrics, generation.model
+        metrics.replies.inc(reply.outcome, model=model)
+        metrics.tokens.inc("prompt", reply.usage.prompt_tokens, model=model)
+        metrics.tokens.inc("completion", reply.usage.completion_tokens, model=model)
+        metrics.answer.observe(time.monotonic() - begun, model=model)
+
+    async def _has_topics(self) -> bool:
+        return bool((await self._bot.me()).has_topics_enabled)
+
+    async def _rename_topic(self, chat_id: int, thread_id: int, title: str) -> None:
+        try:
+            await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
+        except TelegramAPIError as exc:
+            log.info("topic not renamed chat=%s error=%s", chat_id, exc.message)

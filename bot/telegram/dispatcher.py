@@ -1,0 +1,89 @@
+"""The dispatcher: update middlewares in the order they run, the routers, and the objects
+handlers are given by name (answering, notices, stopping, service, models, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+
+from bot.config import Settings
+from bot.core.access import Gate
+from bot.core.conversation import ConversationService
+from bot.core.model_choice import ModelResolver
+from bot.core.ports import ChatOrder, ReplicaSignals
+from bot.core.stats import StatsService
+from bot.metrics import Metrics
+from bot.telegram.admission import Admission
+from bot.telegram.answering import Answering
+from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.context import ContextMiddleware
+from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
+from bot.telegram.notices import NoticeOptions, Notices
+from bot.telegram.pacing import Pacers
+from bot.telegram.runtime.chat_order import ChatOrderMiddleware
+from bot.telegram.runtime.running import HoldUpdates, Running
+from bot.telegram.stopping import Stopping
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What the Telegram layer is built on (made by the composition root)."""
+
+    bot: Bot
+    service: ConversationService
+    models: ModelResolver
+    gate: Gate
+    stats: StatsService
+    order: ChatOrder
+    running: Running
+    metrics: Metrics
+    pacers: Pacers
+    signals: ReplicaSignals
+
+
+def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
+    notices = build_notices(config, parts.bot, parts.pacers)
+    admission = Admission(parts.gate, parts.service, notices)
+    answering = Answering(
+        parts.bot, parts.service, parts.models, admission, notices, parts.running,
+        parts.signals, parts.metrics,
+    )  # fmt: skip
+    chat_admins = ChatAdmins(parts.bot)
+    dispatcher = Dispatcher(
+        service=parts.service,
+        models=parts.models,
+        gate=parts.gate,
+        stats=parts.stats,
+        order=parts.order,
+        notices=notices,
+        admission=admission,
+        answering=answering,
+        stopping=Stopping(parts.running, parts.signals),
+        price_per_million=config.price_per_million_tokens,
+    )
+    dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
+    dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
+    dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
+    dispatcher.include_routers(
+        admin.router(config.admin_ids),
+        admin.refusals(),
+        models.router(),
+        settings.router(),
+        commands.router(),
+        buttons.router(),
+        chat.router(),
+        errors.router(),
+    )
+    return dispatcher
+
+
+def build_notices(config: Settings, bot: Bot, pacers: Pacers) -> Notices:
+    options = NoticeOptions(
+        use_drafts=config.use_drafts,
+        show_reasoning=config.show_reasoning == "folded",
+        message_limit=config.message_limit,
+        rich_messages=config.rich_messages,
+        rich_drafts=config.rich_drafts,
+    )
+    return Notices(bot, pacers, options)

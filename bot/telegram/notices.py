@@ -1,0 +1,93 @@
+"""What the bot puts in a chat: notices and keyboards, and the sink that streams an answer.
+Every Bot API call passes the call policy (bot_api.py): paced per chat and bot-wide, retried."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.formatting.rendered import Rendered
+from bot.telegram.buttons import ContinueButton, StopButton, one_button
+from bot.telegram.pacing import Pacers
+from bot.telegram.runtime.running import Generation
+from bot.telegram.streaming import Layout, Outbox, SinkParts, StreamSink, Target, build_sink
+from bot.telegram.streaming.rich import RichSwitch
+from bot.telegram.texts import t
+from bot.telegram.turn import Turn
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeOptions:
+    use_drafts: bool
+    show_reasoning: bool
+    message_limit: int
+    rich_messages: bool = False
+    rich_drafts: bool = False
+
+
+class Notices:
+    """Sends to a chat: short notices, messages with a keyboard, and streamed answers."""
+
+    def __init__(self, bot: Bot, pacers: Pacers, options: NoticeOptions) -> None:
+        self._bot = bot
+        self._pacers = pacers
+        self._options = options
+        self._no_drafts: set[int] = set()
+        self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
+
+    def sink(self, turn: Turn, generation: Generation) -> StreamSink:
+        """The sink that streams `generation`'s answer into the turn's chat."""
+        return self._sink(turn, generation)
+
+    def _sink(self, turn: Turn, generation: Generation) -> StreamSink:
+        drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
+        lang = turn.lang
+        layout = Layout(
+            limit=self._options.message_limit,
+            show_reasoning=self._options.show_reasoning,
+            notes={
+                "stopped": t("stopped_note", lang),
+                "interrupted": t("interrupted_note", lang),
+                "timed_out": t("timed_out_note", lang),
+                "length": t("length_note", lang),
+                "empty": t("empty_answer", lang),
+                "thinking": t("thinking_status", lang),
+                "reasoning": t("reasoning_summary", lang),
+            },
+        )
+        parts = SinkParts(
+            layout=layout,
+            draft_id=generation.draft_id if drafts else None,
+            stop_markup=one_button(t("stop_button", lang), StopButton(generation=generation.id)),
+            continue_markup=one_button(
+                t("continue_button", lang), ContinueButton(generation=generation.id)
+            ),
+            rich=self.rich,
+            on_drafts_refused=lambda: self._no_drafts.add(turn.chat_id),
+        )
+        target = Target(turn.chat_id, turn.thread_id, turn.reply_to)
+        return build_sink(self._bot, self._pacers, target, parts)
+
+    async def notify(self, turn: Turn, text: str) -> None:
+        """Send a short notice in the chat (paced and retried like every other message).
+
+        In a group, a notice answering an ephemeral command or a button press is ephemeral (only
+        that user sees it); if Telegram refuses, it becomes an ordinary message."""
+        if not turn.private and (turn.ephemeral_id or turn.callback_query_id):
+            target = Target(
+                turn.chat_id, turn.thread_id, ephemeral_to=turn.user_id,
+                ephemeral_reply=turn.ephemeral_id, ephemeral_callback=turn.callback_query_id,
+            )  # fmt: skip
+            if await self._outbox(turn, target).send(Rendered(text), None) is not None:
+                return
+        await self._outbox(turn).send(Rendered(text), None)
+
+    async def send(self, turn: Turn, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Send a message with an inline keyboard (paced like every other message)."""
+        await self._outbox(turn).send(Rendered(text), markup)
+
+    def _outbox(self, turn: Turn, target: Target | None = None) -> Outbox:
+        target = target or Target(turn.chat_id, turn.thread_id, turn.reply_to)
+        return Outbox(self._bot, target, self._pacers)

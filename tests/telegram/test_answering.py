@@ -1,0 +1,83 @@
+"""One answer, from the resolved model to how it ended, with in-memory ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.adapters.memory_signals import LocalSignals
+from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.errors import ModelUnavailable
+from bot.core.model_choice import ModelResolver
+from bot.metrics import Metrics
+from bot.telegram.answering import Answering
+from bot.telegram.runtime.running import Running
+from bot.telegram.turn import Turn
+from tests.fakes import MemoryHistory, MemoryUsage, ScriptedGateway
+from tests.telegram.helpers import ALICE, GROUP, Notes
+from tests.unit.test_model_choice import Catalog, Store
+
+TURN = Turn(GROUP, False, None, ALICE, "en", reply_to=5)
+
+
+class LetIn:
+    async def admit(self, turn: Turn) -> bool:
+        return True
+
+
+def _answering(
+    gateway: ScriptedGateway, models: ModelResolver, running: Running | None = None
+) -> tuple[Answering, Notes, Any]:
+    config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
+    service = ConversationService(MemoryHistory(), MemoryUsage(), gateway, config)
+    running, notes = running or Running(), Notes()
+    metrics = Metrics(active_streams=lambda: running.active, api_calls=int, api_429=int)
+    answering = Answering(
+        None,  # type: ignore[arg-type]  # Telegram is only asked about private topics
+        service, models, LetIn(), notes, running, LocalSignals(), metrics,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return answering, notes, metrics
+
+
+async def test_a_model_gone_is_replaced_once_and_the_user_told() -> None:
+    gateway = ScriptedGateway(ModelUnavailable("404"), "From b.")
+    answering, notes, metrics = _answering(
+        gateway, ModelResolver(Catalog(["a", "b"]), Store(), "a")
+    )
+    await answering.answer(TURN, "hi")
+    assert [model for model, _ in gateway.calls] == ["a", "b"]
+    assert [text for _, text in notes.said] == [
+        "ℹ️ The model a is not available right now, so b answers instead."
+    ]
+    assert notes.sinks[0].finished is not None and notes.sinks[0].finished.text == "From b."
+    assert metrics.replies.values == {"complete": 1}
+
+
+async def test_when_no_other_model_is_left_the_user_is_told_why() -> None:
+    gateway = ScriptedGateway(ModelUnavailable("404"))
+    answering, notes, metrics = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"))
+    await answering.answer(TURN, "hi")
+    assert [model for model, _ in gateway.calls] == ["a"]
+    assert notes.sinks[0].failed and notes.sinks[0].closed
+    assert metrics.turn_errors.values == {}  # upstream errors are counted by the monitor
+
+
+async def test_an_answer_cut_by_length_can_be_continued_once() -> None:
+    gateway = ScriptedGateway("The first half", finish="length")
+    answering, notes, _ = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"))
+    await answering.answer(TURN, "story")
+    cut = notes.generations[0].id
+    assert not await answering.take_continuable(TURN, "forged")
+    assert await answering.take_continuable(TURN, cut)
+    assert not await answering.take_continuable(TURN, cut)  # one press continues it
+
+
+async def test_after_the_shutdown_grace_a_queued_question_is_not_lost_in_silence() -> None:
+    running = Running()
+    running.closing = True
+    gateway = ScriptedGateway("never")
+    answering, notes, _ = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"), running)
+    await answering.answer(TURN, "hi")
+    assert gateway.calls == [] and notes.sinks == []
+    assert [text for _, text in notes.said] == [
+        "⏳ I am restarting. Please send that again in a minute."
+    ]

@@ -1,0 +1,77 @@
+"""ConversationService with in-memory ports: what a turn stores and counts, however it ends."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.models import ChatKey
+from bot.core.monitor import UpstreamMonitor
+from bot.core.stop import StopSignal
+from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink, ScriptedGateway
+
+CHAT = ChatKey(42)
+
+
+def _service(gateway: ScriptedGateway, monitor: UpstreamMonitor | None = None) -> tuple[
+    ConversationService, MemoryHistory, MemoryUsage
+]:  # fmt: skip
+    history, usage = MemoryHistory(), MemoryUsage()
+    config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
+    return ConversationService(history, usage, gateway, config, monitor=monitor), history, usage
+
+
+async def test_a_turn_is_stored_and_counted_once() -> None:
+    seen: list[float] = []
+    monitor = UpstreamMonitor(on_first_token=lambda seconds, _model: seen.append(seconds))
+    service, history, usage = _service(ScriptedGateway("Hello there."), monitor)
+    sink = RecordingSink()
+    reply = await service.reply(CHAT, 7, "hi", "m", sink, StopSignal())
+    assert reply.outcome == "complete" and reply.text == "Hello there."
+    assert sink.finished == reply
+    assert [(m.role, m.content) for m in await history.load(CHAT)] == [
+        ("user", "hi"),
+        ("assistant", "Hello there."),
+    ]
+    assert [(c.user_id, c.model, c.usage.completion_tokens) for c in usage.added] == [(7, "m", 2)]
+    assert len(seen) == 1 and monitor.snapshot().samples == 1  # one measurement, two readers
+
+
+async def test_an_interrupted_answer_keeps_its_partial_text_and_usage() -> None:
+    service, history, usage = _service(ScriptedGateway("word " * 200, delay=0.005))
+    sink, stop = RecordingSink(), StopSignal()
+    task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
+    await sink.first_text.wait()
+    await asyncio.sleep(0.02)
+    stop.interrupt()  # the shutdown's grace is over
+    reply = await task
+    assert reply.outcome == "interrupted" and reply.text.startswith("word word")
+    assert (await history.load(CHAT))[-1].content == reply.text
+    assert len(usage.added) == 1 and usage.added[0].usage.completion_tokens > 0
+
+
+async def test_the_users_stop_marks_the_answer_stopped() -> None:
+    service, _, _ = _service(ScriptedGateway("word " * 200, delay=0.005))
+    sink, stop = RecordingSink(), StopSignal()
+    task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
+    await sink.first_text.wait()
+    stop.set()
+    stop.interrupt()  # too late: it was stopped by the user first
+    assert (await task).outcome == "stopped"
+
+
+async def test_continue_extends_the_last_answer_in_history() -> None:
+    service, history, _ = _service(ScriptedGateway("The first half", "and the rest."))
+    await service.reply(CHAT, 7, "story", "m", RecordingSink(), StopSignal())
+    reply = await service.continue_reply(CHAT, 7, "m", RecordingSink(), StopSignal())
+    assert reply is not None
+    assert [m.content for m in await history.load(CHAT)] == [
+        "story",
+        "The first halfand the rest.",
+    ]
+
+
+async def test_nothing_to_continue_without_an_answer() -> None:
+    service, _, usage = _service(ScriptedGateway())
+    assert await service.continue_reply(CHAT, 7, "m", RecordingSink(), StopSignal()) is None
+    assert usage.added == []

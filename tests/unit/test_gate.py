@@ -1,0 +1,59 @@
+"""The Gate with in-memory stores: access lists, flood control and quotas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.core.access import AccessPolicy, Gate
+from bot.core.models import Usage
+from tests.fakes import MemoryAccess, MemoryUsage
+
+NOW = datetime(2026, 5, 17, 12, 0, tzinfo=UTC)
+ADMIN, USER, GROUP = 1, 7, -100
+
+
+def _gate(policy: AccessPolicy, usage: MemoryUsage | None = None) -> tuple[Gate, MemoryAccess]:
+    store = MemoryAccess()
+    clock = [1000.0]
+    gate = Gate(policy, store, usage or MemoryUsage(), clock=lambda: NOW, wall=lambda: clock[0])
+    return gate, store
+
+
+async def test_blocks_and_allowlists() -> None:
+    gate, _ = _gate(AccessPolicy(admins=frozenset({ADMIN}), mode="allowlist"))
+    denial = await gate.check(USER, USER, private=True)
+    assert denial is not None and denial.text_key == "access_denied"
+    await gate.allow("user", USER)
+    assert await gate.check(USER, USER, private=True) is None
+    await gate.block("chat", GROUP)
+    denial = await gate.check(USER, GROUP, private=False)
+    assert denial is not None and denial.text_key == "access_chat_blocked"
+    assert await gate.check(ADMIN, GROUP, private=False) is None  # admins always pass
+
+
+async def test_flood_control_counts_attempts_in_the_window() -> None:
+    gate, _ = _gate(AccessPolicy(admins=frozenset(), flood_messages=2, flood_window=10))
+    assert await gate.check(USER, USER, True) is None
+    assert await gate.check(USER, USER, True) is None
+    denial = await gate.check(USER, USER, True)
+    assert denial is not None and denial.text_key == "slow_down"
+
+
+async def test_a_spent_quota_refuses_until_it_resets() -> None:
+    usage = MemoryUsage()
+    gate, _ = _gate(AccessPolicy(admins=frozenset(), daily_quota=100), usage)
+    assert await gate.check(USER, USER, True) is None
+    await usage.add(USER, "m", Usage(60, 40), NOW)
+    denial = await gate.check(USER, USER, True)
+    assert denial is not None and denial.text_key == "quota_day"
+    await gate.set_quota(USER, 0, None)  # this user: no daily quota
+    assert await gate.check(USER, USER, True) is None
+
+
+def test_who_manages_a_chat() -> None:
+    gate, _ = _gate(AccessPolicy(admins=frozenset({ADMIN}), users_pick_models=False))
+    assert gate.may_manage_chat(USER, private=True)
+    assert not gate.may_manage_chat(USER, private=False)
+    assert gate.may_manage_chat(USER, private=False, group_admin=True)
+    assert gate.may_manage_chat(ADMIN, private=False)
+    assert not gate.may_pick_model(USER, private=True)
