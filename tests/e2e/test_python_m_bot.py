@@ -68,7 +68,9 @@ async def test_python_m_bot_streams_remembers_resets_and_counts(
         process.terminate()
         output, _ = await asyncio.wait_for(process.communicate(), 10)
     log = output.decode()
-    assert "kept in memory only" in log
+    # Without REDIS_URL the data is kept under ./data and saved on the way out.
+    assert "data kept in data/store.json" in log
+    assert "history" in (tmp_path / "data" / "store.json").read_text()
     assert telegram.token not in log and gonka.api_key not in log
 
 
