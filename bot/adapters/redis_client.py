@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.core.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 5.0
 
 RedisClient = Redis | RedisCluster
+T = TypeVar("T")
+
+
+async def guard(call: Callable[[], Awaitable[T]]) -> T:
+    """Run one Redis call; a connection failure becomes StorageUnavailable."""
+    try:
+        return await call()
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StorageUnavailable(str(exc)) from exc
 
 
 def connect(url: str, *, max_connections: int = 100, pool_timeout: float = 5.0) -> RedisClient:

@@ -56,6 +56,14 @@ class RedisKeys:
         """A user's recent turn attempts (sorted set by time), for flood control."""
         return f"{self.prefix}:{{user:{user_id}}}:flood"
 
+    def holds(self, owner_id: int) -> str:
+        """Tokens reserved by a user's (or channel's) turns in flight, on the user's slot."""
+        return f"{self.prefix}:{{user:{owner_id}}}:holds"
+
+    def told(self, owner_id: int, chat_id: int) -> str:
+        """Until when each refusal was told to a user in a chat (told once per window)."""
+        return f"{self.prefix}:{{user:{owner_id}}}:told:{chat_id}"
+
     def access(self) -> str:
         """Admins' allow/block decisions and quota overrides: one hash, read in one call."""
         return f"{self.prefix}:{{bot}}:access"

@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.adapters.redis_client import RedisClient
 from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_quota import RedisQuota
 from bot.adapters.redis_store import _guard
 from bot.core.models import AccessRecord, AccessState, ChatMessage
+from bot.core.quota import Attempt, AttemptResult
 
 
 def _str(value: bytes | str | None) -> str | None:
@@ -86,9 +88,13 @@ class RedisAccessStore:
     def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
+        self._quota = RedisQuota(redis, keys)
 
     async def record(self, user_id: int, chat_id: int) -> AccessRecord:
-        fields = (f"u:{user_id}", f"c:{chat_id}", f"qd:{user_id}", f"qm:{user_id}")
+        # A channel (or a group's anonymous admin) posting is a chat id: what admins decided
+        # about that chat (/block -100...) applies to it as the author.
+        author = f"u:{user_id}" if user_id > 0 else f"c:{user_id}"
+        fields = (author, f"c:{chat_id}", f"qd:{user_id}", f"qm:{user_id}")
         user, chat, daily, monthly = await _guard(
             lambda: self._redis.hmget(self._keys.access(), *fields)
         )
@@ -123,6 +129,9 @@ class RedisAccessStore:
 
         _, _, count, oldest, _ = await _guard(run)
         return int(count), float(oldest[0][1]) if oldest else now
+
+    async def attempt(self, attempt: Attempt) -> AttemptResult:
+        return await self._quota.attempt(attempt)
 
     async def _set(self, values: dict[str, str | None]) -> None:
         await _set_fields(self._redis, self._keys.access(), values)

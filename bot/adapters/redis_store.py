@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.adapters.redis_client import guard
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
-from bot.core.errors import StorageUnavailable
+from bot.adapters.redis_quota import RedisQuota
 from bot.core.models import ChatKey, ChatMessage, PeriodStats, Usage, UsageTotals
+from bot.core.quota import Hold, QuotaLimits
 
 T = TypeVar("T")
 
@@ -23,11 +23,7 @@ DAY_TTL = 40 * 86400
 MONTH_TTL = 400 * 86400
 
 
-async def _guard(call: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return await call()
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise StorageUnavailable(str(exc)) from exc
+_guard = guard
 
 
 def _encode(message: ChatMessage) -> str:
@@ -76,6 +72,13 @@ class RedisUsageStore:
     def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
+        self._quota = RedisQuota(redis, keys)
+
+    async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
+        return await self._quota.reserve(owner_id, limits, amount, at)
+
+    async def release(self, hold: Hold) -> None:
+        await self._quota.release(hold)
 
     async def add(
         self,
@@ -85,6 +88,7 @@ class RedisUsageStore:
         at: datetime,
         group_id: int | None = None,
         chat_id: int | None = None,
+        hold: Hold | None = None,
     ) -> None:
         owners: list[UsageOwner] = [("user", user_id)]
         if group_id is not None:
@@ -103,6 +107,8 @@ class RedisUsageStore:
                             pipe.expire(key, ttl)
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
+                if hold is not None:  # settled: the real usage is counted above
+                    pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
                 await pipe.execute()
 
         await _guard(run)

@@ -15,12 +15,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.adapters.redis_signals import draft_name
-from bot.core.access import Denial, Gate
+from bot.core.access import Admission, Denial, Gate
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ContextTooLong, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
 from bot.core.ports import ReplySink
+from bot.core.quota import QuotaExhausted
 from bot.core.render import Rendered
 from bot.core.titles import topic_title
 from bot.metrics import Metrics
@@ -53,6 +54,12 @@ class Turn:
     reply_to: int | None = None
     ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
     callback_query_id: str | None = None  # the button press this turn answers
+    actor_id: int | None = None  # a channel or group posting under its own name (sender_chat)
+
+    @property
+    def actor(self) -> int:
+        """Who the gate, flood control and quotas count: the sender chat, else the user."""
+        return self.user_id if self.actor_id is None else self.actor_id
 
 
 class ReplicaSignals(Protocol):
@@ -83,6 +90,7 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
         # In groups the answer is a reply to the message that called the bot.
         reply_to=None if private or not message.message_id else message.message_id,
         ephemeral_id=None if private else message.ephemeral_message_id,
+        actor_id=message.sender_chat.id if message.sender_chat else None,
     )
 
 
@@ -91,6 +99,8 @@ def denial_text(denial: Denial, lang: Lang) -> str:
 
 
 def error_text(error: BotError, lang: Lang) -> str:
+    if isinstance(error, QuotaExhausted):
+        return t(error.text_key, lang, **error.values)
     if isinstance(error, ContextTooLong):
         return t(error.text_key, lang, tokens=error.tokens, limit=error.limit)
     return t(error.text_key, lang)
@@ -125,16 +135,24 @@ class Responder:
         self._no_drafts: set[int] = set()
         self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
-    async def admit(self, turn: Turn) -> bool:
-        """The gate before a turn (access, flood, quota); a refused user is told why."""
-        denial = await self._gate.check(turn.user_id, turn.chat_id, turn.private)
+    async def admit(self, turn: Turn, unsupported: str = "") -> Admission | None:
+        """The gate before a turn (access, flood, quota); None when refused. A refused user is
+        told why, once per window (the gate decides)."""
+        admission = await self._gate.admit(turn.actor, turn.chat_id, turn.private, unsupported)
+        denial = admission.denial
         if denial is None:
-            return True
+            return admission
         log.info(
-            "turn refused user=%s chat=%s reason=%s", turn.user_id, turn.chat_id, denial.text_key
-        )
-        await self.notify(turn, denial_text(denial, turn.lang))
-        return False
+            "turn refused user=%s chat=%s reason=%s told=%s",
+            turn.actor, turn.chat_id, denial.text_key, admission.tell,
+        )  # fmt: skip
+        if admission.tell:
+            await self.notify(turn, denial_text(denial, turn.lang))
+        return None
+
+    async def unsupported(self, turn: Turn, text_key: str) -> None:
+        """Content the bot cannot read: gated like a turn, its refusal told once per window."""
+        await self.admit(turn, unsupported=text_key)
 
     async def overhear(self, turn: Turn, speaker: str, text: str) -> None:
         """A group message not addressed to the bot: kept as context when the group has that on.
@@ -142,14 +160,15 @@ class Responder:
         try:
             if not await self._service.keeps_context(turn.chat_id):
                 return
-            if await self._gate.may_be_heard(turn.user_id, turn.chat_id):
+            if await self._gate.may_be_heard(turn.actor, turn.chat_id):
                 await self._service.overhear(ChatKey(turn.chat_id, turn.thread_id), speaker, text)
         except Exception as exc:  # nobody asked anything: no error message in the group
             log.warning("group message not kept chat=%s error=%s", turn.chat_id, type(exc).__name__)
 
     async def answer(self, turn: Turn, text: str) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in."""
-        if not await self.admit(turn):
+        admission = await self.admit(turn)
+        if admission is None:
             return
         chat = ChatKey(turn.chat_id, turn.thread_id)
         # A private topic is a conversation: the first question names it.
@@ -165,12 +184,13 @@ class Responder:
                 turn.chat_id,
                 lambda model: self._service.reply(
                     chat,
-                    turn.user_id,
+                    turn.actor,
                     text,
                     model,
                     sink,
                     generation.stop,
                     group=not turn.private,
+                    quota=admission.limits,
                 ),
                 lambda choice: self._tell_fallback(turn, choice),
             ),
@@ -203,7 +223,8 @@ class Responder:
     async def continue_answer(self, turn: Turn, generation_id: str) -> bool:
         """Continue the chat's answer cut by the length limit; False when there is none."""
         # A refused user is told why and leaves the Continue button to others.
-        if not await self.admit(turn):
+        admission = await self.admit(turn)
+        if admission is None:
             return True
         allowed = self._generations.take_continuable(turn.chat_id, generation_id)
         # With replicas the answer may have been cut, or followed, on another one: Redis knows.
@@ -218,11 +239,12 @@ class Responder:
                 turn.chat_id,
                 lambda model: self._service.continue_reply(
                     chat,
-                    turn.user_id,
+                    turn.actor,
                     model,
                     sink,
                     generation.stop,
                     group=not turn.private,
+                    quota=admission.limits,
                 ),
                 lambda choice: self._tell_fallback(turn, choice),
             ),

@@ -67,7 +67,7 @@ def setup() -> Router:
 
     @router.message(F.chat.type == "private")
     async def on_unsupported(message: Message, lang: Lang, responder: Responder) -> None:
-        await responder.notify(turn_of(message, lang), t("only_text", lang))
+        await responder.unsupported(turn_of(message, lang), "only_text")
 
     @router.callback_query(F.data.startswith("stop:"))
     async def on_stop_button(query: CallbackQuery, lang: Lang, responder: Responder) -> None:
