@@ -217,7 +217,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     """The composition root: settings in, a ready-to-run App out (`clock`: UTC now, for tests)."""
     now = clock or (lambda: datetime.now(UTC))
     redis, embedded = build_store(settings)
-    keys = RedisKeys(settings.redis_key_prefix)
+    keys = RedisKeys(settings.redis_key_prefix, idle_ttl=settings.data_ttl_days * 86400)
     llm = AsyncOpenAI(
         # aiohttp transport: reading ~400 small SSE events per answer costs about half the CPU
         # of the default httpx2/anyio transport (bench/stream_bench.py).

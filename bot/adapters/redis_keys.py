@@ -12,6 +12,9 @@ from bot.core.models import ChatKey
 @dataclass(frozen=True, slots=True)
 class RedisKeys:
     prefix: str
+    # Seconds of inactivity after which a chat's history and settings and the all-time counters
+    # expire; refreshed on every write (0: never).
+    idle_ttl: int = 0
 
     def _chat(self, chat: ChatKey) -> str:
         topic = f":t{chat.thread_id}" if chat.thread_id is not None else ""

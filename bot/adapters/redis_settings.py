@@ -79,7 +79,9 @@ class RedisChatSettings:
         await self._set(self._keys.chat_settings(chat_id), {"context": "on" if on else None})
 
     async def _set(self, key: str, values: dict[str, str | None]) -> None:
-        await _set_fields(self._redis, key, values)
+        # A chat's settings live as long as the chat is in use; the bot's own, for ever.
+        ttl = self._keys.idle_ttl if key != self._keys.bot_settings() else 0
+        await _set_fields(self._redis, key, values, ttl)
 
 
 class RedisAccessStore:
@@ -137,8 +139,10 @@ class RedisAccessStore:
         await _set_fields(self._redis, self._keys.access(), values)
 
 
-async def _set_fields(redis: RedisClient, key: str, values: dict[str, str | None]) -> None:
-    """Set and delete (None) hash fields in one transaction."""
+async def _set_fields(
+    redis: RedisClient, key: str, values: dict[str, str | None], ttl: int = 0
+) -> None:
+    """Set and delete (None) hash fields in one transaction; `ttl` (s) refreshes the key's."""
 
     async def run() -> None:
         async with redis.pipeline(transaction=True) as pipe:
@@ -147,6 +151,8 @@ async def _set_fields(redis: RedisClient, key: str, values: dict[str, str | None
                     pipe.hdel(key, name)
                 else:
                     pipe.hset(key, name, value)
+            if ttl:
+                pipe.expire(key, ttl)
             await pipe.execute()
 
     await _guard(run)

@@ -55,12 +55,25 @@ class RedisHistoryStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(key, *[_encode(m) for m in messages])
                 pipe.ltrim(key, -max(keep, len(messages)), -1)
+                self._refresh(pipe, chat)
                 await pipe.execute()
 
         await _guard(run)
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
-        await _guard(lambda: self._redis.lset(self._keys.history(chat), index, _encode(message)))
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lset(self._keys.history(chat), index, _encode(message))
+                self._refresh(pipe, chat)
+                await pipe.execute()
+
+        await _guard(run)
+
+    def _refresh(self, pipe: Pipeline | ClusterPipeline, chat: ChatKey) -> None:
+        """A chat in use keeps its history and settings (same slot) for another idle period."""
+        if self._keys.idle_ttl:
+            pipe.expire(self._keys.history(chat), self._keys.idle_ttl)
+            pipe.expire(self._keys.chat_settings(chat.chat_id), self._keys.idle_ttl)
 
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
@@ -94,18 +107,19 @@ class RedisUsageStore:
         if group_id is not None:
             owners.append(("chat", group_id))
         day, month, total = usage_periods(at)
+        idle = self._keys.idle_ttl or None
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for owner in owners:
-                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                         key = self._keys.usage(owner, period)
                         pipe.hincrby(key, "prompt", usage.prompt_tokens)
                         pipe.hincrby(key, "completion", usage.completion_tokens)
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
-                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
                 if hold is not None:  # settled: the real usage is counted above
                     pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
