@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.core.bounded import Recent
 from bot.core.errors import ModelUnavailable, UpstreamError
 from bot.core.ports import ModelCatalog, ModelStore
 
@@ -58,7 +59,7 @@ class ModelResolver:
         self._forget_after = forget_after
         self._clock = clock
         self._unavailable: dict[str, float] = {}  # model -> when a request answered 404
-        self._told: set[tuple[int, str]] = set()
+        self._told: Recent[tuple[int, str], None] = Recent()  # not one entry per chat for ever
         self._logged: set[str] = set()
 
     async def available(self) -> list[str]:

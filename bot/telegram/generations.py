@@ -6,6 +6,8 @@ import asyncio
 import secrets
 from dataclasses import dataclass, field
 
+from bot.core.bounded import Recent
+
 
 @dataclass(slots=True)
 class Generation:
@@ -21,7 +23,7 @@ class Generations:
 
     def __init__(self) -> None:
         self._running: dict[str, Generation] = {}
-        self._continuable: dict[int, str] = {}
+        self._continuable: Recent[int, str] = Recent()
 
     def start(self, chat_id: int, user_id: int) -> Generation:
         generation = Generation(
@@ -31,7 +33,7 @@ class Generations:
             draft_id=secrets.randbelow(2**31 - 2) + 1,
         )
         self._running[generation.id] = generation
-        self._continuable.pop(chat_id, None)
+        self._continuable.pop(chat_id)
         return generation
 
     def end(self, generation: Generation, *, continuable: bool) -> None:
@@ -52,7 +54,7 @@ class Generations:
         """True once if `generation_id` is the chat's latest answer cut by the length limit."""
         if self._continuable.get(chat_id) != generation_id:
             return False
-        del self._continuable[chat_id]
+        self._continuable.pop(chat_id)
         return True
 
     @property

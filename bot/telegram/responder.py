@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.adapters.redis_signals import draft_name
 from bot.core.access import Admission, Denial, Gate
+from bot.core.bounded import Recent
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ContextTooLong, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
@@ -132,7 +133,7 @@ class Responder:
         self._pacers = pacers
         self._counters = counters
         self._options = options
-        self._no_drafts: set[int] = set()
+        self._no_drafts: Recent[int, None] = Recent()
         self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
     async def admit(self, turn: Turn, unsupported: str = "") -> Admission | None:
