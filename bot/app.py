@@ -171,6 +171,8 @@ class App:
         await self.llm.close()
         if self.signals is not None:
             await self.signals.close()
+        if isinstance(self.order, RedisChatOrder):
+            await self.order.aclose()
         if self.embedded is not None:
             await self.embedded.close()  # the last snapshot
         await self.redis.aclose()

@@ -38,6 +38,32 @@ async def guard(call: Callable[[], Awaitable[T]]) -> T:
         raise StorageUnavailable(str(exc)) from exc
 
 
+# How long a turn's writes (its history and usage) wait for Redis to come back.
+WRITE_RETRY_BOUND = 15.0
+
+
+async def guard_write(call: Callable[[], Awaitable[T]], bound: float = WRITE_RETRY_BOUND) -> T:
+    """A write that must not be lost to a Redis restart: while the connection is refused, try
+    again with backoff (0.25 s doubling to 2 s) for up to `bound` seconds, then give up as
+    StorageUnavailable. A timeout is not retried: the write may have been applied."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound
+    delay = 0.25
+    while True:
+        try:
+            return await call()
+        except RedisTimeoutError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        except (RedisConnectionError, OSError) as exc:
+            if loop.time() + delay > deadline:
+                raise StorageUnavailable(str(exc)) from exc
+            log.warning(
+                "Redis write failed, retrying in %.2f s error=%s", delay, type(exc).__name__
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 def connect(url: str, *, max_connections: int = 100, pool_timeout: float = 5.0) -> RedisClient:
     """A client for REDIS_URL. A single server gets a blocking pool: a burst of more callers than
     `max_connections` waits up to `pool_timeout` seconds for a connection instead of failing

@@ -11,7 +11,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline
 
-from bot.adapters.redis_client import guard
+from bot.adapters.redis_client import guard, guard_write
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.adapters.redis_quota import RedisQuota
 from bot.core.models import ChatKey, ChatMessage, PeriodStats, Usage, UsageTotals
@@ -58,7 +58,7 @@ class RedisHistoryStore:
                 self._refresh(pipe, chat)
                 await pipe.execute()
 
-        await _guard(run)
+        await guard_write(run)
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
         async def run() -> None:
@@ -67,7 +67,7 @@ class RedisHistoryStore:
                 self._refresh(pipe, chat)
                 await pipe.execute()
 
-        await _guard(run)
+        await guard_write(run)
 
     def _refresh(self, pipe: Pipeline | ClusterPipeline, chat: ChatKey) -> None:
         """A chat in use keeps its history and settings (same slot) for another idle period."""
@@ -125,7 +125,7 @@ class RedisUsageStore:
                     pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
                 await pipe.execute()
 
-        await _guard(run)
+        await guard_write(run)
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)
