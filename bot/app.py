@@ -206,7 +206,14 @@ def build_store(settings: Settings) -> tuple[RedisClient, EmbeddedStore | None]:
         log.warning("REDIS_URL and DATA_DIR are not set: history and usage are kept in memory only")
         return fakeredis.aioredis.FakeRedis(), None
     store = EmbeddedStore(settings.data_dir, settings.snapshot_interval)
-    store.load()
+    try:
+        store.load()
+    except (OSError, ValueError, KeyError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"unreadable {store.path.name}"
+        raise SystemExit(
+            f"DATA_DIR={settings.data_dir}: {reason}. Set DATA_DIR to a writable directory "
+            "(or REDIS_URL to a Redis server)."
+        ) from None
     log.info(
         "no REDIS_URL: data kept in %s (saved every %.0f s)",
         store.path,

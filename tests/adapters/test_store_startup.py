@@ -65,3 +65,19 @@ async def test_a_webhook_without_redis_is_told_to_stay_one_replica(
     await store.close()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "need REDIS_URL" in warnings[0]
+
+
+def test_an_unusable_data_dir_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    with pytest.raises(SystemExit) as stop:
+        build_store(Settings(_env_file=None, bot_token="1:x", gonka_api_key="k",  # type: ignore[call-arg]
+                             data_dir=blocked / "data"))  # fmt: skip
+    assert str(stop.value).startswith(f"DATA_DIR={blocked / 'data'}: ")
+    assert "\n" not in str(stop.value)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "store.json").write_text("{broken")
+    with pytest.raises(SystemExit) as stop:
+        build_store(Settings(_env_file=None, bot_token="1:x", gonka_api_key="k",  # type: ignore[call-arg]
+                             data_dir=tmp_path / "data"))  # fmt: skip
+    assert "unreadable store.json" in str(stop.value)
