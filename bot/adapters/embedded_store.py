@@ -5,7 +5,8 @@ Redis server runs unchanged here, so there is one storage implementation to test
 without Redis is one process whose data fits in memory. A snapshot is written, atomically (a
 temporary file renamed over the old one), whenever something changed, at most every `interval`
 seconds, and once more on a clean stop: a crash loses at most `interval` seconds of writes.
-Changes are seen through keyspace notifications, so an idle bot writes nothing.
+Changes are seen through keyspace notifications: an idle bot writes nothing, and a save reads
+only the keys written since the last one (the store is not held for a full dump).
 """
 
 from __future__ import annotations
@@ -26,30 +27,25 @@ log = logging.getLogger(__name__)
 SNAPSHOT_NAME = "store.json"
 FORMAT_VERSION = 1
 
-# One atomic call reads every key with its type, time to live and value (the process's own
-# in-memory store: SCAN over all of it is what a snapshot is).
-_DUMP = """
+# One atomic call reads the given keys with their type, time to live (ms) and value.
+_READ = """
 local out = {}
-local cursor = '0'
-repeat
-  local page = redis.call('SCAN', cursor, 'COUNT', 1000)
-  cursor = page[1]
-  for _, key in ipairs(page[2]) do
-    local kind = redis.call('TYPE', key)['ok']
-    local value
-    if kind == 'string' then value = {redis.call('GET', key)}
-    elseif kind == 'hash' then value = redis.call('HGETALL', key)
-    elseif kind == 'list' then value = redis.call('LRANGE', key, 0, -1)
-    elseif kind == 'set' then value = redis.call('SMEMBERS', key)
-    elseif kind == 'zset' then value = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-    end
-    if value then
-      table.insert(out, {key, kind, redis.call('PTTL', key), value})
-    end
+for _, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  local value = {}
+  if kind == 'string' then value = {redis.call('GET', key)}
+  elseif kind == 'hash' then value = redis.call('HGETALL', key)
+  elseif kind == 'list' then value = redis.call('LRANGE', key, 0, -1)
+  elseif kind == 'set' then value = redis.call('SMEMBERS', key)
+  elseif kind == 'zset' then value = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
   end
-until cursor == '0'
+  table.insert(out, {kind, redis.call('PTTL', key), value})
+end
 return out
 """
+
+# A key's row in the snapshot: type, when it expires (epoch ms, None: never) and its values.
+Row = tuple[str, int | None, list[str]]
 
 
 def _text(raw: bytes) -> str:
@@ -71,7 +67,8 @@ class EmbeddedStore:
         self.path = data_dir / SNAPSHOT_NAME
         self._interval = interval
         self._changes = self._sync.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        self._changes.psubscribe("__keyevent@*__:*")
+        self._changes.psubscribe("__keyevent@0__:*")
+        self._rows: dict[str, Row] = {}
         self._task: asyncio.Task[None] | None = None
 
     def load(self) -> int:
@@ -83,39 +80,46 @@ class EmbeddedStore:
             data = json.load(file)
         now_ms = int(time.time() * 1000)
         with self._sync.pipeline(transaction=True) as pipe:
-            count = 0
             for key, kind, expires_at, value in data["keys"]:
                 if expires_at is not None and expires_at <= now_ms:
                     continue
                 _restore(pipe, _raw(key), kind, [_raw(v) for v in value])
                 if expires_at is not None:
                     pipe.pexpireat(_raw(key), expires_at)
-                count += 1
+                self._rows[key] = (kind, expires_at, value)
             pipe.execute()
         self.changed()  # the restore itself is no change to save
-        log.info("embedded store loaded keys=%s path=%s", count, self.path)
-        return count
+        log.info("embedded store loaded keys=%s path=%s", len(self._rows), self.path)
+        return len(self._rows)
 
-    def changed(self) -> bool:
-        """Whether anything was written since the last call."""
-        seen = False
+    def changed(self) -> set[bytes]:
+        """The keys written since the last call."""
+        keys: set[bytes] = set()
         while True:
             message = self._changes.get_message()
             if message is None:
                 # get_message() also returns None for a subscription notice: look once more.
                 message = self._changes.get_message()
                 if message is None:
-                    return seen
-            seen = seen or message.get("type") == "pmessage"
+                    return keys
+            if message.get("type") == "pmessage":
+                keys.add(message["data"])
 
-    def save(self) -> int:
-        """Write the whole store to the snapshot file, atomically; returns the number of keys."""
-        rows = self._sync.eval(_DUMP, 0)
+    def save(self, changed: set[bytes]) -> int:
+        """Read the `changed` keys and write the whole snapshot file, atomically; returns the
+        number of keys in it."""
+        ordered = list(changed)
+        read = self._sync.eval(_READ, len(ordered), *ordered) if ordered else []
         now_ms = int(time.time() * 1000)
-        keys = [
-            [_text(key), _text(kind), now_ms + ttl if ttl >= 0 else None, [_text(v) for v in value]]
-            for key, kind, ttl, value in rows
-        ]
+        for raw_key, (kind, ttl, value) in zip(ordered, read, strict=True):
+            key = _text(raw_key)
+            if _text(kind) == "none":
+                self._rows.pop(key, None)
+            else:
+                expires = now_ms + ttl if ttl >= 0 else None
+                self._rows[key] = (_text(kind), expires, [_text(v) for v in value])
+        keys = [[k, kind, exp, v] for k, (kind, exp, v) in self._rows.items()
+                if exp is None or exp > now_ms]  # fmt: skip
         temporary = self.path.with_name(self.path.name + ".tmp")
         with temporary.open("w", encoding="utf-8", errors="surrogatepass") as file:
             json.dump({"version": FORMAT_VERSION, "keys": keys}, file, ensure_ascii=False)
@@ -132,9 +136,10 @@ class EmbeddedStore:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            if self.changed():
+            changed = self.changed()
+            if changed:
                 try:
-                    await asyncio.to_thread(self.save)
+                    await asyncio.to_thread(self.save, changed)
                 except OSError as exc:  # disk full, permissions: keep serving, say so
                     log.error("embedded store not saved path=%s error=%s", self.path, exc)
 
@@ -145,8 +150,9 @@ class EmbeddedStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self.changed():
-            await asyncio.to_thread(self.save)
+        changed = self.changed()
+        if changed:
+            await asyncio.to_thread(self.save, changed)
         self._changes.close()
         await self.client.aclose()
 

@@ -67,3 +67,19 @@ async def test_an_idle_store_writes_nothing(tmp_path: Path) -> None:
     await asyncio.sleep(0.2)
     assert store.path.exists()
     await store.close()
+
+
+async def test_deletions_and_rewrites_reach_the_snapshot(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, interval=0.05)
+    store.load()
+    store.start()
+    await store.client.set("gone", "1")
+    await store.client.rpush("list", "a")
+    await asyncio.sleep(0.2)
+    await store.client.delete("gone")
+    await store.client.rpush("list", "b")
+    await store.close()
+    again = EmbeddedStore(tmp_path)
+    assert again.load() == 1
+    assert await again.client.lrange("list", 0, -1) == [b"a", b"b"]
+    await again.close()
