@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import secrets
 from typing import Any
 
 from bot.adapters.redis_client import RedisClient
@@ -115,22 +113,6 @@ class RedisAccessStore:
                 f"qm:{user_id}": None if monthly is None else str(monthly),
             }
         )
-
-    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
-        key = self._keys.flood(user_id)
-        member = f"{now:.6f}-{secrets.token_hex(3)}"
-
-        async def run() -> list[Any]:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zremrangebyscore(key, "-inf", now - window)
-                pipe.zadd(key, {member: now})
-                pipe.zcard(key)
-                pipe.zrange(key, 0, 0, withscores=True)
-                pipe.expire(key, max(1, math.ceil(window)))
-                return list(await pipe.execute())
-
-        _, _, count, oldest, _ = await _guard(run)
-        return int(count), float(oldest[0][1]) if oldest else now
 
     async def attempt(self, attempt: Attempt) -> AttemptResult:
         return await self._quota.attempt(attempt)

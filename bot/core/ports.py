@@ -148,12 +148,6 @@ class AccessStore(Protocol):
         """Per-user quota overrides; None removes an override."""
         ...
 
-    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
-        """Count a turn attempt at `now` (epoch seconds); return the attempts within the last
-        `window` seconds, this one included, and the time of the oldest of them. Shared by
-        every replica."""
-        ...
-
     async def attempt(self, attempt: Attempt) -> AttemptResult:
         """Count the attempt for flood control, read the quota use, decide the refusal (the
         one given, else flood, else quota) and whether it is to be told, in one round trip."""
