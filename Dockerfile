@@ -34,6 +34,10 @@ WORKDIR /home/bot
 ENV HTTP_PORT=8080
 EXPOSE 8080
 
+# Without REDIS_URL the data is kept here: mount a volume on it to keep it across containers.
+RUN mkdir /app/data && chown 10001 /app/data
+VOLUME /app/data
+
 USER 10001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HTTP_PORT', '8080')}/healthz\", timeout=4)"]

@@ -17,11 +17,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
+from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
 from bot.adapters.memory_signals import LocalSignals
 from bot.adapters.redis_alerts import RedisAlertLedger
-from bot.adapters.redis_client import RedisClient, connect
+from bot.adapters.redis_client import RedisClient, connect, wait_until_reachable
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
@@ -70,10 +71,15 @@ class App:
     http: web.AppRunner | None = None
     webhook_http: web.AppRunner | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    embedded: EmbeddedStore | None = None
 
     async def run(self) -> None:
         """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:
         no new updates, answers in hand finish within SHUTDOWN_GRACE."""
+        if self.settings.redis_url:
+            await wait_until_reachable(self.redis, self.settings.redis_url)
+        if self.embedded is not None:
+            self.embedded.start()
         await self.start_http()
         try:
             if self.webhook is not None:
@@ -184,6 +190,10 @@ class App:
         await self.llm.close()
         if self.signals is not None:
             await self.signals.close()
+        if isinstance(self.order, RedisChatOrder):
+            await self.order.aclose()
+        if self.embedded is not None:
+            await self.embedded.close()  # the last snapshot
         await self.redis.aclose()
 
 
@@ -197,18 +207,45 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def build_redis(settings: Settings) -> RedisClient:
+def build_store(settings: Settings) -> tuple[RedisClient, EmbeddedStore | None]:
+    """The Redis server of REDIS_URL, else the embedded store under DATA_DIR (else memory)."""
     if settings.redis_url:
-        return connect(settings.redis_url)
-    log.warning("REDIS_URL is not set: history and usage are kept in memory only")
-    return fakeredis.aioredis.FakeRedis()
+        client = connect(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            pool_timeout=settings.redis_pool_timeout,
+        )
+        return client, None
+    if settings.webhook_url:
+        log.warning(
+            "no REDIS_URL: run ONE replica of this webhook; replicas behind a load balancer "
+            "need REDIS_URL to share chats' order, Stop buttons, history and usage"
+        )
+    if settings.data_dir is None:
+        log.warning("REDIS_URL and DATA_DIR are not set: history and usage are kept in memory only")
+        return fakeredis.aioredis.FakeRedis(), None
+    store = EmbeddedStore(settings.data_dir, settings.snapshot_interval)
+    try:
+        store.load()
+    except (OSError, ValueError, KeyError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"unreadable {store.path.name}"
+        raise SystemExit(
+            f"DATA_DIR={settings.data_dir}: {reason}. Set DATA_DIR to a writable directory "
+            "(or REDIS_URL to a Redis server)."
+        ) from None
+    log.info(
+        "no REDIS_URL: data kept in %s (saved every %.0f s)",
+        store.path,
+        settings.snapshot_interval,
+    )
+    return store.client, store
 
 
 def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> App:
     """The composition root: settings in, a ready-to-run App out (`clock`: UTC now, for tests)."""
     now = clock or (lambda: datetime.now(UTC))
-    redis = build_redis(settings)
-    keys = RedisKeys(settings.redis_key_prefix)
+    redis, embedded = build_store(settings)
+    keys = RedisKeys(settings.redis_key_prefix, idle_ttl=settings.data_ttl_days * 86400)
     llm = AsyncOpenAI(
         # aiohttp transport: reading ~400 small SSE events per answer costs about half the CPU
         # of the default httpx2/anyio transport (bench/stream_bench.py).
@@ -321,5 +358,5 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals,
+        webhook, signals, embedded=embedded,
     )  # fmt: skip

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
-from bot.config_tools import ToolSettings
+from bot.config_tools import EmptyToolsSource, ToolSettings
 
 # aiogram's own check (digits, a colon, a secret) and the characters BotFather uses.
 TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
@@ -29,6 +37,16 @@ class Settings(ToolSettings, BaseSettings):
     gonka_model: str = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
     redis_url: str | None = None
     redis_key_prefix: str = "gonka"
+    # Most connections to Redis at once; more callers wait up to REDIS_POOL_TIMEOUT seconds.
+    redis_max_connections: int = Field(default=100, ge=1)
+    redis_pool_timeout: float = Field(default=5.0, gt=0)
+    # Without REDIS_URL: where the embedded store keeps its snapshot (empty: memory only), and
+    # how often at most it is written (a crash loses at most this many seconds).
+    data_dir: Path | None = Path("data")
+    snapshot_interval: float = Field(default=2.0, gt=0)
+    # Days of inactivity after which a chat's history and settings, and a user's or chat's
+    # all-time usage and the bot's all-time stats, expire (0: never).
+    data_ttl_days: int = Field(default=180, ge=0)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
     system_prompt: str = (
@@ -104,6 +122,27 @@ class Settings(ToolSettings, BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # An empty variable in the environment switches an optional setting off even when .env
+        # sets it (`REDIS_URL= make run`); other empty variables still mean "the default".
+        return (
+            init_settings,
+            env_settings,
+            # `TOOLS=` means "no tools", not "the default tools": it goes first.
+            EmptyToolsSource(settings_cls, getattr(dotenv_settings, "env_file", None)),
+            _EmptyEnvSwitchesOff(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     @field_validator("model_fallbacks", mode="before")
     @classmethod
@@ -182,3 +221,17 @@ def config_error(exc: ValidationError | SettingsError) -> str:
         name = ".".join(str(part) for part in err["loc"]).upper()
         lines.append(f"{name}: {message}" if name else message)
     return "Invalid configuration: " + "; ".join(lines)
+
+
+class _EmptyEnvSwitchesOff(PydanticBaseSettingsSource):
+    """None for each optional setting whose variable is set but empty in the environment."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            name: None
+            for name, info in self.settings_cls.model_fields.items()
+            if type(None) in get_args(info.annotation) and os.environ.get(name.upper()) == ""
+        }

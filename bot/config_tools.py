@@ -67,11 +67,11 @@ class ToolSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        empty = _EmptyTools(settings_cls, getattr(dotenv_settings, "env_file", None))
+        empty = EmptyToolsSource(settings_cls, getattr(dotenv_settings, "env_file", None))
         return init_settings, env_settings, empty, dotenv_settings, file_secret_settings
 
 
-class _EmptyTools(PydanticBaseSettingsSource):
+class EmptyToolsSource(PydanticBaseSettingsSource):
     """`TOOLS=` turns tools off, though empty variables are otherwise ignored (env_ignore_empty)."""
 
     def __init__(self, settings_cls: type[BaseSettings], env_file: Any) -> None:

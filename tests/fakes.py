@@ -22,6 +22,7 @@ from bot.core.models import (
     UsageReport,
     UsageTotals,
 )
+from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits, QuotaUse
 
 
 class MemoryHistory:
@@ -51,10 +52,12 @@ class Counted:
 
 
 class MemoryUsage:
-    """Counts every add; the totals are the sum of all of them (one period is enough here)."""
+    """Counts every add; the totals are the sum of all of them (one period is enough here).
+    Quota holds are kept until settled by `add(..., hold=)` or released."""
 
     def __init__(self) -> None:
         self.added: list[Counted] = []
+        self.holds: dict[str, Hold] = {}
 
     async def add(
         self,
@@ -64,8 +67,35 @@ class MemoryUsage:
         at: datetime,
         group_id: int | None = None,
         chat_id: int | None = None,
+        hold: Hold | None = None,
     ) -> None:
         self.added.append(Counted(user_id, model, usage, group_id, chat_id))
+        if hold is not None:
+            self.holds.pop(hold.hold_id, None)
+
+    def use(self, owner: int) -> QuotaUse:
+        """Tokens used (one period for both) plus live holds."""
+        used = self._sum(owner, group=False).today.total_tokens
+        held = sum(h.amount for h in self.holds.values() if h.owner_id == owner)
+        return QuotaUse(used + held, used + held)
+
+    async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
+        use = self.use(owner_id)
+        left = amount
+        for period, limit, used in (
+            ("day", limits.daily, use.day),
+            ("month", limits.monthly, use.month),
+        ):
+            if limit:
+                if used >= limit:
+                    return Hold(owner_id, "", 0, period)  # type: ignore[arg-type]
+                left = min(left, limit - used)
+        hold = Hold(owner_id, f"h{len(self.holds) + len(self.added)}", left)
+        self.holds[hold.hold_id] = hold
+        return hold
+
+    async def release(self, hold: Hold) -> None:
+        self.holds.pop(hold.hold_id, None)
 
     def _sum(self, owner: int, group: bool) -> UsageTotals:
         total = Usage()
@@ -83,10 +113,14 @@ class MemoryUsage:
 
 @dataclass
 class MemoryAccess:
+    """Admins' decisions, flood attempts and told refusals; quota use is read from `usage`."""
+
+    usage: MemoryUsage = field(default_factory=MemoryUsage)
     users: dict[int, AccessState] = field(default_factory=dict)
     chats: dict[int, AccessState] = field(default_factory=dict)
     quotas: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
     hits: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    told: dict[tuple[int, str], float] = field(default_factory=dict)
 
     async def record(self, user_id: int, chat_id: int) -> AccessRecord:
         daily, monthly = self.quotas.get(user_id, (None, None))
@@ -101,10 +135,27 @@ class MemoryAccess:
     async def set_quota(self, user_id: int, daily: int | None, monthly: int | None) -> None:
         self.quotas[user_id] = (daily, monthly)
 
-    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
-        hits = [t for t in self.hits[user_id] if t > now - window] + [now]
-        self.hits[user_id] = hits
-        return len(hits), hits[0]
+    async def attempt(self, attempt: Attempt) -> AttemptResult:
+        now, window = attempt.now, attempt.window
+        hits = [t for t in self.hits[attempt.actor_id] if t > now - window] + [now]
+        self.hits[attempt.actor_id] = hits
+        use = self.usage.use(attempt.actor_id)
+        refusal = attempt.refusal
+        if not refusal and attempt.flood_limit and len(hits) > attempt.flood_limit:
+            refusal = "slow_down"
+        limits = attempt.limits
+        if not refusal and limits is not None:
+            if limits.daily and use.day >= limits.daily:
+                refusal = "quota_day"
+            elif limits.monthly and use.month >= limits.monthly:
+                refusal = "quota_month"
+        tell = False
+        if refusal:
+            last = self.told.get((attempt.chat_id, refusal))
+            tell = last is None or now - last >= window
+            if tell:
+                self.told[(attempt.chat_id, refusal)] = now
+        return AttemptResult(len(hits), hits[0], use, refusal, tell)
 
 
 def _set(states: dict[int, AccessState], key: int, state: AccessState | None) -> None:

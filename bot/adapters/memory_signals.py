@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+
+from bot.core.bounded import Recent
 
 
 class LocalSignals:
     """The in-memory ReplicaSignals: a press always reaches the process that generates."""
 
     def __init__(self, remember: int = 10_000) -> None:
-        self._continuable: OrderedDict[int, str] = OrderedDict()
-        self._remember = remember
+        self._continuable: Recent[int, str] = Recent(remember)  # the oldest cut answer goes first
 
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
         return False  # not running here means not running at all
@@ -23,15 +23,12 @@ class LocalSignals:
 
     async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:
         if generation_id is None:
-            self._continuable.pop(chat_id, None)
+            self._continuable.pop(chat_id)
         else:
             self._continuable[chat_id] = generation_id
-            self._continuable.move_to_end(chat_id)
-            if len(self._continuable) > self._remember:
-                self._continuable.popitem(last=False)  # the oldest cut answer
 
     async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
         if self._continuable.get(chat_id) != generation_id:
             return False
-        del self._continuable[chat_id]
+        self._continuable.pop(chat_id)
         return True

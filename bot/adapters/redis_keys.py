@@ -12,6 +12,9 @@ from bot.core.models import ChatKey
 @dataclass(frozen=True, slots=True)
 class RedisKeys:
     prefix: str
+    # Seconds of inactivity after which a chat's history and settings and the all-time counters
+    # expire; refreshed on every write (0: never).
+    idle_ttl: int = 0
 
     def _chat(self, chat: ChatKey) -> str:
         topic = f":t{chat.thread_id}" if chat.thread_id is not None else ""
@@ -59,6 +62,14 @@ class RedisKeys:
     def flood(self, user_id: int) -> str:
         """A user's recent turn attempts (sorted set by time), for flood control."""
         return f"{self.prefix}:{{user:{user_id}}}:flood"
+
+    def holds(self, owner_id: int) -> str:
+        """Tokens reserved by a user's (or channel's) turns in flight, on the user's slot."""
+        return f"{self.prefix}:{{user:{owner_id}}}:holds"
+
+    def told(self, owner_id: int, chat_id: int) -> str:
+        """Until when each refusal was told to a user in a chat (told once per window)."""
+        return f"{self.prefix}:{{user:{owner_id}}}:told:{chat_id}"
 
     def access(self) -> str:
         """Admins' allow/block decisions and quota overrides: one hash, read in one call."""

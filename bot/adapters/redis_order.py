@@ -96,6 +96,7 @@ class RedisChatOrder:
         # the process keeps its own order even before every waiter reached the Redis queue.
         self._waiting: dict[int, list[int]] = {}
         self._wakeups: dict[int, asyncio.Event] = {}
+        self._releases: set[asyncio.Task[None]] = set()
 
     async def admit(self, update_id: int, chat_id: int | None) -> bool:
         """False when the update was already taken (a redelivery); else marks it taken and, given
@@ -132,15 +133,42 @@ class RedisChatOrder:
             return await call()
         finally:
             refresher.cancel()
-            lock = self._keys.chat_order(chat_id)[0]
-            try:
-                await self._hold(keys=[lock], args=[update_id, 0])
-            except Exception as exc:  # the lock expires by itself
-                log.warning("chat lock not released chat=%s error=%s", chat_id, exc)
+            if not await self._release(chat_id, update_id):
+                task = asyncio.create_task(self._release_later(chat_id, update_id))
+                self._releases.add(task)
+                task.add_done_callback(self._releases.discard)
             self._wake(chat_id)
             if not self._waiting.get(chat_id):
                 self._waiting.pop(chat_id, None)
                 self._wakeups.pop(chat_id, None)
+
+    async def _release(self, chat_id: int, update_id: int) -> bool:
+        lock = self._keys.chat_order(chat_id)[0]
+        try:
+            await self._hold(keys=[lock], args=[update_id, 0])
+        except Exception as exc:
+            log.warning("chat lock not released chat=%s error=%s", chat_id, type(exc).__name__)
+            return False
+        return True
+
+    async def _release_later(self, chat_id: int, update_id: int) -> None:
+        """Redis was away when the lock was to be released: a restarted Redis (with its data)
+        would block the chat until the lock expires. Try again until it expires anyway."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._ttl_ms / 1000
+        delay = 0.25
+        while loop.time() + delay < deadline:
+            await asyncio.sleep(delay)
+            if await self._release(chat_id, update_id):
+                log.info("chat lock released late chat=%s", chat_id)
+                return
+            delay = min(delay * 2, 2.0)
+
+    async def aclose(self) -> None:
+        """Stop the late releases (the locks expire by themselves)."""
+        for task in list(self._releases):
+            task.cancel()
+        await asyncio.gather(*self._releases, return_exceptions=True)
 
     async def _take(self, chat_id: int, update_id: int, waiting: list[int]) -> None:
         keys = list(self._keys.chat_order(chat_id))

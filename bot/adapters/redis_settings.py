@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
-import secrets
 from typing import Any
 
 from bot.adapters.redis_client import RedisClient
 from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_quota import RedisQuota
 from bot.adapters.redis_store import _guard
 from bot.core.models import AccessRecord, AccessState, ChatMessage
+from bot.core.quota import Attempt, AttemptResult
 
 
 def _str(value: bytes | str | None) -> str | None:
@@ -77,7 +77,9 @@ class RedisChatSettings:
         await self._set(self._keys.chat_settings(chat_id), {"context": "on" if on else None})
 
     async def _set(self, key: str, values: dict[str, str | None]) -> None:
-        await _set_fields(self._redis, key, values)
+        # A chat's settings live as long as the chat is in use; the bot's own, for ever.
+        ttl = self._keys.idle_ttl if key != self._keys.bot_settings() else 0
+        await _set_fields(self._redis, key, values, ttl)
 
 
 class RedisAccessStore:
@@ -86,9 +88,13 @@ class RedisAccessStore:
     def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
+        self._quota = RedisQuota(redis, keys)
 
     async def record(self, user_id: int, chat_id: int) -> AccessRecord:
-        fields = (f"u:{user_id}", f"c:{chat_id}", f"qd:{user_id}", f"qm:{user_id}")
+        # A channel (or a group's anonymous admin) posting is a chat id: what admins decided
+        # about that chat (/block -100...) applies to it as the author.
+        author = f"u:{user_id}" if user_id > 0 else f"c:{user_id}"
+        fields = (author, f"c:{chat_id}", f"qd:{user_id}", f"qm:{user_id}")
         user, chat, daily, monthly = await _guard(
             lambda: self._redis.hmget(self._keys.access(), *fields)
         )
@@ -108,28 +114,17 @@ class RedisAccessStore:
             }
         )
 
-    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
-        key = self._keys.flood(user_id)
-        member = f"{now:.6f}-{secrets.token_hex(3)}"
-
-        async def run() -> list[Any]:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zremrangebyscore(key, "-inf", now - window)
-                pipe.zadd(key, {member: now})
-                pipe.zcard(key)
-                pipe.zrange(key, 0, 0, withscores=True)
-                pipe.expire(key, max(1, math.ceil(window)))
-                return list(await pipe.execute())
-
-        _, _, count, oldest, _ = await _guard(run)
-        return int(count), float(oldest[0][1]) if oldest else now
+    async def attempt(self, attempt: Attempt) -> AttemptResult:
+        return await self._quota.attempt(attempt)
 
     async def _set(self, values: dict[str, str | None]) -> None:
         await _set_fields(self._redis, self._keys.access(), values)
 
 
-async def _set_fields(redis: RedisClient, key: str, values: dict[str, str | None]) -> None:
-    """Set and delete (None) hash fields in one transaction."""
+async def _set_fields(
+    redis: RedisClient, key: str, values: dict[str, str | None], ttl: int = 0
+) -> None:
+    """Set and delete (None) hash fields in one transaction; `ttl` (s) refreshes the key's."""
 
     async def run() -> None:
         async with redis.pipeline(transaction=True) as pipe:
@@ -138,6 +133,8 @@ async def _set_fields(redis: RedisClient, key: str, values: dict[str, str | None
                     pipe.hdel(key, name)
                 else:
                     pipe.hset(key, name, value)
+            if ttl:
+                pipe.expire(key, ttl)
             await pipe.execute()
 
     await _guard(run)

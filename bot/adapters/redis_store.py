@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.adapters.redis_client import guard, guard_write
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
-from bot.core.errors import StorageUnavailable
+from bot.adapters.redis_quota import RedisQuota
 from bot.core.models import ChatKey, ChatMessage, PeriodStats, ToolCall, Usage, UsageTotals
+from bot.core.quota import Hold, QuotaLimits
 
 T = TypeVar("T")
 
@@ -23,11 +23,7 @@ DAY_TTL = 40 * 86400
 MONTH_TTL = 400 * 86400
 
 
-async def _guard(call: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return await call()
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise StorageUnavailable(str(exc)) from exc
+_guard = guard
 
 
 def _encode(message: ChatMessage) -> str:
@@ -65,12 +61,25 @@ class RedisHistoryStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(key, *[_encode(m) for m in messages])
                 pipe.ltrim(key, -max(keep, len(messages)), -1)
+                self._refresh(pipe, chat)
                 await pipe.execute()
 
-        await _guard(run)
+        await guard_write(run)
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
-        await _guard(lambda: self._redis.lset(self._keys.history(chat), index, _encode(message)))
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lset(self._keys.history(chat), index, _encode(message))
+                self._refresh(pipe, chat)
+                await pipe.execute()
+
+        await guard_write(run)
+
+    def _refresh(self, pipe: Pipeline | ClusterPipeline, chat: ChatKey) -> None:
+        """A chat in use keeps its history and settings (same slot) for another idle period."""
+        if self._keys.idle_ttl:
+            pipe.expire(self._keys.history(chat), self._keys.idle_ttl)
+            pipe.expire(self._keys.chat_settings(chat.chat_id), self._keys.idle_ttl)
 
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
@@ -82,6 +91,13 @@ class RedisUsageStore:
     def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
+        self._quota = RedisQuota(redis, keys)
+
+    async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
+        return await self._quota.reserve(owner_id, limits, amount, at)
+
+    async def release(self, hold: Hold) -> None:
+        await self._quota.release(hold)
 
     async def add(
         self,
@@ -91,27 +107,31 @@ class RedisUsageStore:
         at: datetime,
         group_id: int | None = None,
         chat_id: int | None = None,
+        hold: Hold | None = None,
     ) -> None:
         owners: list[UsageOwner] = [("user", user_id)]
         if group_id is not None:
             owners.append(("chat", group_id))
         day, month, total = usage_periods(at)
+        idle = self._keys.idle_ttl or None
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for owner in owners:
-                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                         key = self._keys.usage(owner, period)
                         pipe.hincrby(key, "prompt", usage.prompt_tokens)
                         pipe.hincrby(key, "completion", usage.completion_tokens)
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
-                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, None)):
+                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
+                if hold is not None:  # settled: the real usage is counted above
+                    pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
                 await pipe.execute()
 
-        await _guard(run)
+        await guard_write(run)
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)

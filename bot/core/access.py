@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from bot.core.models import AccessRecord, UsageTotals
 from bot.core.ports import AccessStore, UsageStore
+from bot.core.quota import Attempt, AttemptResult, QuotaLimits, next_day, next_month
 
 AccessMode = Literal["open", "allowlist"]
 
@@ -36,6 +37,16 @@ class Denial:
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """The gate's answer: a refusal (and whether to tell it now), or the quotas the turn is to
+    hold tokens against."""
+
+    denial: Denial | None
+    tell: bool = True
+    limits: QuotaLimits | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Quota:
     period: Literal["day", "month"]
     limit: int
@@ -45,15 +56,6 @@ class Quota:
     @property
     def remaining(self) -> int:
         return max(self.limit - self.used, 0)
-
-
-def next_day(at: datetime) -> datetime:
-    return datetime(at.year, at.month, at.day, tzinfo=UTC) + timedelta(days=1)
-
-
-def next_month(at: datetime) -> datetime:
-    year, month = (at.year + 1, 1) if at.month == 12 else (at.year, at.month + 1)
-    return datetime(year, month, 1, tzinfo=UTC)
 
 
 class Gate:
@@ -96,19 +98,59 @@ class Gate:
 
     async def check(self, user_id: int, chat_id: int, private: bool) -> Denial | None:
         """None when the turn may go upstream; otherwise the reason. Admins always pass."""
-        if self.is_admin(user_id):
-            return None
-        record = await self._store.record(user_id, chat_id)
-        denial = self._access(record, user_id, chat_id, private) or await self._flood(user_id)
-        if denial is not None:
-            return denial
-        for quota in await self._quotas(user_id, record):
-            if quota.remaining <= 0:
-                key = "quota_day" if quota.period == "day" else "quota_month"
-                return Denial(
-                    key, {"limit": quota.limit, "reset": f"{quota.resets_at:%Y-%m-%d %H:%M} UTC"}
-                )
-        return None
+        return (await self.admit(user_id, chat_id, private)).denial
+
+    async def admit(
+        self, actor_id: int, chat_id: int, private: bool, unsupported: str = ""
+    ) -> Verdict:
+        """Decide a turn (or, with `unsupported`, the refusal of content the bot cannot read).
+
+        `actor_id` is who speaks: the user, or the channel or group posting under its own name.
+        Every attempt counts for flood control before anything is decided, and a refusal is
+        to be told at most once per flood window per chat. Two round trips: the admins'
+        decisions, then flood, quota and refusal on the actor's slot.
+        """
+        if self.is_admin(actor_id):
+            return Verdict(Denial(unsupported) if unsupported else None)
+        record = await self._store.record(actor_id, chat_id)
+        access = self._access(record, actor_id, chat_id, private)
+        limits = None if access or unsupported else self._limits(record)
+        refusal = access.text_key if access else unsupported
+        now = self._wall()
+        attempt = Attempt(
+            actor_id, chat_id, self._clock(), now, self._policy.flood_window,
+            self._policy.flood_messages, limits, refusal,
+        )  # fmt: skip
+        result = await self._store.attempt(attempt)
+        if not result.refusal:
+            return Verdict(None, limits=limits)
+        if access is not None and result.refusal == access.text_key:
+            return Verdict(access, result.tell)
+        return Verdict(self._denial(result, attempt), result.tell)
+
+    def _denial(self, result: AttemptResult, attempt: Attempt) -> Denial:
+        if result.refusal == "slow_down":
+            seconds = max(1, round(attempt.window - (attempt.now - result.oldest)))
+            return Denial("slow_down", {"seconds": seconds})
+        limits = attempt.limits
+        if limits is not None and result.refusal in ("quota_day", "quota_month"):
+            day = result.refusal == "quota_day"
+            resets = next_day(attempt.at) if day else next_month(attempt.at)
+            return Denial(
+                result.refusal,
+                {
+                    "limit": limits.daily if day else limits.monthly,
+                    "reset": f"{resets:%Y-%m-%d %H:%M} UTC",
+                },
+            )
+        return Denial(result.refusal)
+
+    def _limits(self, record: AccessRecord) -> QuotaLimits | None:
+        daily = record.daily_quota if record.daily_quota is not None else self._policy.daily_quota
+        monthly = (
+            record.monthly_quota if record.monthly_quota is not None else self._policy.monthly_quota
+        )
+        return QuotaLimits(daily, monthly) if daily > 0 or monthly > 0 else None
 
     async def quotas(self, user_id: int) -> list[Quota]:
         """The quotas that apply to the user with what is left of them (none for admins)."""
@@ -117,19 +159,18 @@ class Gate:
         return await self._quotas(user_id, await self._store.record(user_id, 0))
 
     async def _quotas(self, user_id: int, record: AccessRecord) -> list[Quota]:
-        daily = record.daily_quota if record.daily_quota is not None else self._policy.daily_quota
-        monthly = (
-            record.monthly_quota if record.monthly_quota is not None else self._policy.monthly_quota
-        )
-        if daily <= 0 and monthly <= 0:
+        limits = self._limits(record)
+        if limits is None:
             return []
         now = self._clock()
         totals: UsageTotals = await self._usage.totals(user_id, now)
         quotas = []
-        if daily > 0:
-            quotas.append(Quota("day", daily, totals.today.total_tokens, next_day(now)))
-        if monthly > 0:
-            quotas.append(Quota("month", monthly, totals.month.total_tokens, next_month(now)))
+        if limits.daily > 0:
+            quotas.append(Quota("day", limits.daily, totals.today.total_tokens, next_day(now)))
+        if limits.monthly > 0:
+            quotas.append(
+                Quota("month", limits.monthly, totals.month.total_tokens, next_month(now))
+            )
         return quotas
 
     def _access(
@@ -146,17 +187,6 @@ class Gate:
         if not private and (record.chat == "allow" or chat_id in self._policy.allowed_chats):
             return None
         return Denial("access_denied", {"user_id": user_id})
-
-    async def _flood(self, user_id: int) -> Denial | None:
-        limit = self._policy.flood_messages
-        if limit <= 0:
-            return None
-        window = self._policy.flood_window
-        now = self._wall()
-        count, oldest = await self._store.flood_hit(user_id, now, window)
-        if count > limit:
-            return Denial("slow_down", {"seconds": max(1, round(window - (now - oldest)))})
-        return None
 
     async def allow(self, kind: Literal["user", "chat"], owner_id: int) -> None:
         await self._set(kind, owner_id, "allow")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from bot.core.budget import (
     fit_history,
     message_tokens,
 )
-from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
+from bot.core.errors import AnswerTimedOut, StorageUnavailable, StreamBroken, UpstreamError
 from bot.core.limits import AnswerLimits, watch
 from bot.core.models import (
     ChatKey,
@@ -41,6 +42,7 @@ from bot.core.ports import (
     ReplySink,
     UsageStore,
 )
+from bot.core.quota import Hold, QuotaLimits, reserve
 from bot.core.speakers import GROUP_NOTE, group_message
 from bot.core.stop import stopped_as
 from bot.formatting.reasoning import ThinkSplitter
@@ -176,10 +178,12 @@ class ConversationService:
         sink: ReplySink,
         stop: asyncio.Event,
         group: bool = False,
+        quota: QuotaLimits | None = None,
     ) -> Reply:
         """Answer `text` in `chat`; the turn is stored and its usage counted, even when stopped.
 
         In a group the system prompt explains the setting and usage is also counted for the group.
+        With `quota`, the turn's worst case is held against it before the upstream call.
         """
         question = ChatMessage("user", text, message_tokens("user", text))
         history = await self._history.load(chat)
@@ -194,14 +198,14 @@ class ConversationService:
             ratio=ratio,
         )
         turn = _Turn(chat, user_id, model, system, group, ratio)
-        reply = await self._generate(turn, [*kept, question], sink, stop)
+        reply, hold = await self._held(turn, [*kept, question], sink, stop, quota)
         # History first: the user saw this answer, the next turn must know it.
         try:
             if reply.text.strip():
                 answer = self._entry(reply.text.strip(), _answer_tokens(reply))
                 await self._history.append(chat, [question, answer], keep=self._config.history_keep)
         finally:
-            await self._count(turn, reply)
+            await self._count(turn, reply, hold)
         return reply
 
     async def continue_reply(
@@ -212,6 +216,7 @@ class ConversationService:
         sink: ReplySink,
         stop: asyncio.Event,
         group: bool = False,
+        quota: QuotaLimits | None = None,
     ) -> Reply | None:
         """Ask the model to go on from a cut answer; the continuation extends that answer.
 
@@ -238,7 +243,7 @@ class ConversationService:
         if not kept or kept[-1] != upto[-1]:
             return None
         turn = _Turn(chat, user_id, model, system, group, ratio)
-        reply = await self._generate(turn, [*kept, instruction], sink, stop)
+        reply, hold = await self._held(turn, [*kept, instruction], sink, stop, quota)
         try:
             if reply.text.strip():
                 previous = upto[-1]
@@ -247,7 +252,7 @@ class ConversationService:
                 )
                 await self._history.replace(chat, position, grown)
         finally:
-            await self._count(turn, reply)
+            await self._count(turn, reply, hold)
         return reply
 
     def _entry(self, content: str, tokens: int) -> ChatMessage:
@@ -341,7 +346,7 @@ class ConversationService:
         )
         return reply
 
-    async def _count(self, turn: _Turn, reply: Reply) -> None:
+    async def _count(self, turn: _Turn, reply: Reply, hold: Hold | None = None) -> None:
         group_id = turn.chat.chat_id if turn.group else None
         await self._usage.add(
             turn.user_id,
@@ -350,6 +355,7 @@ class ConversationService:
             self._clock(),
             group_id=group_id,
             chat_id=turn.chat.chat_id,
+            hold=hold,
         )
 
     def _failed(self, exc: UpstreamError) -> NoReturn:
@@ -357,6 +363,29 @@ class ConversationService:
         if self._monitor is not None:
             self._monitor.error(exc.kind)
         raise exc
+
+    async def _held(
+        self,
+        turn: _Turn,
+        messages: Sequence[ChatMessage],
+        sink: ReplySink,
+        stop: asyncio.Event,
+        quota: QuotaLimits | None,
+    ) -> tuple[Reply, Hold | None]:
+        """Generate, holding the turn's worst case against `quota` first (settled by _count;
+        given back here when the turn fails before an answer)."""
+        hold = None
+        if quota is not None:
+            prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+            amount = prompt + self._config.max_tokens
+            hold = await reserve(self._usage, turn.user_id, quota, amount, self._clock())
+        try:
+            return await self._generate(turn, messages, sink, stop), hold
+        except BaseException:
+            if hold is not None:
+                with contextlib.suppress(StorageUnavailable):  # the hold expires by itself
+                    await self._usage.release(hold)
+            raise
 
     async def _consume(
         self,

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.core.bounded import Recent
 from bot.core.errors import UpstreamError
 from bot.core.ports import ModelCatalog, ModelStore
 
@@ -55,7 +56,7 @@ class ModelResolver:
         self._forget_after = forget_after
         self._clock = clock
         self._unavailable: dict[str, float] = {}  # model -> when a request answered 404
-        self._told: set[tuple[int, str]] = set()
+        self._told: Recent[tuple[int, str], None] = Recent()  # not one entry per chat for ever
         self._logged: set[str] = set()
 
     async def available(self) -> list[str]:

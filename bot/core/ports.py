@@ -18,6 +18,7 @@ from bot.core.models import (
     Usage,
     UsageTotals,
 )
+from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits
 
 
 class HistoryStore(Protocol):
@@ -45,12 +46,22 @@ class UsageStore(Protocol):
         at: datetime,
         group_id: int | None = None,
         chat_id: int | None = None,
+        hold: Hold | None = None,
     ) -> None:
         """Count a reply's usage for the user, the group if any, the model and the bot's totals
-        (top users and chats), in one round trip."""
+        (top users and chats), and settle the turn's hold, in one round trip."""
         ...
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals: ...
+
+    async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
+        """Atomically hold up to `amount` tokens of what is left of the owner's quotas (amount
+        0 and the used-up period when nothing is left); `add(..., hold=)` settles it."""
+        ...
+
+    async def release(self, hold: Hold) -> None:
+        """Give back a hold whose turn spent nothing (failed before the answer)."""
+        ...
 
     async def group_totals(self, group_id: int, at: datetime) -> UsageTotals: ...
 
@@ -138,10 +149,9 @@ class AccessStore(Protocol):
         """Per-user quota overrides; None removes an override."""
         ...
 
-    async def flood_hit(self, user_id: int, now: float, window: float) -> tuple[int, float]:
-        """Count a turn attempt at `now` (epoch seconds); return the attempts within the last
-        `window` seconds, this one included, and the time of the oldest of them. Shared by
-        every replica."""
+    async def attempt(self, attempt: Attempt) -> AttemptResult:
+        """Count the attempt for flood control, read the quota use, decide the refusal (the
+        one given, else flood, else quota) and whether it is to be told, in one round trip."""
         ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.access import Gate
+from bot.core.access import Gate, Verdict
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey
 from bot.telegram.notices import Notices
@@ -21,16 +21,24 @@ class Admission:
         self._service = service
         self._notices = notices
 
-    async def admit(self, turn: Turn) -> bool:
-        """The gate before a turn (access, flood, quota); a refused user is told why."""
-        denial = await self._gate.check(turn.user_id, turn.chat_id, turn.private)
+    async def admit(self, turn: Turn, unsupported: str = "") -> Verdict | None:
+        """The gate before a turn (access, flood, quota); None when refused. A refused user is
+        told why, once per window (the gate decides)."""
+        verdict = await self._gate.admit(turn.actor, turn.chat_id, turn.private, unsupported)
+        denial = verdict.denial
         if denial is None:
-            return True
+            return verdict
         log.info(
-            "turn refused user=%s chat=%s reason=%s", turn.user_id, turn.chat_id, denial.text_key
-        )
-        await self._notices.notify(turn, denial_text(denial, turn.lang))
-        return False
+            "turn refused user=%s chat=%s reason=%s told=%s",
+            turn.actor, turn.chat_id, denial.text_key, verdict.tell,
+        )  # fmt: skip
+        if verdict.tell:
+            await self._notices.notify(turn, denial_text(denial, turn.lang))
+        return None
+
+    async def unsupported(self, turn: Turn, text_key: str) -> None:
+        """Content the bot cannot read: gated like a turn, its refusal told once per window."""
+        await self.admit(turn, unsupported=text_key)
 
     async def overhear(self, turn: Turn, speaker: str, text: str) -> None:
         """A group message not addressed to the bot: kept as context when the group has that on.
@@ -38,7 +46,7 @@ class Admission:
         try:
             if not await self._service.keeps_context(turn.chat_id):
                 return
-            if await self._gate.may_be_heard(turn.user_id, turn.chat_id):
+            if await self._gate.may_be_heard(turn.actor, turn.chat_id):
                 await self._service.overhear(ChatKey(turn.chat_id, turn.thread_id), speaker, text)
         except Exception as exc:  # nobody asked anything: no error message in the group
             log.warning("group message not kept chat=%s error=%s", turn.chat_id, type(exc).__name__)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -16,6 +17,7 @@ from bot.core.errors import BotError, ModelUnavailable, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Reply
 from bot.core.ports import ReplicaSignals, ReplySink
+from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
@@ -25,6 +27,14 @@ from bot.telegram.texts import t
 from bot.telegram.turn import Turn, error_text
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """What one answer is asked: `text` (None: continue the last answer), held against `quota`."""
+
+    text: str | None
+    quota: QuotaLimits | None
 
 
 class Answering:
@@ -54,13 +64,14 @@ class Answering:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
 
         `own_words`: what the user wrote, without the quoted context (it names a new topic)."""
-        if not await self._admission.admit(turn):
+        verdict = await self._admission.admit(turn)
+        if verdict is None:
             return
         chat = ChatKey(turn.chat_id, turn.thread_id)
         # A private topic is a conversation: the first question names it.
         topic = turn.private and turn.thread_id is not None and await self._has_topics()
         name = topic and await self._service.is_new(chat)
-        await self._run(turn, text)
+        await self._run(turn, text, verdict.limits)
         if name and turn.thread_id is not None:
             title = topic_title(text if own_words is None else own_words)
             await self._rename_topic(turn.chat_id, turn.thread_id, title)
@@ -70,9 +81,9 @@ class Answering:
         (the replica signals know it, whichever replica cut it)."""
         return await self._signals.take_continuable(turn.chat_id, generation_id)
 
-    async def continue_answer(self, turn: Turn) -> bool:
+    async def continue_answer(self, turn: Turn, quota: QuotaLimits | None) -> bool:
         """Continue the chat's answer cut by the length limit; False when history holds none."""
-        return await self._run(turn, None) is not None or self._running.closing
+        return await self._run(turn, None, quota) is not None or self._running.closing
 
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
@@ -85,7 +96,7 @@ class Answering:
         await self._notices.notify(fresh, t("new_topic_ready", turn.lang))
         return True
 
-    async def _run(self, turn: Turn, text: str | None) -> Reply | None:
+    async def _run(self, turn: Turn, text: str | None, quota: QuotaLimits | None) -> Reply | None:
         """Stream one reply (`text` None: a continuation) and record how it ended."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
@@ -100,7 +111,7 @@ class Answering:
         begun = time.monotonic()
         reply: Reply | None = None
         try:
-            reply = await self._reply_with_fallback(turn, text, sink, generation)
+            reply = await self._reply_with_fallback(turn, _Ask(text, quota), sink, generation)
         except BotError as exc:
             log.warning(
                 "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
@@ -117,33 +128,33 @@ class Answering:
         return reply
 
     async def _reply_with_fallback(
-        self, turn: Turn, text: str | None, sink: ReplySink, generation: Generation
+        self, turn: Turn, ask: _Ask, sink: ReplySink, generation: Generation
     ) -> Reply | None:
         """The chat's model answers; when it is gone, the fallback model answers, once."""
         choice = await self._models.resolve(turn.chat_id)
         await self._tell_replaced(turn, choice)
         try:
-            return await self._reply(turn, text, choice.model, sink, generation)
+            return await self._reply(turn, ask, choice.model, sink, generation)
         except ModelUnavailable:
             self._models.mark_unavailable(choice.model)
             retry = await self._models.resolve(turn.chat_id)
             if retry.model == choice.model:
                 raise
             await self._tell_replaced(turn, retry)
-            return await self._reply(turn, text, retry.model, sink, generation)
+            return await self._reply(turn, ask, retry.model, sink, generation)
 
     async def _reply(
-        self, turn: Turn, text: str | None, model: str, sink: ReplySink, generation: Generation
+        self, turn: Turn, ask: _Ask, model: str, sink: ReplySink, generation: Generation
     ) -> Reply | None:
         chat = ChatKey(turn.chat_id, turn.thread_id)
         group = not turn.private
         generation.model = model
-        if text is None:
+        if ask.text is None:
             return await self._service.continue_reply(
-                chat, turn.user_id, model, sink, generation.stop, group=group
+                chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
             )
         return await self._service.reply(
-            chat, turn.user_id, text, model, sink, generation.stop, group=group
+            chat, turn.actor, ask.text, model, sink, generation.stop, group=group, quota=ask.quota
         )
 
     async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.core.bounded import Recent
 from bot.formatting.rendered import Rendered
 from bot.telegram.buttons import ContinueButton, StopButton, one_button
 from bot.telegram.pacing import Pacers
@@ -34,7 +35,7 @@ class Notices:
         self._bot = bot
         self._pacers = pacers
         self._options = options
-        self._no_drafts: set[int] = set()
+        self._no_drafts: Recent[int, None] = Recent()
         self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
     def sink(self, turn: Turn, generation: Generation) -> StreamSink:

@@ -8,6 +8,7 @@ from aiogram.types import Message
 
 from bot.core.access import Denial
 from bot.core.errors import BotError, ContextTooLong
+from bot.core.quota import QuotaExhausted
 from bot.telegram.texts import Lang, t
 
 
@@ -23,6 +24,12 @@ class Turn:
     reply_to: int | None = None
     ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
     callback_query_id: str | None = None  # the button press this turn answers
+    actor_id: int | None = None  # a channel or group posting under its own name (sender_chat)
+
+    @property
+    def actor(self) -> int:
+        """Who the gate, flood control and quotas count: the sender chat, else the user."""
+        return self.user_id if self.actor_id is None else self.actor_id
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
@@ -39,6 +46,7 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
         # In groups the answer is a reply to the message that called the bot.
         reply_to=None if private or not message.message_id else message.message_id,
         ephemeral_id=None if private else message.ephemeral_message_id,
+        actor_id=message.sender_chat.id if message.sender_chat else None,
     )
 
 
@@ -47,6 +55,8 @@ def denial_text(denial: Denial, lang: Lang) -> str:
 
 
 def error_text(error: BotError, lang: Lang) -> str:
+    if isinstance(error, QuotaExhausted):
+        return t(error.text_key, lang, **error.values)
     if isinstance(error, ContextTooLong):
         return t(error.text_key, lang, tokens=error.tokens, limit=error.limit)
     return t(error.text_key, lang)

@@ -8,6 +8,7 @@ from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_store import RedisUsageStore
 from bot.core.models import AccessRecord, ChatMessage, Usage
+from bot.core.quota import Attempt
 
 
 async def test_models_and_prompts_survive_a_new_store(redis: Redis, key_prefix: str) -> None:
@@ -54,11 +55,18 @@ async def test_stats_per_period_model_user_and_chat(redis: Redis, key_prefix: st
 async def test_flood_window_is_shared_by_replicas(redis: Redis, key_prefix: str) -> None:
     keys = RedisKeys(key_prefix)
     replicas = [RedisAccessStore(redis, keys), RedisAccessStore(redis, keys)]
-    counts = [await replicas[i % 2].flood_hit(9, 1000.0 + i, window=10.0) for i in range(3)]
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+
+    async def hit(replica: int, user: int, now: float) -> tuple[int, float]:
+        attempt = Attempt(user, 1, at, now, window=10.0, flood_limit=100, limits=None)
+        result = await replicas[replica].attempt(attempt)
+        return result.count, result.oldest
+
+    counts = [await hit(i % 2, 9, 1000.0 + i) for i in range(3)]
     assert counts == [(1, 1000.0), (2, 1000.0), (3, 1000.0)]
     # Attempts older than the window no longer count.
-    assert await replicas[0].flood_hit(9, 1011.5, window=10.0) == (2, 1002.0)
-    assert await replicas[1].flood_hit(10, 1011.5, window=10.0) == (1, 1011.5)
+    assert await hit(0, 9, 1011.5) == (2, 1002.0)
+    assert await hit(1, 10, 1011.5) == (1, 1011.5)
 
 
 async def test_group_context_setting_survives_a_new_store(redis: Redis, key_prefix: str) -> None:

@@ -86,6 +86,11 @@ Json = dict[str, Any]
 Handler = Callable[[Json], Awaitable[Any]]
 
 
+# Telegram's service users behind messages posted under a chat's name.
+CHANNEL_BOT_ID = 136817688
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+
+
 @dataclass(frozen=True)
 class Call:
     """One API call as the server saw it. ``params`` has JSON fields decoded."""
@@ -460,7 +465,9 @@ class FakeTelegramServer(InputUpdates):
         return int(update["update_id"])
 
     def _user(self, user_id: int, first_name: str, username: str | None, lang: str | None) -> Json:
-        user: Json = {"id": user_id, "is_bot": False, "first_name": first_name}
+        # Telegram's service accounts behind messages posted under a chat's name are bots.
+        is_bot = user_id in (CHANNEL_BOT_ID, GROUP_ANONYMOUS_BOT_ID)
+        user: Json = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
         if username:
             user["username"] = username
         if lang:
@@ -538,6 +545,20 @@ class FakeTelegramServer(InputUpdates):
             message_thread_id=message_thread_id, is_topic_message=is_topic_message,
             reply_to_message_id=reply_to_message_id,
         )  # fmt: skip
+
+    async def send_as_chat(self, chat_id: int, text: str, sender_chat: Json, **kw: Any) -> int:
+        """A group message posted under a chat's name: a linked channel, or an anonymous admin
+        (`sender_chat` is the group itself). Telegram sends every such message from one
+        service user: Channel_Bot, or GroupAnonymousBot for anonymous admins."""
+        anonymous = sender_chat["id"] == chat_id
+        kw.update(
+            user_id=GROUP_ANONYMOUS_BOT_ID if anonymous else CHANNEL_BOT_ID,
+            first_name="Group" if anonymous else "Channel",
+            username="GroupAnonymousBot" if anonymous else "Channel_Bot",
+            language_code=None,
+        )
+        content = {"text": text, "entities": _detect_entities(text), "sender_chat": sender_chat}
+        return await self._user_message(chat_id, content, **_msg_kwargs(kw))
 
     async def send_sticker(self, chat_id: int, *, emoji: str = "👍", **kw: Any) -> int:
         sticker = {"file_id": "CAACAgIAAxk-sticker", "file_unique_id": "AgADsticker",

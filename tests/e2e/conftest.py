@@ -65,6 +65,7 @@ def make_settings(telegram: FakeTelegramServer, gonka: FakeGonka, **overrides: A
         "gonka_api_key": gonka.api_key,
         "gonka_base_url": gonka.base_url + "/v1",
         "redis_url": None,
+        "data_dir": None,
         "upstream_max_retries": 1,
         "upstream_read_timeout": 5.0,
         "system_prompt": "You are a test assistant.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.adapters.redis_store import RedisUsageStore
@@ -86,15 +88,20 @@ async def test_message_too_large_for_budget(make_env: EnvFactory) -> None:
         assert env.gonka.completion_calls == 0
 
 
-async def test_non_text_messages_get_a_polite_answer(env: Env) -> None:
-    await env.telegram.send_sticker(USER)
-    await env.telegram.send_photo(USER)
-    await env.telegram.send_voice(USER, language_code="ru")
-    await env.wait_replies(3)
-    texts = env.visible_texts()
-    assert "only text" in texts[0] and "only text" in texts[1]
-    assert "только текстовые" in texts[2]
-    assert env.gonka.completion_calls == 0
+async def test_non_text_messages_get_a_polite_answer(make_env: EnvFactory) -> None:
+    async with make_env(flood_window=1.0) as env:
+        await env.telegram.send_sticker(USER)
+        await env.wait_replies(1)
+        # The same refusal again within the window is not repeated (issue 14).
+        await env.telegram.send_photo(USER)
+        await asyncio.sleep(1.2)  # handled, unanswered; then the window is over
+        await env.telegram.send_voice(USER, language_code="ru")
+        await env.wait_replies(2)
+        texts = env.visible_texts()
+        assert len(texts) == 2
+        assert "only text" in texts[0]
+        assert "только текстовые" in texts[1]
+        assert env.gonka.completion_calls == 0
 
 
 STORAGE_TEXT = t("error_storage", "en")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.memory_signals import LocalSignals
+from bot.core.access import Verdict
 from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import ModelUnavailable
 from bot.core.model_choice import ModelResolver
@@ -20,8 +21,8 @@ TURN = Turn(GROUP, False, None, ALICE, "en", reply_to=5)
 
 
 class LetIn:
-    async def admit(self, turn: Turn) -> bool:
-        return True
+    async def admit(self, turn: Turn) -> Verdict:
+        return Verdict(None)
 
 
 def _answering(

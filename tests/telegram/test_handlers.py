@@ -8,7 +8,9 @@ from typing import Any
 from aiogram.types import Chat, ErrorEvent, Update, User
 
 from bot.adapters.memory_signals import LocalSignals
+from bot.core.access import Verdict
 from bot.core.errors import StorageUnavailable
+from bot.core.quota import QuotaLimits
 from bot.telegram.buttons import StopButton
 from bot.telegram.handlers.buttons import continue_in_turn, on_stop
 from bot.telegram.handlers.errors import on_error
@@ -25,8 +27,8 @@ class Gatekeeper:
     def __init__(self, admit: bool) -> None:
         self.let_in = admit
 
-    async def admit(self, turn: Turn) -> bool:
-        return self.let_in
+    async def admit(self, turn: Turn) -> Verdict | None:
+        return Verdict(None) if self.let_in else None
 
 
 class Continuation:
@@ -40,7 +42,7 @@ class Continuation:
         self.continuable = None
         return True
 
-    async def continue_answer(self, turn: Turn) -> bool:
+    async def continue_answer(self, turn: Turn, quota: QuotaLimits | None) -> bool:
         self.continued += 1
         return True
 

@@ -13,9 +13,10 @@ ADMIN, USER, GROUP = 1, 7, -100
 
 
 def _gate(policy: AccessPolicy, usage: MemoryUsage | None = None) -> tuple[Gate, MemoryAccess]:
-    store = MemoryAccess()
+    usage = usage or MemoryUsage()
+    store = MemoryAccess(usage)
     clock = [1000.0]
-    gate = Gate(policy, store, usage or MemoryUsage(), clock=lambda: NOW, wall=lambda: clock[0])
+    gate = Gate(policy, store, usage, clock=lambda: NOW, wall=lambda: clock[0])
     return gate, store
 
 

@@ -63,14 +63,15 @@ async def continue_in_turn(
 ) -> None:
     """In the chat's turn: a refused user is told why and leaves the button to others; a press
     naming an answer that cannot be continued changes nothing."""
-    if not await admission.admit(turn):
+    verdict = await admission.admit(turn)
+    if verdict is None:
         return
     if not await answering.take_continuable(turn, generation_id):
         await notices.notify(turn, t("nothing_to_continue", turn.lang))
         return
     with contextlib.suppress(TelegramAPIError):
         await message.edit_reply_markup(reply_markup=None)
-    if not await answering.continue_answer(turn):
+    if not await answering.continue_answer(turn, verdict.limits):
         await notices.notify(turn, t("nothing_to_continue", turn.lang))
 
 

@@ -70,8 +70,8 @@ async def on_group_rich(message: Message, turn: Turn, answering: Answering, bot:
         await answering.answer(turn, group_message(_speaker(message), question))
 
 
-async def on_unsupported(message: Message, turn: Turn, lang: Lang, notices: Notices) -> None:
-    await notices.notify(turn, t("only_text", lang))
+async def on_unsupported(message: Message, turn: Turn, admission: Admission) -> None:
+    await admission.unsupported(turn, "only_text")
 
 
 def router() -> Router:

@@ -73,6 +73,11 @@ class Running:
         """How many answers are being generated now."""
         return len(self._answers)
 
+    @property
+    def updates(self) -> int:
+        """How many updates are being handled now."""
+        return sum(1 for task in self._updates if not task.done())
+
     def hold(self, task: asyncio.Task[Any]) -> None:
         """Count `task` among the updates in hand until it is released or done."""
         if task not in self._updates:
