@@ -35,7 +35,8 @@ ENV HTTP_PORT=8080
 EXPOSE 8080
 
 # Without REDIS_URL the data is kept here: mount a volume on it to keep it across containers.
-RUN mkdir /app/data && chown 10001 /app/data
+ENV DATA_DIR=/app/data
+RUN mkdir -p /app/data && chown 10001 /app/data
 VOLUME /app/data
 
 USER 10001

@@ -38,3 +38,11 @@ def test_the_docker_context_keeps_secrets_and_local_state_out() -> None:
     assert rules[0] == "*"  # an allowlist: only what is named below enters
     allowed = {rule.removeprefix("!").rstrip("/") for rule in rules if rule.startswith("!")}
     assert allowed == {"pyproject.toml", "uv.lock", "bot"}
+
+
+def test_the_image_keeps_the_embedded_store_on_its_volume() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    data_dir = re.search(r"DATA_DIR=(\S+)", dockerfile)
+    assert data_dir is not None, "the image must say where the embedded store lives"
+    assert f"VOLUME {data_dir.group(1)}" in dockerfile
+    assert f"chown 10001 {data_dir.group(1)}" in dockerfile  # writable by the bot's user
