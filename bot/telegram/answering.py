@@ -15,7 +15,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ModelUnavailable, UpstreamError
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, Reply
+from bot.core.models import ChatKey, Question, Reply
 from bot.core.ports import ReplicaSignals, ReplySink
 from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class _Ask:
     """What one answer is asked: `text` (None: continue the last answer), held against `quota`."""
 
-    text: str | None
+    text: str | Question | None
     quota: QuotaLimits | None
 
 
@@ -67,13 +67,25 @@ class Answering:
         verdict = await self._admission.admit(turn)
         if verdict is None:
             return
+        await self.answer_admitted(turn, verdict.limits, text, own_words)
+
+    async def answer_admitted(
+        self,
+        turn: Turn,
+        quota: QuotaLimits | None,
+        text: str | Question,
+        own_words: str | None = None,
+    ) -> None:
+        """Answer a turn the gate has let in (with the `quota` it holds against): a file or a
+        photo is admitted before it is downloaded."""
         chat = ChatKey(turn.chat_id, turn.thread_id)
         # A private topic is a conversation: the first question names it.
         topic = turn.private and turn.thread_id is not None and await self._has_topics()
         name = topic and await self._service.is_new(chat)
-        await self._run(turn, text, verdict.limits)
+        await self._run(turn, text, quota)
         if name and turn.thread_id is not None:
-            title = topic_title(text if own_words is None else own_words)
+            words = own_words if own_words is not None else text
+            title = topic_title(words.kept.content if isinstance(words, Question) else words)
             await self._rename_topic(turn.chat_id, turn.thread_id, title)
 
     async def take_continuable(self, turn: Turn, generation_id: str) -> bool:
@@ -96,7 +108,9 @@ class Answering:
         await self._notices.notify(fresh, t("new_topic_ready", turn.lang))
         return True
 
-    async def _run(self, turn: Turn, text: str | None, quota: QuotaLimits | None) -> Reply | None:
+    async def _run(
+        self, turn: Turn, text: str | Question | None, quota: QuotaLimits | None
+    ) -> Reply | None:
         """Stream one reply (`text` None: a continuation) and record how it ended."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
