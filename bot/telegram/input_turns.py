@@ -64,6 +64,10 @@ def media_of(messages: Sequence[Message]) -> bool:
     return any(m.document is not None or m.photo for m in messages)
 
 
+def _documents(messages: Sequence[Message]) -> list[Document]:
+    return [m.document for m in messages if m.document is not None]
+
+
 class InputTurns:
     """Answers a turn whose messages carry documents or photos."""
 
@@ -88,6 +92,10 @@ class InputTurns:
     ) -> None:
         """Admit the turn, read its files into `question`, and answer it (or tell the user why
         a file was not read: no upstream call then)."""
+        if not question.strip() and not _documents(messages) and not await self._sees(turn):
+            # Photos alone that the model cannot see: said like a sticker, once per window.
+            await self._admission.unsupported(turn, "photo_no_vision")
+            return
         verdict = await self._admission.admit(turn)
         if verdict is None:
             return
@@ -103,7 +111,7 @@ class InputTurns:
     async def _question(
         self, turn: Turn, messages: Sequence[Message], question: str
     ) -> str | Question | None:
-        documents = [m.document for m in messages if m.document is not None]
+        documents = _documents(messages)
         photos = [photo_sizes(m) for m in messages if m.photo]
         asked = _Asked(question, question)
         if documents:
@@ -112,7 +120,7 @@ class InputTurns:
                 return None
             asked = read
         if photos:
-            return await self._photos(turn, photos, asked, bool(documents))
+            return await self._photos(turn, photos, asked)
         return asked.sent if asked.sent == asked.kept else text_question(asked.sent, asked.kept)
 
     async def _documents(
@@ -139,20 +147,20 @@ class InputTurns:
         return _Asked(prepared.content, prepared.history)
 
     async def _photos(
-        self, turn: Turn, photos: Sequence[list[PhotoSize]], asked: _Asked, documents: bool
-    ) -> str | Question | None:
-        model = (await self._models.resolve(turn.chat_id)).model
-        if sees_images(model, self._options.vision_models):
+        self, turn: Turn, photos: Sequence[list[PhotoSize]], asked: _Asked
+    ) -> str | Question:
+        if await self._sees(turn):
             images = [await self._image(sizes) for sizes in photos]
             kept = photo_turn_text(asked.kept, seen=True)
             return image_question(asked.sent, kept, [i for i in images if i is not None])
-        if not asked.sent.strip() and not documents:
-            await self._notices.notify(turn, t("photo_no_vision", turn.lang))
-            return None
         await self._notices.notify(turn, t("photo_not_seen", turn.lang))
         sent = photo_turn_text(asked.sent, seen=False)
         kept = photo_turn_text(asked.kept, seen=False)
         return sent if sent == kept else text_question(sent, kept)
+
+    async def _sees(self, turn: Turn) -> bool:
+        model = (await self._models.resolve(turn.chat_id)).model
+        return sees_images(model, self._options.vision_models)
 
     async def _image(self, sizes: Sequence[PhotoSize]) -> Image | None:
         size = pick_photo(sizes)
