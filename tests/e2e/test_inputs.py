@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 from typing import Any
+
+import pytest
 
 from bot.telegram.texts import t
 from tests.doubles.fake_gonka import Reply
@@ -203,3 +207,19 @@ async def test_a_group_document_called_by_its_caption(make_env: EnvFactory) -> N
         sent = last_user(env)
         assert "teal-badger-155" in sent and sent.endswith("[Alice]: what is this?")
         assert len(env.telegram.files.downloads) == 1  # the uncalled file is not downloaded
+
+
+async def test_a_failed_download_is_told_and_never_logs_the_token(
+    make_env: EnvFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with make_env(**QUIET) as env:
+        ticks = itertools.count()
+        env.telegram.files.clock = lambda: next(ticks) * 4000.0  # every link has expired
+        await env.telegram.send_document(USER, b"some text", "notes.txt", caption="read it")
+        await env.wait_replies(1)
+        assert env.visible_texts() == [t("doc_download_failed", "en")]
+        assert env.gonka.completion_calls == 0
+    token = env.telegram.token
+    assert "file not downloaded" in caplog.text
+    assert token not in caplog.text and token.split(":")[1] not in caplog.text
