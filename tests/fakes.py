@@ -175,7 +175,7 @@ class ScriptedGateway:
         self.answers: list[str | Exception] = list(answers)
         self.delay = delay
         self.finish: FinishReason = finish
-        self.calls: list[tuple[str, list[dict[str, str]]]] = []
+        self.calls: list[tuple[str, list[dict[str, Any]]]] = []
 
     async def stream(
         self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int

@@ -223,3 +223,37 @@ async def test_a_failed_download_is_told_and_never_logs_the_token(
     token = env.telegram.token
     assert "file not downloaded" in caplog.text
     assert token not in caplog.text and token.split(":")[1] not in caplog.text
+
+
+async def test_a_reply_to_the_bot_with_a_file_calls_it_in_a_group(make_env: EnvFactory) -> None:
+    async with make_env(**QUIET) as env:
+        env.gonka.enqueue(Reply(text="Send me the file."), Reply(text="Read it."))
+        group = {"user_id": 502, "first_name": "Bob", "chat_type": "supergroup", "chat_title": "T"}
+        await env.telegram.send_text(GROUP, "@fake_llm_bot can you read logs?", **group)
+        await env.wait_replies(1, GROUP)
+        answer = env.visible(GROUP)[0].message_id
+        data = b"ERROR disk full; the unique phrase is plum-moth-266\n"
+        await env.telegram.send_document(
+            GROUP, data, "app.log", reply_to_message_id=answer, **group
+        )
+        await env.wait_replies(2, GROUP)
+        sent = last_user(env)
+        assert "plum-moth-266" in sent and '"app.log"' in sent
+        assert env.gonka.completion_calls == 2
+
+
+async def test_files_sent_together_are_one_turn(make_env: EnvFactory) -> None:
+    async with make_env(**QUIET) as env:
+        env.gonka.enqueue(Reply(text="Both read."))
+        album = env.telegram.new_media_group()
+        await env.telegram.send_document(
+            USER, b"First: ruby-wren-401", "one.txt", media_group_id=album
+        )
+        await env.telegram.send_document(
+            USER, b"Second: onyx-mole-402", "two.txt", caption="compare", media_group_id=album
+        )
+        await env.wait_replies(1)
+        await settled(env)
+        assert env.gonka.completion_calls == 1
+        sent = last_user(env)
+        assert "ruby-wren-401" in sent and "onyx-mole-402" in sent and sent.endswith("compare")
