@@ -106,7 +106,10 @@ class InputTurns:
             await self._notices.notify(turn, t("doc_download_failed", turn.lang))
             return
         if asked is not None:
-            await self._answering.answer_admitted(turn, verdict.limits, asked, own_words)
+            # A file sent without a word names a new topic by its file name.
+            names = ", ".join(d.file_name or "" for d in _documents(messages))
+            words = own_words or names
+            await self._answering.answer_admitted(turn, verdict.limits, asked, words)
 
     async def _question(
         self, turn: Turn, messages: Sequence[Message], question: str

@@ -257,3 +257,15 @@ async def test_files_sent_together_are_one_turn(make_env: EnvFactory) -> None:
         assert env.gonka.completion_calls == 1
         sent = last_user(env)
         assert "ruby-wren-401" in sent and "onyx-mole-402" in sent and sent.endswith("compare")
+
+
+async def test_a_file_without_words_names_its_new_topic(make_env: EnvFactory) -> None:
+    async with make_env(**QUIET, has_topics_enabled=True) as env:
+        topic = env.telegram.open_topic(USER)
+        await env.telegram.send_document(
+            USER, b"plain notes", "meeting-notes.txt", message_thread_id=topic,
+            is_topic_message=True,
+        )  # fmt: skip
+        await env.wait_replies(1)
+        await env.telegram.wait_for(lambda: env.telegram.calls_of("editForumTopic"))
+        assert env.telegram.chat(USER).topics[topic] == "meeting-notes.txt"
