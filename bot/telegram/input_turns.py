@@ -162,7 +162,7 @@ class InputTurns:
         return sent if sent == kept else text_question(sent, kept)
 
     async def _sees(self, turn: Turn) -> bool:
-        model = (await self._models.resolve(turn.chat_id)).model
+        model = await self._models.current(turn.chat_id)
         return sees_images(model, self._options.vision_models)
 
     async def _image(self, sizes: Sequence[PhotoSize]) -> Image | None:

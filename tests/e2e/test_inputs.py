@@ -269,3 +269,16 @@ async def test_a_file_without_words_names_its_new_topic(make_env: EnvFactory) ->
         await env.wait_replies(1)
         await env.telegram.wait_for(lambda: env.telegram.calls_of("editForumTopic"))
         assert env.telegram.chat(USER).topics[topic] == "meeting-notes.txt"
+
+
+async def test_a_photo_still_tells_of_a_replaced_model(make_env: EnvFactory) -> None:
+    kimi = "moonshotai/Kimi-K2-Instruct"
+    async with make_env(
+        **QUIET, gonka_model="retired/Model", model_fallbacks=kimi, vision_models=kimi
+    ) as env:
+        env.gonka.enqueue(Reply(text="A cat."))
+        await env.telegram.send_photo_file(USER, JPEG, caption="what is it?")
+        await env.wait_replies(2)
+        notice, answer = env.visible_texts()
+        assert "retired/Model is not available" in notice and answer == "A cat."
+        assert last_user(env)[1]["type"] == "image_url"  # the replacement sees images
