@@ -282,3 +282,21 @@ async def test_a_photo_still_tells_of_a_replaced_model(make_env: EnvFactory) -> 
         notice, answer = env.visible_texts()
         assert "retired/Model is not available" in notice and answer == "A cat."
         assert last_user(env)[1]["type"] == "image_url"  # the replacement sees images
+
+
+async def test_a_group_paste_called_in_its_first_part_is_one_turn(make_env: EnvFactory) -> None:
+    async with make_env(**QUIET) as env:
+        env.gonka.enqueue(Reply(text="Read both parts."))
+        group = {
+            "user_id": 501,
+            "first_name": "Alice",
+            "chat_type": "supergroup",
+            "chat_title": "T",
+        }
+        await env.telegram.send_text(GROUP, "@fake_llm_bot review: " + "A" * 3980, **group)
+        await asyncio.sleep(0.1)
+        await env.telegram.send_text(GROUP, "B" * 500, **group)
+        await env.wait_replies(1, GROUP)
+        await settled(env)
+        assert env.gonka.completion_calls == 1
+        assert last_user(env) == "[Alice]: review: " + "A" * 3980 + "\n" + "B" * 500
