@@ -162,13 +162,17 @@ def text_question(sent: str, kept: str) -> Question:
     )
 
 
-def image_question(text: str, kept: str, images: Sequence[Image]) -> Question:
+def image_question(
+    text: str, kept: str, images: Sequence[Image], blind: str | None = None
+) -> Question:
     """A question with images: `text` and the images go upstream as content parts (counted as
-    text plus `image_tokens` each), history keeps `kept` (the images never enter history)."""
+    text plus `image_tokens` each), history keeps `kept` (the images never enter history).
+    `blind`: the text a model that cannot see images gets instead (a fallback model)."""
     parts: list[dict[str, object]] = [{"type": "text", "text": text}]
     parts += [{"type": "image_url", "image_url": {"url": i.data_url}} for i in images]
     tokens = message_tokens("user", text) + sum(image_tokens(i.width, i.height) for i in images)
     return Question(
         ChatMessage("user", text, tokens, parts=tuple(parts)),
         ChatMessage("user", kept, message_tokens("user", kept)),
+        None if blind is None else ChatMessage("user", blind, message_tokens("user", blind)),
     )

@@ -66,6 +66,7 @@ class Question:
 
     sent: ChatMessage
     kept: ChatMessage
+    blind: ChatMessage | None = None  # sent instead of `sent` to a model that cannot see images
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ModelUnavailable, UpstreamError
+from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, Question, Reply
 from bot.core.ports import ReplicaSignals, ReplySink
@@ -50,6 +51,7 @@ class Answering:
         running: Running,
         signals: ReplicaSignals,
         metrics: Metrics,
+        vision_models: tuple[str, ...] | None = None,
     ) -> None:
         self._bot = bot
         self._service = service
@@ -59,6 +61,7 @@ class Answering:
         self._running = running
         self._signals = signals
         self._metrics = metrics
+        self._vision_models = vision_models  # None: every model is taken to see images
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -163,13 +166,19 @@ class Answering:
         chat = ChatKey(turn.chat_id, turn.thread_id)
         group = not turn.private
         generation.model = model
-        if ask.text is None:
+        text = ask.text
+        if isinstance(text, Question) and text.blind is not None and not self._sees(model):
+            text = Question(text.blind, text.kept)  # a replacement model without vision
+        if text is None:
             return await self._service.continue_reply(
                 chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
             )
         return await self._service.reply(
-            chat, turn.actor, ask.text, model, sink, generation.stop, group=group, quota=ask.quota
+            chat, turn.actor, text, model, sink, generation.stop, group=group, quota=ask.quota
         )
+
+    def _sees(self, model: str) -> bool:
+        return self._vision_models is None or sees_images(model, self._vision_models)
 
     async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:
         if choice.notice:

@@ -55,7 +55,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
         parts.bot, parts.service, parts.models, admission, notices, parts.running,
-        parts.signals, parts.metrics,
+        parts.signals, parts.metrics, config.vision_models,
     )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config)

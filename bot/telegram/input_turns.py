@@ -155,7 +155,8 @@ class InputTurns:
         if await self._sees(turn):
             images = [await self._image(sizes) for sizes in photos]
             kept = photo_turn_text(asked.kept, seen=True)
-            return image_question(asked.sent, kept, [i for i in images if i is not None])
+            blind = photo_turn_text(asked.sent, seen=False)
+            return image_question(asked.sent, kept, [i for i in images if i is not None], blind)
         await self._notices.notify(turn, t("photo_not_seen", turn.lang))
         sent = photo_turn_text(asked.sent, seen=False)
         kept = photo_turn_text(asked.kept, seen=False)
