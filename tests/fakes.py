@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.core.models import (
     AccessRecord,
@@ -174,10 +175,10 @@ class ScriptedGateway:
         self.answers: list[str | Exception] = list(answers)
         self.delay = delay
         self.finish: FinishReason = finish
-        self.calls: list[tuple[str, list[dict[str, str]]]] = []
+        self.calls: list[tuple[str, list[dict[str, Any]]]] = []
 
     async def stream(
-        self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
+        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
     ) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append((model, list(messages)))
         answer = self.answers.pop(0)

@@ -103,7 +103,7 @@ class GonkaGateway:
             await asyncio.sleep(delay)
 
     async def stream(
-        self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
+        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
     ) -> AsyncGenerator[StreamEvent, None]:
         body: dict[str, object] = {
             "model": model,

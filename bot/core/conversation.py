@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.core.budget import (
     MESSAGE_OVERHEAD,
@@ -26,6 +26,7 @@ from bot.core.models import (
     ChatMessage,
     Finished,
     Outcome,
+    Question,
     ReasoningDelta,
     Reply,
     TextDelta,
@@ -173,7 +174,7 @@ class ConversationService:
         self,
         chat: ChatKey,
         user_id: int,
-        text: str,
+        text: str | Question,
         model: str,
         sink: ReplySink,
         stop: asyncio.Event,
@@ -184,8 +185,12 @@ class ConversationService:
 
         In a group the system prompt explains the setting and usage is also counted for the group.
         With `quota`, the turn's worst case is held against it before the upstream call.
+        A `Question` sends its `sent` message and keeps its `kept` one in history.
         """
-        question = ChatMessage("user", text, message_tokens("user", text))
+        if isinstance(text, Question):
+            question, kept_question = text.sent, text.kept
+        else:
+            question = kept_question = ChatMessage("user", text, message_tokens("user", text))
         history = await self._history.load(chat)
         system = await self._system_for(chat, group)
         ratio = self._calibration.ratio(model, chat.chat_id)
@@ -203,7 +208,8 @@ class ConversationService:
         try:
             if reply.text.strip():
                 answer = self._entry(reply.text.strip(), _answer_tokens(reply))
-                await self._history.append(chat, [question, answer], keep=self._config.history_keep)
+                entries = [kept_question, answer]
+                await self._history.append(chat, entries, keep=self._config.history_keep)
         finally:
             await self._count(turn, reply, hold)
         return reply
@@ -390,7 +396,7 @@ class ConversationService:
     async def _consume(
         self,
         model: str,
-        payload: list[dict[str, str]],
+        payload: list[dict[str, Any]],
         acc: _Accumulator,
         sink: ReplySink,
         started: float,

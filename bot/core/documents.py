@@ -7,6 +7,7 @@ what) and how the turn and its bounded history form read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -114,26 +115,30 @@ def _prefix_within(text: str, limit: int) -> str:
 
 def document_turn(excerpt: DocumentExcerpt, question: str) -> str:
     """The user message for a document turn: name, what was used, the text, the question."""
+    return f"{_file_block(excerpt)}\n\n{question or NO_QUESTION}"
+
+
+def _file_block(excerpt: DocumentExcerpt) -> str:
     name = speaker_label(excerpt.document.name)
-    body = excerpt.text
-    return (
-        f'[File "{name}": {excerpt.usage_note()}]\n<document>\n{body}\n</document>\n\n'
-        f"{question or NO_QUESTION}"
-    )
+    return f'[File "{name}": {excerpt.usage_note()}]\n<document>\n{excerpt.text}\n</document>'
 
 
 def document_history(excerpt: DocumentExcerpt, question: str, token_cap: int) -> str:
     """The bounded form kept in history: the same turn with the text cut to `token_cap` tokens,
     saying so, so follow-up questions stay within the budget."""
+    return f"{_history_block(excerpt, token_cap)}\n\n{question or NO_QUESTION}"
+
+
+def _history_block(excerpt: DocumentExcerpt, token_cap: int) -> str:
     if excerpt.used_tokens <= token_cap:
-        return document_turn(excerpt, question)
+        return _file_block(excerpt)
     kept = _prefix_within(excerpt.text, token_cap)
     name = speaker_label(excerpt.document.name)
     note = (
         f"{excerpt.usage_note()}; history keeps only the first {estimate_tokens(kept)} tokens "
         "of what you read"
     )
-    return f'[File "{name}": {note}]\n<document>\n{kept}\n</document>\n\n{question or NO_QUESTION}'
+    return f'[File "{name}": {note}]\n<document>\n{kept}\n</document>'
 
 
 # The user-facing text (bot/telegram/texts.py) for each reason a file was not read; each takes
@@ -196,6 +201,26 @@ def prepare_document(
         history=document_history(excerpt, question, history_tokens),
         notices=tuple(notices),
         excerpt=excerpt,
+    )
+
+
+def prepare_documents(
+    documents: Sequence[DocumentText], question: str, token_limit: int, history_tokens: int
+) -> DocumentTurn:
+    """One turn for several files sent together (an album of files): each gets an equal share
+    of `token_limit` and `history_tokens`; the question comes once, after them all."""
+    if len(documents) == 1:
+        return prepare_document(documents[0], question, token_limit, history_tokens)
+    share, history_share = token_limit // len(documents), history_tokens // len(documents)
+    turns = [prepare_document(d, "", share, history_share) for d in documents]
+    content = "\n\n".join(_file_block(turn.excerpt) for turn in turns)
+    history = "\n\n".join(_history_block(turn.excerpt, history_share) for turn in turns)
+    ask = question or NO_QUESTION
+    return DocumentTurn(
+        content=f"{content}\n\n{ask}",
+        history=f"{history}\n\n{ask}",
+        notices=tuple(notice for turn in turns for notice in turn.notices),
+        excerpt=turns[0].excerpt,
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.budget import message_tokens
+from bot.core.models import ChatMessage, Question
 from bot.core.speakers import speaker_label
 
 # Kinds answered with one short text and no upstream call; the value is the text's key.
@@ -141,3 +143,36 @@ def image_tokens(width: int, height: int, max_pixels: int = 28 * 28 * 1280) -> i
     columns = math.ceil(width * scale / 28)
     rows = math.ceil(height * scale / 28)
     return max(columns, 1) * max(rows, 1) + 2
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A downloaded image as the model is given it: a data URL, and its size for the budget."""
+
+    data_url: str
+    width: int
+    height: int
+
+
+def text_question(sent: str, kept: str) -> Question:
+    """A question whose upstream text (`sent`) differs from what history keeps (`kept`)."""
+    return Question(
+        ChatMessage("user", sent, message_tokens("user", sent)),
+        ChatMessage("user", kept, message_tokens("user", kept)),
+    )
+
+
+def image_question(
+    text: str, kept: str, images: Sequence[Image], blind: str | None = None
+) -> Question:
+    """A question with images: `text` and the images go upstream as content parts (counted as
+    text plus `image_tokens` each), history keeps `kept` (the images never enter history).
+    `blind`: the text a model that cannot see images gets instead (a fallback model)."""
+    parts: list[dict[str, object]] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": i.data_url}} for i in images]
+    tokens = message_tokens("user", text) + sum(image_tokens(i.width, i.height) for i in images)
+    return Question(
+        ChatMessage("user", text, tokens, parts=tuple(parts)),
+        ChatMessage("user", kept, message_tokens("user", kept)),
+        None if blind is None else ChatMessage("user", blind, message_tokens("user", blind)),
+    )

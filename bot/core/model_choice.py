@@ -79,6 +79,12 @@ class ModelResolver:
         effective = self._pick(chat_model or default, available)
         return ModelState(chat_model, default, effective, available)
 
+    async def current(self, chat_id: int) -> str:
+        """The model the chat's next request would use, announcing nothing (`resolve` tells
+        the user of a replacement once: a look-up ahead of it must not use that up)."""
+        default, chat_model = await self._store.chosen(chat_id)
+        return self._pick(chat_model or default or self._configured, await self.available())
+
     async def resolve(self, chat_id: int) -> ModelChoice:
         """The model for the chat's next request; a replacement is announced once per chat."""
         default, chat_model = await self._store.chosen(chat_id)

@@ -45,14 +45,28 @@ class ChatMessage:
     tokens: int
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
+    # The content as OpenAI content parts (a question with images), sent instead of `content`;
+    # never stored: history keeps `content`.
+    parts: tuple[dict[str, Any], ...] = ()
 
     def as_openai(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        content: str | list[dict[str, Any]] = list(self.parts) if self.parts else self.content
+        message: dict[str, Any] = {"role": self.role, "content": content}
         if self.tool_calls:
             message["tool_calls"] = [call.as_openai() for call in self.tool_calls]
         if self.tool_call_id is not None:
             message["tool_call_id"] = self.tool_call_id
         return message
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One turn's question when what goes upstream differs from what history keeps: a
+    document's full text (`sent`) and its bounded form (`kept`), an image and a note of it."""
+
+    sent: ChatMessage
+    kept: ChatMessage
+    blind: ChatMessage | None = None  # sent instead of `sent` to a model that cannot see images
 
 
 @dataclass(frozen=True, slots=True)

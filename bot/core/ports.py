@@ -84,7 +84,7 @@ class ReplySink(Protocol):
 
 class LLMGateway(Protocol):
     def stream(
-        self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
+        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream a chat completion. Closing the iterator closes the HTTP response."""
         ...

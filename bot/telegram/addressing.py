@@ -17,7 +17,9 @@ def called_text(message: Message, me: User) -> str | None:
     Called means: `/ask text` or `/ask@botname text`, a `mention` entity of @botname anywhere,
     a `text_mention` of the bot, or a reply to one of the bot's messages.
     """
-    text = message.text or ""
+    # A file or photo calls the bot by its caption.
+    text = message.text if message.text is not None else (message.caption or "")
+    entities = message.entities if message.text is not None else message.caption_entities
     username = (me.username or "").lower()
     if text.startswith("/"):
         head, _, rest = (
@@ -30,7 +32,7 @@ def called_text(message: Message, me: User) -> str | None:
     called = False
     cut: list[tuple[int, int]] = []
     utf16 = text.encode("utf-16-le")
-    for entity in message.entities or []:
+    for entity in entities or []:
         if entity.type == "mention" and entity.extract_from(text).lower() == f"@{username}":
             called = True
             cut.append((entity.offset, entity.offset + entity.length))

@@ -6,6 +6,7 @@ import logging
 
 from bot.core.access import Gate, Verdict
 from bot.core.conversation import ConversationService
+from bot.core.inputs import BurstLimiter
 from bot.core.models import ChatKey
 from bot.telegram.notices import Notices
 from bot.telegram.turn import Turn, denial_text
@@ -16,10 +17,17 @@ log = logging.getLogger(__name__)
 class Admission:
     """Lets a turn in (access, flood, quota) or tells the user why not."""
 
-    def __init__(self, gate: Gate, service: ConversationService, notices: Notices) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        service: ConversationService,
+        notices: Notices,
+        burst: BurstLimiter | None = None,
+    ) -> None:
         self._gate = gate
         self._service = service
         self._notices = notices
+        self._burst = burst
 
     async def admit(self, turn: Turn, unsupported: str = "") -> Verdict | None:
         """The gate before a turn (access, flood, quota); None when refused. A refused user is
@@ -32,13 +40,20 @@ class Admission:
             "turn refused user=%s chat=%s reason=%s told=%s",
             turn.actor, turn.chat_id, denial.text_key, verdict.tell,
         )  # fmt: skip
-        if verdict.tell:
+        if verdict.tell and (not unsupported or self._burst_allows(turn, denial.text_key)):
             await self._notices.notify(turn, denial_text(denial, turn.lang))
         return None
 
     async def unsupported(self, turn: Turn, text_key: str) -> None:
-        """Content the bot cannot read: gated like a turn, its refusal told once per window."""
+        """Content answered without the model (a sticker, a voice note, a file type the bot
+        cannot read): gated like a turn, so it counts for flood control, and its text told at
+        most once per window: the gate's told-once window, and the burst limiter's per chat and
+        text for everyone (the gate always tells an admin)."""
         await self.admit(turn, unsupported=text_key)
+
+    def _burst_allows(self, turn: Turn, text_key: str) -> bool:
+        key = (turn.chat_id, turn.thread_id, turn.actor, text_key)
+        return self._burst is None or self._burst.allow(key)
 
     async def overhear(self, turn: Turn, speaker: str, text: str) -> None:
         """A group message not addressed to the bot: kept as context when the group has that on.

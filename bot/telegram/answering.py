@@ -14,8 +14,9 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ModelUnavailable, UpstreamError
+from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, Reply
+from bot.core.models import ChatKey, Question, Reply
 from bot.core.ports import ReplicaSignals, ReplySink
 from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 class _Ask:
     """What one answer is asked: `text` (None: continue the last answer), held against `quota`."""
 
-    text: str | None
+    text: str | Question | None
     quota: QuotaLimits | None
 
 
@@ -50,6 +51,7 @@ class Answering:
         running: Running,
         signals: ReplicaSignals,
         metrics: Metrics,
+        vision_models: tuple[str, ...] | None = None,
     ) -> None:
         self._bot = bot
         self._service = service
@@ -59,6 +61,7 @@ class Answering:
         self._running = running
         self._signals = signals
         self._metrics = metrics
+        self._vision_models = vision_models  # None: every model is taken to see images
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -67,13 +70,25 @@ class Answering:
         verdict = await self._admission.admit(turn)
         if verdict is None:
             return
+        await self.answer_admitted(turn, verdict.limits, text, own_words)
+
+    async def answer_admitted(
+        self,
+        turn: Turn,
+        quota: QuotaLimits | None,
+        text: str | Question,
+        own_words: str | None = None,
+    ) -> None:
+        """Answer a turn the gate has let in (with the `quota` it holds against): a file or a
+        photo is admitted before it is downloaded."""
         chat = ChatKey(turn.chat_id, turn.thread_id)
         # A private topic is a conversation: the first question names it.
         topic = turn.private and turn.thread_id is not None and await self._has_topics()
         name = topic and await self._service.is_new(chat)
-        await self._run(turn, text, verdict.limits)
+        await self._run(turn, text, quota)
         if name and turn.thread_id is not None:
-            title = topic_title(text if own_words is None else own_words)
+            words = own_words if own_words is not None else text
+            title = topic_title(words.kept.content if isinstance(words, Question) else words)
             await self._rename_topic(turn.chat_id, turn.thread_id, title)
 
     async def take_continuable(self, turn: Turn, generation_id: str) -> bool:
@@ -96,7 +111,9 @@ class Answering:
         await self._notices.notify(fresh, t("new_topic_ready", turn.lang))
         return True
 
-    async def _run(self, turn: Turn, text: str | None, quota: QuotaLimits | None) -> Reply | None:
+    async def _run(
+        self, turn: Turn, text: str | Question | None, quota: QuotaLimits | None
+    ) -> Reply | None:
         """Stream one reply (`text` None: a continuation) and record how it ended."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
@@ -149,13 +166,19 @@ class Answering:
         chat = ChatKey(turn.chat_id, turn.thread_id)
         group = not turn.private
         generation.model = model
-        if ask.text is None:
+        text = ask.text
+        if isinstance(text, Question) and text.blind is not None and not self._sees(model):
+            text = Question(text.blind, text.kept)  # a replacement model without vision
+        if text is None:
             return await self._service.continue_reply(
                 chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
             )
         return await self._service.reply(
-            chat, turn.actor, ask.text, model, sink, generation.stop, group=group, quota=ask.quota
+            chat, turn.actor, text, model, sink, generation.stop, group=group, quota=ask.quota
         )
+
+    def _sees(self, model: str) -> bool:
+        return self._vision_models is None or sees_images(model, self._vision_models)
 
     async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:
         if choice.notice:

@@ -3,13 +3,18 @@ handlers are given by name (answering, notices, stopping, service, models, ...).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Message
 
+from bot.adapters.documents import DocumentLimits
 from bot.config import Settings
 from bot.core.access import Gate
+from bot.core.coalesce import Coalescer
 from bot.core.conversation import ConversationService
+from bot.core.inputs import BurstLimiter
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
@@ -17,8 +22,10 @@ from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
+from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
@@ -44,11 +51,15 @@ class Parts:
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     notices = build_notices(config, parts.bot, parts.pacers)
-    admission = Admission(parts.gate, parts.service, notices)
+    burst = BurstLimiter(config.quick_reply_window, time.monotonic)
+    admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
         parts.bot, parts.service, parts.models, admission, notices, parts.running,
-        parts.signals, parts.metrics,
+        parts.signals, parts.metrics, config.vision_models,
     )  # fmt: skip
+    inputs = InputTurns(
+        parts.bot, admission, answering, parts.models, notices, input_options(config)
+    )
     chat_admins = ChatAdmins(parts.bot)
     dispatcher = Dispatcher(
         service=parts.service,
@@ -59,11 +70,15 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         notices=notices,
         admission=admission,
         answering=answering,
+        inputs=inputs,
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
+    # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
+    coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
+    dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.include_routers(
         admin.router(config.admin_ids),
@@ -76,6 +91,15 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         errors.router(),
     )
     return dispatcher
+
+
+def input_options(config: Settings) -> InputOptions:
+    return InputOptions(
+        limits=DocumentLimits(config.document_max_bytes, config.document_max_pages),
+        document_tokens=config.document_tokens,
+        document_history_tokens=config.document_history_tokens,
+        vision_models=config.vision_models,
+    )
 
 
 def build_notices(config: Settings, bot: Bot, pacers: Pacers) -> Notices:

@@ -8,6 +8,7 @@ from bot.adapters.memory_signals import LocalSignals
 from bot.core.access import Verdict
 from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import ModelUnavailable
+from bot.core.inputs import Image, image_question
 from bot.core.model_choice import ModelResolver
 from bot.metrics import Metrics
 from bot.telegram.answering import Answering
@@ -26,7 +27,10 @@ class LetIn:
 
 
 def _answering(
-    gateway: ScriptedGateway, models: ModelResolver, running: Running | None = None
+    gateway: ScriptedGateway,
+    models: ModelResolver,
+    running: Running | None = None,
+    vision_models: tuple[str, ...] | None = None,
 ) -> tuple[Answering, Notes, Any]:
     config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
     service = ConversationService(MemoryHistory(), MemoryUsage(), gateway, config)
@@ -35,6 +39,7 @@ def _answering(
     answering = Answering(
         None,  # type: ignore[arg-type]  # Telegram is only asked about private topics
         service, models, LetIn(), notes, running, LocalSignals(), metrics,  # type: ignore[arg-type]
+        vision_models=vision_models,
     )  # fmt: skip
     return answering, notes, metrics
 
@@ -51,6 +56,18 @@ async def test_a_model_gone_is_replaced_once_and_the_user_told() -> None:
     ]
     assert notes.sinks[0].finished is not None and notes.sinks[0].finished.text == "From b."
     assert metrics.replies.values == {"complete": 1}
+
+
+async def test_a_replacement_that_cannot_see_images_gets_the_text_form() -> None:
+    gateway = ScriptedGateway(ModelUnavailable("404"), "From the caption.")
+    models = ModelResolver(Catalog(["a", "b"]), Store(), "a")
+    answering, _, _ = _answering(gateway, models, vision_models=("a",))
+    image = Image("data:image/jpeg;base64,/9j/", 800, 600)
+    blind = "[The user sent a photo; you cannot see it.]\nwhat is it?"
+    await answering.answer(TURN, image_question("what is it?", "photo", [image], blind=blind))
+    (_, first), (_, second) = gateway.calls
+    assert first[-1]["content"][1]["type"] == "image_url"
+    assert second[-1]["content"] == blind
 
 
 async def test_when_no_other_model_is_left_the_user_is_told_why() -> None:

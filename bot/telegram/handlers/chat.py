@@ -1,14 +1,21 @@
-"""Chat: text and rich messages, and unsupported content."""
+"""Chat: text and rich messages, files and photos (a coalesced turn arrives as `batch`), and
+what is answered without the model (stickers, voice notes, ...)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
-from aiogram.types import Message
+from collections.abc import Sequence
 
+from aiogram import Bot, F, Router
+from aiogram.types import Message, User
+
+from bot.core.coalesce import Batch
+from bot.core.inputs import QUICK_TEXT_KEYS
 from bot.core.speakers import group_message, private_message
 from bot.telegram.addressing import called_rich, called_text, quoted, rich_text_of
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
+from bot.telegram.input_turns import InputTurns, media_of
+from bot.telegram.inputs import part_of, quick_kind
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
@@ -30,10 +37,45 @@ def _speaker(message: Message) -> str:
     return message.from_user.full_name if message.from_user else "?"
 
 
-async def on_text(message: Message, turn: Turn, answering: Answering, bot: Bot) -> None:
-    text = message.text or ""
+def messages_of(message: Message, batch: Batch[Message] | None) -> list[Message]:
+    """The messages of the turn `message` opens: the coalesced ones, or just itself."""
+    if batch is None:
+        return [message]
+    return [part.payload for part in batch.parts if part.payload is not None]
+
+
+def text_of(message: Message, batch: Batch[Message] | None) -> str:
+    """The turn's words: every part's text or caption (forwards with their origin line)."""
+    return batch.text if batch is not None else (message.text or message.caption or "")
+
+
+def called_in(messages: Sequence[Message], me: User) -> str | None:
+    """The question of a turn that calls the bot in any of its parts (a mention in the first
+    part of a paste, a caption); None when no part calls it."""
+    found = [called_text(m, me) for m in messages]
+    if all(question is None for question in found):
+        return None
+    texts = [part_of(m).text if q is None else q for m, q in zip(messages, found, strict=True)]
+    return "\n".join(text for text in texts if text)
+
+
+async def on_text(
+    message: Message,
+    turn: Turn,
+    answering: Answering,
+    inputs: InputTurns,
+    bot: Bot,
+    batch: Batch[Message] | None = None,
+) -> None:
+    """A private message: text, a split paste, a forward and its question, files, photos."""
+    text = text_of(message, batch)
     quote = quoted(message, await bot.me())
-    await answering.answer(turn, private_message(text, quote[1] if quote else None), text)
+    question = private_message(text, quote[1] if quote else None)
+    messages = messages_of(message, batch)
+    if media_of(messages):
+        await inputs.answer(turn, messages, question, text)
+        return
+    await answering.answer(turn, question, text)
 
 
 async def on_group_text(
@@ -43,19 +85,27 @@ async def on_group_text(
     answering: Answering,
     admission: Admission,
     notices: Notices,
+    inputs: InputTurns,
     bot: Bot,
+    batch: Batch[Message] | None = None,
 ) -> None:
     me = await bot.me()
-    question = called_text(message, me)
+    messages = messages_of(message, batch)
+    media = media_of(messages)
+    question = called_in(messages, me)
     if question is None:
-        if overheard(message):
-            await admission.overhear(turn, _speaker(message), message.text or "")
+        if overheard(message) and not media:
+            await admission.overhear(turn, _speaker(message), text_of(message, batch))
         return
     quote = quoted(message, me)
-    if not question and quote is None:
+    if not question and quote is None and not media:
         await notices.notify(turn, t("ask_hint", lang, username=me.username or ""))
         return
-    await answering.answer(turn, group_message(_speaker(message), question, quote))
+    content = group_message(_speaker(message), question, quote)
+    if media:
+        await inputs.answer(turn, messages, content if question or quote else "", question)
+        return
+    await answering.answer(turn, content)
 
 
 async def on_rich(message: Message, turn: Turn, answering: Answering, bot: Bot) -> None:
@@ -71,14 +121,25 @@ async def on_group_rich(message: Message, turn: Turn, answering: Answering, bot:
 
 
 async def on_unsupported(message: Message, turn: Turn, admission: Admission) -> None:
-    await admission.unsupported(turn, "only_text")
+    """A voice note, sticker, location, poll...: one short text per kind, no upstream call."""
+    kind = quick_kind(message)
+    await admission.unsupported(turn, QUICK_TEXT_KEYS[kind] if kind else "only_text")
+
+
+async def on_group_unsupported(
+    message: Message, turn: Turn, admission: Admission, bot: Bot
+) -> None:
+    """The same in a group, when it replies to the bot."""
+    if quick_kind(message) is not None and called_text(message, await bot.me()) is not None:
+        await on_unsupported(message, turn, admission)
 
 
 def router() -> Router:
     chat = Router(name="chat")
-    chat.message.register(on_text, PRIVATE, F.text)
-    chat.message.register(on_group_text, GROUP, F.text)
+    chat.message.register(on_text, PRIVATE, F.text | F.document | F.photo)
+    chat.message.register(on_group_text, GROUP, F.text | F.document | F.photo)
     chat.message.register(on_rich, PRIVATE, F.rich_message)
     chat.message.register(on_group_rich, GROUP, F.rich_message)
     chat.message.register(on_unsupported, PRIVATE)
+    chat.message.register(on_group_unsupported, GROUP)
     return chat
