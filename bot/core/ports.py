@@ -84,9 +84,15 @@ class ReplySink(Protocol):
 
 class LLMGateway(Protocol):
     def stream(
-        self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Stream a chat completion. Closing the iterator closes the HTTP response."""
+        """Stream a chat completion. Closing the iterator closes the HTTP response. With
+        `tools`, a round of calls ends with ToolCallsRequested then Finished("tool_calls");
+        a model that rejects tools is asked again without them (and remembered)."""
         ...
 
 
