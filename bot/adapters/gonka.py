@@ -150,8 +150,8 @@ class GonkaGateway:
                     yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
-            events, broken = _after_break(response, parser, splitter, exc)
-            for event in events:
+            stranded, broken = _after_break(response, parser, splitter, exc)
+            for event in stranded:
                 yield event
             if broken is not None:
                 raise broken from exc
