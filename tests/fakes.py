@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.core.models import (
     AccessRecord,
@@ -177,7 +178,11 @@ class ScriptedGateway:
         self.calls: list[tuple[str, list[dict[str, str]]]] = []
 
     async def stream(
-        self, model: str, messages: Sequence[dict[str, str]], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append((model, list(messages)))
         answer = self.answers.pop(0)
@@ -194,6 +199,7 @@ class ScriptedGateway:
 class RecordingSink:
     def __init__(self) -> None:
         self.updates: list[str] = []
+        self.tool_lines: list[list[str]] = []
         self.finished: Reply | None = None
         self.first_text = asyncio.Event()
 
@@ -203,6 +209,9 @@ class RecordingSink:
     def update(self, text: str, reasoning: str) -> None:
         self.updates.append(text)
         self.first_text.set()
+
+    def tool_status(self, lines: Sequence[str]) -> None:
+        self.tool_lines.append(list(lines))
 
     async def finish(self, reply: Reply) -> None:
         self.finished = reply

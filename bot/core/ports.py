@@ -77,6 +77,11 @@ class ReplySink(Protocol):
         """New accumulated answer and reasoning; must return at once (no I/O on the caller)."""
         ...
 
+    def tool_status(self, lines: Sequence[str]) -> None:
+        """Tools run now: one short line per call ("🌦 Weather: Berlin…") to show until the
+        answer text goes on; must return at once. The lines are never part of the answer."""
+        ...
+
     async def finish(self, reply: Reply) -> None:
         """Deliver the final, complete answer (or the partial one, marked as stopped/cut)."""
         ...
