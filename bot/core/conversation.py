@@ -75,7 +75,7 @@ class ConversationService:
         self._usage = usage
         self._config = config
         self._clock = clock
-        self._tools = tools
+        self.tools = tools  # set by the composition root once the tools are built
         self._generator = Generator(
             gateway,
             config.max_tokens,
@@ -178,7 +178,7 @@ class ConversationService:
             ratio=ratio,
         )
         turn = Turn(chat, user_id, model, system, group, ratio)
-        rounds = await self._tools.rounds(chat.chat_id, lang) if self._tools else None
+        rounds = await self.tools.rounds(chat.chat_id, lang) if self.tools else None
         messages = [*keep_tool_pairs(kept), question]
         done, hold, holds = await self._held(turn, messages, sink, stop, quota, rounds)
         reply = done.reply

@@ -154,8 +154,9 @@ class Answering:
                 chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
             )
         return await self._service.reply(
-            chat, turn.actor, ask.text, model, sink, generation.stop, group=group, quota=ask.quota
-        )
+            chat, turn.actor, ask.text, model, sink, generation.stop, group=group, quota=ask.quota,
+            lang="ru" if turn.lang == "ru" else "en",
+        )  # fmt: skip
 
     async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:
         if choice.notice:

@@ -4,7 +4,8 @@ Each scope lists only the commands that work there for the people it reaches (se
 - private chats: the conversation and its settings;
 - groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
-- group admins (all_chat_administrators): also /reset, which only they may do in a group;
+- group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
+  group;
 - each bot admin's private chat (ADMIN_IDS): also /stats, /allow, /block, /unblock, /quota.
 The descriptions are catalog texts (`cmd_<name>`); the default language's list is the fallback
 for every language without a catalog, the others are set with their language_code.
@@ -41,7 +42,9 @@ class MenuCommand:
     ephemeral: bool = False  # the answer is for the caller alone (groups only)
 
 
-PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
+PRIVATE = tuple(
+    MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "tools", "help")
+)
 GROUP = (
     MenuCommand("ask"),
     MenuCommand("usage", ephemeral=True),
@@ -50,8 +53,8 @@ GROUP = (
     MenuCommand("context"),
     MenuCommand("help", ephemeral=True),
 )
-# A group's admins also clear its history: /reset, after /ask.
-GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:])
+# A group's admins also clear its history (/reset, after /ask) and switch its tools (/tools).
+GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:-1], MenuCommand("tools"), GROUP[-1])
 BOT_ADMINS = (
     *PRIVATE,
     *(MenuCommand(name) for name in ("stats", "allow", "block", "unblock", "quota")),

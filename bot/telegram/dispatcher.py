@@ -13,12 +13,13 @@ from bot.core.conversation import ConversationService
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
+from bot.core.tools import ToolRegistry
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.context import ContextMiddleware
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
+from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
@@ -40,6 +41,7 @@ class Parts:
     metrics: Metrics
     pacers: Pacers
     signals: ReplicaSignals
+    tools: ToolRegistry | None = None
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -61,6 +63,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         answering=answering,
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
+        tools=parts.tools,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -70,6 +73,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         admin.refusals(),
         models.router(),
         settings.router(),
+        tools.router(),
         commands.router(),
         buttons.router(),
         chat.router(),
