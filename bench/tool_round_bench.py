@@ -24,8 +24,8 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from bot.core.budget import message_tokens
@@ -34,6 +34,9 @@ from bot.core.tool_calls import ToolCallAssembler
 from bot.core.tool_rounds import ToolRounds
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Lang, ToolSpec
+
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class InstantTool:
@@ -95,7 +98,7 @@ class TimedTool(InstantTool):
 
 
 async def wire(turns: int, history_len: int) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fakes
+    sys.path.insert(0, ROOT)  # the tests' fakes
     from openai import AsyncOpenAI, DefaultAioHttpClient
 
     from bot.adapters.gonka import GonkaGateway
