@@ -35,7 +35,6 @@ from bot.core.tool_rounds import ToolRounds
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Lang, ToolSpec
 
-
 ROOT = str(Path(__file__).resolve().parents[1])
 
 
