@@ -305,3 +305,18 @@ async def test_tools_command_refused_to_non_admins_and_switches_for_admins(
         )
         await env.wait_replies(5, GROUP)
         assert "tools" not in env.gonka.requests[-1]
+
+
+async def test_rich_drafts_show_the_tool_line_in_the_thinking_block(make_env: EnvFactory) -> None:
+    async with _tools_env(make_env, rich_messages=True, rich_drafts=True) as env:
+        env.gonka.enqueue(Reply(text="", tool_calls=[WEATHER]), Reply(text="**3.4 °C**", ttft=0.6))
+        await env.telegram.send_text(USER, "weather in Berlin?")
+        await env.wait_replies(1)
+        drafts = [
+            c.params["rich_message"]["markdown"]
+            for c in env.telegram.calls_of("sendRichMessageDraft")
+            if c.status == 200
+        ]
+        assert "<tg-thinking>🌦 Weather: Berlin…</tg-thinking>" in drafts
+        final = env.visible()[-1].rich_markdown or ""
+        assert "3.4 °C" in final and "Weather" not in final
