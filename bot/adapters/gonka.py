@@ -16,18 +16,11 @@ import openai
 from openai import AsyncOpenAI
 
 from bot.adapters.gonka_errors import map_status_error, map_transport_error
+from bot.adapters.gonka_sse import ChunkParser, LineSplitter, merged
 from bot.core.errors import StreamBroken, UpstreamError
 from bot.core.models import (
-    Finished,
-    FinishReason,
-    ReasoningDelta,
     StreamEvent,
-    TextDelta,
-    ToolCallsRequested,
-    Usage,
-    UsageReport,
 )
-from bot.core.tool_calls import ToolCallAssembler
 from bot.core.tool_rounds import rejects_tools
 
 log = logging.getLogger(__name__)
@@ -38,13 +31,6 @@ FULL_READ = 16 * 1024
 
 # Statuses worth another attempt (the SDK's own choice): timeouts, conflicts, capacity, 5xx.
 RETRYABLE = frozenset({408, 409, 429})
-
-_FINISH: dict[str, FinishReason] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-    "content_filter": "content_filter",
-}
 
 
 class GonkaGateway:
@@ -142,8 +128,8 @@ class GonkaGateway:
         if tools and self.takes_tools(model):
             body["tools"] = list(tools)
         response = await self._open(body)
-        parser = _ChunkParser()
-        splitter = _LineSplitter()
+        parser = ChunkParser()
+        splitter = LineSplitter()
         try:
             async with contextlib.aclosing(self._body(response, parser, splitter)) as events:
                 async for event in events:
@@ -161,7 +147,7 @@ class GonkaGateway:
             raise StreamBroken("stream ended without finish_reason")
 
     async def _body(
-        self, response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter
+        self, response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter
     ) -> AsyncGenerator[StreamEvent, None]:
         if "application/json" in response.headers.get("content-type", ""):
             # A proxy emulating tools answers ONE chat.completion even to a stream request.
@@ -173,7 +159,7 @@ class GonkaGateway:
                 yield event
 
     async def _sse(
-        self, response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter
+        self, response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter
     ) -> AsyncGenerator[StreamEvent, None]:
         """The SSE body's events, up to [DONE] or the end of the body."""
         async for chunk in response.aiter_bytes():
@@ -202,7 +188,7 @@ class GonkaGateway:
             async with asyncio.timeout(self._read_interval):
                 await wait_eof()
 
-    def _pause_after(self, parser: _ChunkParser, chunk: bytes) -> bool:
+    def _pause_after(self, parser: ChunkParser, chunk: bytes) -> bool:
         """Pause between reads once text flows; not before the first text (it shows at once),
         not after finish_reason (usage and [DONE] follow at once), not after a full read."""
         return (
@@ -214,19 +200,19 @@ class GonkaGateway:
 
 
 async def _read(
-    parser: _ChunkParser, splitter: _LineSplitter, chunk: bytes
+    parser: ChunkParser, splitter: LineSplitter, chunk: bytes
 ) -> AsyncGenerator[StreamEvent, None]:
     """The events of one read, then the StreamBroken of a bad line if one came (what came
     before a broken line is part of the answer)."""
     events, broken = parser.lines(splitter.feed(chunk))
-    for event in _merged(events):
+    for event in merged(events):
         yield event
     if broken is not None:
         raise broken
 
 
 def _after_break(
-    response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter, exc: Exception
+    response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter, exc: Exception
 ) -> tuple[list[StreamEvent], StreamBroken | None]:
     """The events that reached the bot before the connection broke, and the StreamBroken to
     raise after them when the answer had not finished."""
@@ -235,7 +221,7 @@ def _after_break(
         return [], None
     # What reached the bot before the cut is part of the answer (parsed lines only).
     lines, _ = parser.lines(splitter.feed(_stranded(response)))
-    events = _merged(lines)
+    events = merged(lines)
     return events, None if parser.finished else StreamBroken(type(exc).__name__)
 
 
@@ -246,7 +232,7 @@ def _aiohttp_content(response: httpx2.Response) -> object:
     return getattr(raw, "content", None)
 
 
-async def _completion(response: httpx2.Response, parser: _ChunkParser) -> list[StreamEvent]:
+async def _completion(response: httpx2.Response, parser: ChunkParser) -> list[StreamEvent]:
     try:
         completion = json.loads(await response.aread())
     except ValueError as exc:
@@ -271,112 +257,3 @@ def _stranded(response: httpx2.Response) -> bytes:
         log.warning("stranded bytes unreadable", exc_info=True)
         return b""
     return data if isinstance(data, bytes) else b""
-
-
-class _LineSplitter:
-    """A byte stream -> complete lines; SSE ends lines with \\n, \\r\\n or a lone \\r."""
-
-    def __init__(self) -> None:
-        self._tail = b""
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        lines = (self._tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-        self._tail = lines.pop()
-        return lines
-
-    def rest(self) -> bytes:
-        return self._tail
-
-
-class _ChunkParser:
-    """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts."""
-
-    def __init__(self) -> None:
-        self.finished = False
-        self.done = False
-        self.text_seen = False
-        self._calls = ToolCallAssembler()
-
-    def lines(self, lines: list[bytes]) -> tuple[list[StreamEvent], StreamBroken | None]:
-        """Events of `lines` up to [DONE], and the StreamBroken a bad line raised, if one did."""
-        events: list[StreamEvent] = []
-        for line in lines:
-            if self.done:
-                break  # nothing after [DONE] belongs to the answer
-            try:
-                events += self.line(line)
-            except StreamBroken as exc:
-                return events, exc
-        return events, None
-
-    def line(self, line: bytes) -> list[StreamEvent]:
-        if not line.startswith(b"data:"):
-            return []  # blank separators, comments, event names
-        data = line[5:].strip()
-        if data == b"[DONE]":
-            self.done = True
-            return []
-        try:
-            chunk = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise StreamBroken("non-JSON line in stream") from exc
-        if not isinstance(chunk, dict):
-            raise StreamBroken("unexpected stream payload")
-        if chunk.get("error"):
-            raise StreamBroken("error event in stream")
-        return self._events(chunk, "delta")
-
-    def completion(self, body: object) -> list[StreamEvent]:
-        if not isinstance(body, dict):
-            raise StreamBroken("unexpected completion payload")
-        self.done = True
-        return self._events(body, "message")
-
-    def _events(self, chunk: dict[str, Any], field: str) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        for choice in chunk.get("choices") or ():
-            if isinstance(choice, dict):
-                events += self._choice(choice, field)
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-            events.append(UsageReport(Usage(int(prompt or 0), int(completion or 0))))
-        return events
-
-    def _choice(self, choice: dict[str, Any], field: str) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        delta = choice.get(field) or {}
-        reasoning = delta.get("reasoning_content")
-        if isinstance(reasoning, str) and reasoning:
-            events.append(ReasoningDelta(reasoning))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
-            self.text_seen = True
-            events.append(TextDelta(content))
-        if field == "message":
-            self._calls.feed_message(delta)
-        else:
-            self._calls.feed(delta.get("tool_calls"))
-        reason = choice.get("finish_reason")
-        if reason:
-            self.finished = True
-            if self._calls.pending:
-                # Some servers end a round of calls with "stop": the calls decide.
-                events.append(ToolCallsRequested(self._calls.finish()))
-                reason = "tool_calls"
-            events.append(Finished(_FINISH.get(reason, "other")))
-        return events
-
-
-def _merged(events: list[StreamEvent]) -> list[StreamEvent]:
-    """Adjacent deltas of one kind joined: a batch read at once is one update downstream."""
-    out: list[StreamEvent] = []
-    for event in events:
-        last = out[-1] if out else None
-        if isinstance(event, TextDelta) and isinstance(last, TextDelta):
-            out[-1] = TextDelta(last.text + event.text)
-        elif isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
-            out[-1] = ReasoningDelta(last.text + event.text)
-        else:
-            out.append(event)
-    return out

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
-from bot.adapters.gonka import GonkaGateway, _ChunkParser, _LineSplitter
+from bot.adapters.gonka import GonkaGateway
+from bot.adapters.gonka_sse import ChunkParser, LineSplitter
 from bot.core import errors
 from bot.core.models import (
     Finished,
@@ -199,7 +200,7 @@ async def _body_without_temperature(gonka: FakeGonka) -> dict[str, object]:
 
 
 def test_sse_lines_end_with_lf_crlf_or_cr_across_reads() -> None:
-    splitter = _LineSplitter()
+    splitter = LineSplitter()
     lines = splitter.feed(b'data: {"a":1}\r\n\r\ndata: {"b"')
     lines += splitter.feed(b':2}\r\rdata: {"c":3}\n\nda')
     assert [line for line in lines if line] == [
@@ -211,7 +212,7 @@ def test_sse_lines_end_with_lf_crlf_or_cr_across_reads() -> None:
 
 
 def test_nothing_after_done_is_parsed() -> None:
-    parser = _ChunkParser()
+    parser = ChunkParser()
     finish = b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}'
     after = [b'data: {"choices":[{"delta":{"content":"extra"}}]}', b"data: not json"]
     events, broken = parser.lines([finish, b"data: [DONE]", *after])

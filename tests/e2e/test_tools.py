@@ -320,3 +320,24 @@ async def test_rich_drafts_show_the_tool_line_in_the_thinking_block(make_env: En
         assert "<tg-thinking>🌦 Weather: Berlin…</tg-thinking>" in drafts
         final = env.visible()[-1].rich_markdown or ""
         assert "3.4 °C" in final and "Weather" not in final
+
+
+async def test_rich_draft_with_text_before_the_call_shows_the_line_after_it(
+    make_env: EnvFactory,
+) -> None:
+    async with _tools_env(make_env, rich_messages=True, rich_drafts=True) as env:
+        env.gonka.enqueue(
+            Reply(text="Let me check.", tool_calls=[WEATHER]),
+            Reply(text="It is 3.4 °C.", ttft=0.6),
+        )
+        await env.telegram.send_text(USER, "weather in Berlin?")
+        await env.wait_replies(1)
+        drafts = [
+            c.params["rich_message"]["markdown"]
+            for c in env.telegram.calls_of("sendRichMessageDraft")
+            if c.status == 200
+        ]
+        assert any(d.startswith("Let me check.") and "Weather: Berlin" in d for d in drafts)
+        assert not env.telegram.calls_of("sendMessageDraft")  # no fallback to text drafts
+        final = env.visible()[-1].rich_markdown or ""
+        assert final.endswith("Let me check.\n\nIt is 3.4 °C.") and "Weather" not in final

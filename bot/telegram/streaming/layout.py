@@ -92,7 +92,8 @@ class Layout:
 
     def rich_preview(self, text: str, reasoning: str, tools: str = "") -> str:
         """The rich draft: a thinking block until the answer starts, then the answer so far.
-        The running tools' lines go in the thinking block (after the text, when there is some)."""
+        The running tools' lines go in the thinking block (in italics after the text, when the
+        model said something before calling them)."""
         if not text:
             status = self.note("thinking")
             if reasoning and self.show_reasoning:
@@ -101,7 +102,10 @@ class Layout:
                 status = f"{status}\n{tools}" if reasoning and self.show_reasoning else tools
             return f"<tg-thinking>{escape_html(status)}</tg-thinking>"
         answer = make_safe(self.rich_pieces(text)[-1])
-        return f"{answer}\n\n<tg-thinking>{escape_html(tools)}</tg-thinking>" if tools else answer
+        if not tools:
+            return answer
+        lines = "\n".join(f"_{escape_text(line)}_" for line in tools.splitlines())
+        return f"{answer}\n\n{lines}"
 
     def rich_piece(self, piece: str, first: bool, reasoning: str, note: str) -> str:
         markdown = make_safe(piece)
