@@ -112,7 +112,8 @@ class RoundHolds:
     further round. The first hold covers the first round's worst case; when the tokens spent plus
     the next round's worst case exceed what is held, the difference is held too (that hold is
     given back at the end: the turn's real usage is counted once, settling the first hold).
-    Nothing left to hold ends the rounds: the model's answer so far is the reply."""
+    When the quota cannot hold the tokens spent plus the next round's prompt, the rounds end:
+    the model's answer so far is the reply."""
 
     def __init__(
         self,
@@ -142,7 +143,9 @@ class RoundHolds:
             return False
         self.extra.append(hold)
         self._held += hold.amount
-        return True
+        # Like a first round, the next one may go on a partial hold (its answer is what gets
+        # cut), but the tokens spent and its prompt must be within the quota.
+        return self._held >= spent + next_prompt
 
     async def release(self) -> None:
         """Give back the extra holds (after the turn's usage is counted)."""
