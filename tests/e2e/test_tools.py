@@ -341,3 +341,15 @@ async def test_rich_draft_with_text_before_the_call_shows_the_line_after_it(
         assert not env.telegram.calls_of("sendMessageDraft")  # no fallback to text drafts
         final = env.visible()[-1].rich_markdown or ""
         assert final.endswith("Let me check.\n\nIt is 3.4 °C.") and "Weather" not in final
+
+
+async def test_bad_arguments_and_unknown_tools_go_back_to_the_model(make_env: EnvFactory) -> None:
+    async with _tools_env(make_env) as env:
+        bad = [ToolCall("get_weather", '{"location": "Ber'), ToolCall("launch_rockets", {})]
+        env.gonka.enqueue(Reply(text="", tool_calls=bad), Reply(text="Sorry, I could not."))
+        await env.telegram.send_text(USER, "weather?")
+        await env.wait_replies(1)
+        malformed, unknown = (m["content"] for m in _tool_messages(env, 1))
+        assert "not valid JSON" in malformed
+        assert "no tool named 'launch_rockets'" in unknown
+        assert env.visible_texts() == ["Sorry, I could not."]
