@@ -200,6 +200,8 @@ class Generator:
             said = acc.text[acc.round_from :].strip()
             acc.round_from = len(acc.text)  # that text belongs to the calls' message
             await rounds.run_round(said, calls)
+            # A tool's results are progress: the idle bound waits for the next round from here.
+            acc.content_at = time.monotonic()
             prompt = base_prompt + sum(m.tokens for m in rounds.messages)
             if check is not None and not await check(acc.spent.total_tokens, prompt):
                 log.info("no quota left for another tool round chat=%s", turn.chat.chat_id)
@@ -258,6 +260,7 @@ class Generator:
             acc.finish = event.reason
         elif isinstance(event, ToolCallsRequested):
             acc.calls = event.calls
+            acc.content_at = time.monotonic()
         return False
 
     @staticmethod
