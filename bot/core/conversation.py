@@ -220,8 +220,8 @@ class ConversationService:
         """
         history = await self._history.load(chat)
         answers = [i for i, m in enumerate(history) if m.role == "assistant"]
-        if not answers:
-            return None
+        if not answers or history[answers[-1]].tool_calls:
+            return None  # no answer, or the last one ended in tool calls: nothing to go on with
         position = answers[-1] - len(history)  # from the end: the list may be trimmed in front
         upto = history[: answers[-1] + 1]
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
