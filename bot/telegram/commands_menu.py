@@ -6,7 +6,8 @@ Each scope lists only the commands that work there for the people it reaches (se
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
 - group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
   group;
-- each bot admin's private chat (ADMIN_IDS): also /stats, /allow, /block, /unblock, /quota.
+- each bot admin's private chat (ADMIN_IDS): also /tools, /stats, /allow, /block, /unblock,
+  /quota.
 The descriptions are catalog texts (`cmd_<name>`); the default language's list is the fallback
 for every language without a catalog, the others are set with their language_code.
 """
@@ -42,9 +43,7 @@ class MenuCommand:
     ephemeral: bool = False  # the answer is for the caller alone (groups only)
 
 
-PRIVATE = tuple(
-    MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "tools", "help")
-)
+PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
 GROUP = (
     MenuCommand("ask"),
     MenuCommand("usage", ephemeral=True),
@@ -57,7 +56,7 @@ GROUP = (
 GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:-1], MenuCommand("tools"), GROUP[-1])
 BOT_ADMINS = (
     *PRIVATE,
-    *(MenuCommand(name) for name in ("stats", "allow", "block", "unblock", "quota")),
+    *(MenuCommand(name) for name in ("tools", "stats", "allow", "block", "unblock", "quota")),
 )
 
 

@@ -58,9 +58,7 @@ async def test_menu_per_scope_and_language() -> None:
     assert {lang for _, lang in tg.commands} == {"", "ru"}
     for lang in ("en", "ru"):
         private = _listed(tg, PRIVATE_SCOPE, lang)
-        assert private == [
-            (c, False) for c in ("new", "reset", "usage", "model", "system", "tools", "help")
-        ]
+        assert private == [(c, False) for c in ("new", "reset", "usage", "model", "system", "help")]
         group = _listed(tg, GROUP_SCOPE, lang)
         assert group == [
             ("ask", False),
@@ -74,7 +72,7 @@ async def test_menu_per_scope_and_language() -> None:
         assert admins == [group[0], ("reset", False), *group[1:-1], ("tools", False), group[-1]]
         bot_admin = [name for name, _ in _listed(tg, ADMIN_SCOPE, lang)]
         assert bot_admin == [name for name, _ in private] + [
-            "stats", "allow", "block", "unblock", "quota"
+            "tools", "stats", "allow", "block", "unblock", "quota"
         ]  # fmt: skip
     assert tg.commands_of(GROUP_SCOPE, "ru")[0]["description"] == "Задать мне вопрос"
     assert tg.commands_of(GROUP_SCOPE)[0]["description"] == "Ask me a question"

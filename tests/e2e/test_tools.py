@@ -353,3 +353,16 @@ async def test_bad_arguments_and_unknown_tools_go_back_to_the_model(make_env: En
         assert "not valid JSON" in malformed
         assert "no tool named 'launch_rockets'" in unknown
         assert env.visible_texts() == ["Sorry, I could not."]
+
+
+async def test_tools_command_in_private_is_for_the_bots_admins(make_env: EnvFactory) -> None:
+    async with _tools_env(make_env, admin_ids=frozenset({ALICE})) as env:
+        await env.telegram.send_text(USER, "/tools off")
+        await env.wait_replies(1)
+        assert env.visible_texts() == ["Only the bot's admins can do that."]
+        await env.telegram.send_text(ALICE, "/tools off calculate", user_id=ALICE)
+        await env.wait_replies(1, ALICE)
+        assert "⛔ calculate" in env.visible_texts(ALICE)[-1]
+        await env.telegram.send_text(ALICE, "/tools on", user_id=ALICE)
+        await env.wait_replies(2, ALICE)
+        assert "⛔" not in env.visible_texts(ALICE)[-1]
