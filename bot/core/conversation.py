@@ -169,16 +169,16 @@ class ConversationService:
         history = await self._history.load(chat)
         system = await self._system_for(chat, group)
         ratio = self._calibration.ratio(model, chat.chat_id)
+        rounds = await self.tools.rounds(chat.chat_id, lang) if self.tools else None
         kept = fit_history(
             history,
-            system_tokens=system.tokens,
+            system_tokens=system.tokens + (rounds.spec_tokens if rounds else 0),
             new_message_tokens=question.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
             ratio=ratio,
         )
         turn = Turn(chat, user_id, model, system, group, ratio)
-        rounds = await self.tools.rounds(chat.chat_id, lang) if self.tools else None
         messages = [*keep_tool_pairs(kept), question]
         done, hold, holds = await self._held(turn, messages, sink, stop, quota, rounds)
         reply = done.reply
@@ -310,6 +310,7 @@ class ConversationService:
         check: RoundCheck | None = None
         if quota is not None:
             prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+            prompt += rounds.spec_tokens if rounds is not None else 0
             amount = prompt + self._config.max_tokens
             hold = await reserve(self._usage, turn.user_id, quota, amount, self._clock())
             if rounds is not None:

@@ -190,7 +190,8 @@ class Generator:
         while True:
             tools = rounds.tools_param() if rounds is not None else None
             done = rounds.messages if rounds is not None else []
-            acc.round_prompt = base_prompt + sum(m.tokens for m in done)
+            offered = rounds.spec_tokens if rounds is not None and tools else 0
+            acc.round_prompt = base_prompt + offered + sum(m.tokens for m in done)
             await self._round(turn, [*base, *(m.as_openai() for m in done)], acc, sink, tools)
             self._close_round(turn, acc)
             calls, acc.calls = acc.calls, ()

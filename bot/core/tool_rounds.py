@@ -17,12 +17,14 @@ The conversation loop (sketch; `stream` is the gateway, `quota_ok` the quota che
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.budget import estimate_tokens
 from bot.core.models import ChatMessage, ToolCall
 from bot.core.tool_runner import ToolRunner
 from bot.core.tools import Lang, Tool, ToolRegistry, ToolResult, tool_call_message, tool_specs
@@ -63,6 +65,8 @@ class ToolRounds:
         self._lang = lang
         self._clock = clock
         self._specs = tool_specs(self._tools) if self._tools else None
+        # What the `tools` parameter adds to a request's prompt (counted in the budget).
+        self.spec_tokens = estimate_tokens(json.dumps(self._specs)) if self._specs else 0
         self.rounds = 0
         self.messages: list[ChatMessage] = []
         self.results: list[ToolResult] = []

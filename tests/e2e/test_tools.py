@@ -10,10 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.tools.fetch_url import FetchUrlTool
-from tests.doubles.fake_gonka import Reply, ToolCall
+from tests.doubles.fake_gonka import Reply, ToolCall, prompt_tokens
 from tests.doubles.fake_open_meteo import FakeOpenMeteo
 from tests.doubles.fake_pages import PageServer
-from tests.doubles.qwen_tokens import count_chat, count_text
+from tests.doubles.qwen_tokens import count_text
 from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
 GROUP = -100700
@@ -212,13 +212,13 @@ async def test_history_keeps_calls_with_their_results_and_usage_sums_rounds(
         assert roles == ["system", "user", "assistant", "tool", "assistant", "user"]
         assert env.upstream_messages(2)[2]["tool_calls"][0]["function"]["name"] == "get_weather"
         records = env.gonka.request_log
-        spent = sum(count_chat(r.body["messages"]) + count_text(r.sent_content) for r in records)
+        spent = sum(prompt_tokens(r.body) + count_text(r.sent_content) for r in records)
         totals = await env.app.service.usage(USER) if env.app.service else None
         assert totals is not None and totals.today.total_tokens == spent
 
 
 async def test_trimming_keeps_a_call_with_its_results(make_env: EnvFactory) -> None:
-    async with _tools_env(make_env, context_token_budget=700, max_tokens=256) as env:
+    async with _tools_env(make_env, context_token_budget=1000, max_tokens=256) as env:
         env.gonka.enqueue(Reply(text="", tool_calls=[WEATHER]), Reply(text="3.4 °C."))
         await env.telegram.send_text(USER, "weather in Berlin?")
         await env.wait_replies(1)
