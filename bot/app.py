@@ -28,6 +28,7 @@ from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.tools.factory import Toolbox, build_toolbox
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
@@ -37,6 +38,8 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
+from bot.core.tool_rounds import ToolKit
+from bot.core.tools import ToolSwitches
 from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
@@ -72,6 +75,18 @@ class App:
     webhook_http: web.AppRunner | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     embedded: EmbeddedStore | None = None
+    service: ConversationService | None = None
+    switches: ToolSwitches | None = None
+    toolbox: Toolbox | None = None
+
+    async def open_tools(self) -> None:
+        """Build the tools (the built-ins TOOLS turns on, the MCP servers' tools) and give them
+        to the conversation and to /tools; once, before updates are taken."""
+        if self.toolbox is not None or self.service is None:
+            return
+        self.toolbox = box = await build_toolbox(self.settings, self.switches)
+        self.service.tools = ToolKit(box.registry, box.runner, box.max_rounds)
+        self.dispatcher["tools"] = box.registry
 
     async def run(self) -> None:
         """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:
@@ -137,6 +152,7 @@ class App:
             drop_pending_updates=False,
         )
         await self.check_model()
+        await self.open_tools()
         await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
@@ -172,6 +188,7 @@ class App:
                 me.username,
             )
         await self.check_model()
+        await self.open_tools()
         await publish_menu(self.bot, self.settings.admin_ids)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
@@ -188,6 +205,8 @@ class App:
         await self._stop_http()
         await self.bot.session.close()
         await self.llm.close()
+        if self.toolbox is not None:
+            await self.toolbox.aclose()
         if self.signals is not None:
             await self.signals.close()
         if isinstance(self.order, RedisChatOrder):
@@ -358,5 +377,5 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded,
+        webhook, signals, embedded=embedded, service=service, switches=chat_store,
     )  # fmt: skip

@@ -178,7 +178,11 @@ class ScriptedGateway:
         self.calls: list[tuple[str, list[dict[str, Any]]]] = []
 
     async def stream(
-        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append((model, list(messages)))
         answer = self.answers.pop(0)
@@ -195,6 +199,7 @@ class ScriptedGateway:
 class RecordingSink:
     def __init__(self) -> None:
         self.updates: list[str] = []
+        self.tool_lines: list[list[str]] = []
         self.finished: Reply | None = None
         self.first_text = asyncio.Event()
 
@@ -204,6 +209,9 @@ class RecordingSink:
     def update(self, text: str, reasoning: str) -> None:
         self.updates.append(text)
         self.first_text.set()
+
+    def tool_status(self, lines: Sequence[str]) -> None:
+        self.tool_lines.append(list(lines))
 
     async def finish(self, reply: Reply) -> None:
         self.finished = reply

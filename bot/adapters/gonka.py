@@ -16,16 +16,12 @@ import openai
 from openai import AsyncOpenAI
 
 from bot.adapters.gonka_errors import map_status_error, map_transport_error
+from bot.adapters.gonka_sse import ChunkParser, LineSplitter, merged
 from bot.core.errors import StreamBroken, UpstreamError
 from bot.core.models import (
-    Finished,
-    FinishReason,
-    ReasoningDelta,
     StreamEvent,
-    TextDelta,
-    Usage,
-    UsageReport,
 )
+from bot.core.tool_rounds import rejects_tools
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +31,6 @@ FULL_READ = 16 * 1024
 
 # Statuses worth another attempt (the SDK's own choice): timeouts, conflicts, capacity, 5xx.
 RETRYABLE = frozenset({408, 409, 429})
-
-_FINISH: dict[str, FinishReason] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-    "content_filter": "content_filter",
-}
 
 
 class GonkaGateway:
@@ -74,9 +63,11 @@ class GonkaGateway:
         self._retry_budget = retry_budget
         self._max_retries = client.max_retries if max_retries is None else max_retries
         self._clock = clock
+        self._toolless: set[str] = set()  # models whose requests rejected `tools`
 
     async def _open(self, body: dict[str, object]) -> httpx2.Response:
-        """POST the request; retry what is worth it while the shared budget allows."""
+        """POST the request; retry what is worth it while the shared budget allows. A request
+        whose `tools` the model or proxy rejects goes again without them (remembered)."""
         started = self._clock()
         attempt = 0
         while True:
@@ -89,6 +80,9 @@ class GonkaGateway:
                     options={"max_retries": 0},
                 )
             except openai.APIStatusError as exc:
+                if "tools" in body and rejects_tools(exc.status_code, exc.body or exc.message):
+                    self._without_tools(body)
+                    continue
                 error: UpstreamError = map_status_error(exc)
                 retry = exc.status_code in RETRYABLE or exc.status_code >= 500
                 cause: Exception = exc
@@ -102,9 +96,26 @@ class GonkaGateway:
             log.info("upstream retry attempt=%d error=%s delay=%.1f", attempt, error.kind, delay)
             await asyncio.sleep(delay)
 
+    def _without_tools(self, body: dict[str, object]) -> None:
+        model = str(body.get("model"))
+        log.warning("upstream rejects tools, resending without them model=%s", model)
+        self._toolless.add(model)
+        body.pop("tools", None)
+        body.pop("tool_choice", None)
+
+    def takes_tools(self, model: str) -> bool:
+        """False once the model (or the proxy in front of it) has rejected `tools`."""
+        return model not in self._toolless
+
     async def stream(
-        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
+        """The answer's events; with `tools`, a round that calls tools ends with
+        ToolCallsRequested then Finished("tool_calls")."""
         body: dict[str, object] = {
             "model": model,
             "messages": list(messages),
@@ -114,54 +125,70 @@ class GonkaGateway:
         }
         if self._temperature is not None:
             body["temperature"] = self._temperature
+        if tools and self.takes_tools(model):
+            body["tools"] = list(tools)
         response = await self._open(body)
-        parser = _ChunkParser()
-        splitter = _LineSplitter()
+        parser = ChunkParser()
+        splitter = LineSplitter()
         try:
-            if "application/json" in response.headers.get("content-type", ""):
-                # A proxy emulating tools answers ONE chat.completion even to a stream request.
-                for event in await _completion(response, parser):
+            async with contextlib.aclosing(self._body(response, parser, splitter)) as events:
+                async for event in events:
                     yield event
-            else:
-                async with contextlib.aclosing(self._sse(response, parser, splitter)) as events:
-                    async for event in events:
-                        yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
             # A reset connection or a read timeout inside the 200 stream.
-            if not parser.finished:
-                # What reached the bot before the cut is part of the answer (parsed lines only).
-                lines, _ = parser.lines(splitter.feed(_stranded(response)))
-                for event in _merged(lines):
-                    yield event
-                if not parser.finished:
-                    raise StreamBroken(type(exc).__name__) from exc
-            log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
+            stranded, broken = _after_break(response, parser, splitter, exc)
+            for event in stranded:
+                yield event
+            if broken is not None:
+                raise broken from exc
         finally:
             await response.aclose()
         if not parser.finished:
             raise StreamBroken("stream ended without finish_reason")
 
+    async def _body(
+        self, response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter
+    ) -> AsyncGenerator[StreamEvent, None]:
+        if "application/json" in response.headers.get("content-type", ""):
+            # A proxy emulating tools answers ONE chat.completion even to a stream request.
+            for event in await _completion(response, parser):
+                yield event
+            return
+        async with contextlib.aclosing(self._sse(response, parser, splitter)) as events:
+            async for event in events:
+                yield event
+
     async def _sse(
-        self, response: httpx2.Response, parser: _ChunkParser, splitter: _LineSplitter
+        self, response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter
     ) -> AsyncGenerator[StreamEvent, None]:
         """The SSE body's events, up to [DONE] or the end of the body."""
         async for chunk in response.aiter_bytes():
-            events, broken = parser.lines(splitter.feed(chunk))
-            for event in _merged(events):
-                yield event  # what came before a broken line is part of the answer
-            if broken is not None:
-                raise broken
+            async for event in _read(parser, splitter, chunk):
+                yield event
             if parser.done:
                 return
             if self._pause_after(parser, chunk):
                 # Gonka sends a packet per token; reading them one by one woke the
                 # whole read path ~400 times an answer. The reader never shows text
                 # faster than this, so what arrived meanwhile is read in one go.
-                await asyncio.sleep(self._read_interval)
+                await self._pause(response)
         for event in parser.line(splitter.rest()):
             yield event
 
-    def _pause_after(self, parser: _ChunkParser, chunk: bytes) -> bool:
+    async def _pause(self, response: httpx2.Response) -> None:
+        """Wait out the read interval, but not past the end of the body: once the whole answer
+        (finish, usage, [DONE]) has arrived it is read at once (aiohttp's wait_eof; another
+        transport simply sleeps)."""
+        wait_eof = getattr(_aiohttp_content(response), "wait_eof", None)
+        if wait_eof is None:
+            await asyncio.sleep(self._read_interval)
+            return
+        # A broken connection ends the wait too; the next read raises it, mapped by the transport.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._read_interval):
+                await wait_eof()
+
+    def _pause_after(self, parser: ChunkParser, chunk: bytes) -> bool:
         """Pause between reads once text flows; not before the first text (it shows at once),
         not after finish_reason (usage and [DONE] follow at once), not after a full read."""
         return (
@@ -172,7 +199,40 @@ class GonkaGateway:
         )
 
 
-async def _completion(response: httpx2.Response, parser: _ChunkParser) -> list[StreamEvent]:
+async def _read(
+    parser: ChunkParser, splitter: LineSplitter, chunk: bytes
+) -> AsyncGenerator[StreamEvent, None]:
+    """The events of one read, then the StreamBroken of a bad line if one came (what came
+    before a broken line is part of the answer)."""
+    events, broken = parser.lines(splitter.feed(chunk))
+    for event in merged(events):
+        yield event
+    if broken is not None:
+        raise broken
+
+
+def _after_break(
+    response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter, exc: Exception
+) -> tuple[list[StreamEvent], StreamBroken | None]:
+    """The events that reached the bot before the connection broke, and the StreamBroken to
+    raise after them when the answer had not finished."""
+    if parser.finished:
+        log.warning("upstream stream broke after finish_reason error=%s", type(exc).__name__)
+        return [], None
+    # What reached the bot before the cut is part of the answer (parsed lines only).
+    lines, _ = parser.lines(splitter.feed(_stranded(response)))
+    events = merged(lines)
+    return events, None if parser.finished else StreamBroken(type(exc).__name__)
+
+
+def _aiohttp_content(response: httpx2.Response) -> object:
+    stream = getattr(response, "stream", None)
+    stream = getattr(stream, "_stream", stream)  # httpx wraps the transport's stream
+    raw = getattr(stream, "_aiohttp_response", None)
+    return getattr(raw, "content", None)
+
+
+async def _completion(response: httpx2.Response, parser: ChunkParser) -> list[StreamEvent]:
     try:
         completion = json.loads(await response.aread())
     except ValueError as exc:
@@ -188,10 +248,7 @@ def _stranded(response: httpx2.Response) -> bytes:
     buffer is read through the aiohttp reader's own `_read_nowait` (private, so every step is
     guarded: another transport simply has nothing stranded).
     """
-    stream = getattr(response, "stream", None)
-    stream = getattr(stream, "_stream", stream)  # httpx wraps the transport's stream
-    raw = getattr(stream, "_aiohttp_response", None)
-    read = getattr(getattr(raw, "content", None), "_read_nowait", None)
+    read = getattr(_aiohttp_content(response), "_read_nowait", None)
     if read is None:
         return b""
     try:
@@ -200,103 +257,3 @@ def _stranded(response: httpx2.Response) -> bytes:
         log.warning("stranded bytes unreadable", exc_info=True)
         return b""
     return data if isinstance(data, bytes) else b""
-
-
-class _LineSplitter:
-    """A byte stream -> complete lines; SSE ends lines with \\n, \\r\\n or a lone \\r."""
-
-    def __init__(self) -> None:
-        self._tail = b""
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        lines = (self._tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-        self._tail = lines.pop()
-        return lines
-
-    def rest(self) -> bytes:
-        return self._tail
-
-
-class _ChunkParser:
-    """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts."""
-
-    def __init__(self) -> None:
-        self.finished = False
-        self.done = False
-        self.text_seen = False
-
-    def lines(self, lines: list[bytes]) -> tuple[list[StreamEvent], StreamBroken | None]:
-        """Events of `lines` up to [DONE], and the StreamBroken a bad line raised, if one did."""
-        events: list[StreamEvent] = []
-        for line in lines:
-            if self.done:
-                break  # nothing after [DONE] belongs to the answer
-            try:
-                events += self.line(line)
-            except StreamBroken as exc:
-                return events, exc
-        return events, None
-
-    def line(self, line: bytes) -> list[StreamEvent]:
-        if not line.startswith(b"data:"):
-            return []  # blank separators, comments, event names
-        data = line[5:].strip()
-        if data == b"[DONE]":
-            self.done = True
-            return []
-        try:
-            chunk = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise StreamBroken("non-JSON line in stream") from exc
-        if not isinstance(chunk, dict):
-            raise StreamBroken("unexpected stream payload")
-        if chunk.get("error"):
-            raise StreamBroken("error event in stream")
-        return self._events(chunk, "delta")
-
-    def completion(self, body: object) -> list[StreamEvent]:
-        if not isinstance(body, dict):
-            raise StreamBroken("unexpected completion payload")
-        self.done = True
-        return self._events(body, "message")
-
-    def _events(self, chunk: dict[str, Any], field: str) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        for choice in chunk.get("choices") or ():
-            delta = choice.get(field) or {}
-            reasoning = delta.get("reasoning_content")
-            if isinstance(reasoning, str) and reasoning:
-                events.append(ReasoningDelta(reasoning))
-            content = delta.get("content")
-            if isinstance(content, str) and content:
-                self.text_seen = True
-                events.append(TextDelta(content))
-            reason = choice.get("finish_reason")
-            if reason:
-                self.finished = True
-                events.append(Finished(_FINISH.get(reason, "other")))
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            events.append(
-                UsageReport(
-                    Usage(
-                        int(usage.get("prompt_tokens") or 0),
-                        int(usage.get("completion_tokens") or 0),
-                    )
-                )
-            )
-        return events
-
-
-def _merged(events: list[StreamEvent]) -> list[StreamEvent]:
-    """Adjacent deltas of one kind joined: a batch read at once is one update downstream."""
-    out: list[StreamEvent] = []
-    for event in events:
-        last = out[-1] if out else None
-        if isinstance(event, TextDelta) and isinstance(last, TextDelta):
-            out[-1] = TextDelta(last.text + event.text)
-        elif isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
-            out[-1] = ReasoningDelta(last.text + event.text)
-        else:
-            out.append(event)
-    return out

@@ -33,7 +33,7 @@ def _state(value: bytes | str | None) -> AccessState | None:
 
 
 class RedisChatSettings:
-    """ModelStore and PromptStore: a hash per chat, and one for the bot's defaults."""
+    """ModelStore, PromptStore and ToolSwitches: a hash per chat, and one for the bot's defaults."""
 
     def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
@@ -75,6 +75,16 @@ class RedisChatSettings:
 
     async def set_keeps_context(self, chat_id: int, on: bool) -> None:
         await self._set(self._keys.chat_settings(chat_id), {"context": "on" if on else None})
+
+    async def switched_off(self, chat_id: int) -> frozenset[str]:
+        """ToolSwitches: the tools turned off in the chat ("*": all), a field of its hash."""
+        key = self._keys.chat_settings(chat_id)
+        text = _str(await _guard(lambda: self._redis.hget(key, "tools_off")))
+        return frozenset(name for name in (text or "").split(",") if name)
+
+    async def set_switched_off(self, chat_id: int, names: frozenset[str]) -> None:
+        value = ",".join(sorted(names)) or None
+        await self._set(self._keys.chat_settings(chat_id), {"tools_off": value})
 
     async def _set(self, key: str, values: dict[str, str | None]) -> None:
         # A chat's settings live as long as the chat is in use; the bot's own, for ever.

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NoReturn
 
 from bot.core.budget import (
     MESSAGE_OVERHEAD,
@@ -19,21 +17,10 @@ from bot.core.budget import (
     fit_history,
     message_tokens,
 )
-from bot.core.errors import AnswerTimedOut, StorageUnavailable, StreamBroken, UpstreamError
-from bot.core.limits import AnswerLimits, watch
-from bot.core.models import (
-    ChatKey,
-    ChatMessage,
-    Finished,
-    Outcome,
-    Question,
-    ReasoningDelta,
-    Reply,
-    TextDelta,
-    Usage,
-    UsageReport,
-    UsageTotals,
-)
+from bot.core.errors import StorageUnavailable
+from bot.core.generation import Generated, Generator, RoundCheck, Turn
+from bot.core.limits import AnswerLimits
+from bot.core.models import ChatKey, ChatMessage, Question, Reply, UsageTotals
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import (
     AdminAlerts,
@@ -43,10 +30,10 @@ from bot.core.ports import (
     ReplySink,
     UsageStore,
 )
-from bot.core.quota import Hold, QuotaLimits, reserve
+from bot.core.quota import Hold, QuotaLimits, RoundHolds, reserve
 from bot.core.speakers import GROUP_NOTE, group_message
-from bot.core.stop import stopped_as
-from bot.formatting.reasoning import ThinkSplitter
+from bot.core.tool_rounds import ToolKit, ToolRounds
+from bot.core.tools import Lang, keep_tool_pairs
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +52,6 @@ class ConversationConfig:
     limits: AnswerLimits = field(default_factory=AnswerLimits)
 
 
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    chat: ChatKey
-    user_id: int
-    model: str
-    system: ChatMessage
-    group: bool
-    ratio: float = 1.0  # real prompt tokens per estimated one (TokenCalibration)
-
-
-@dataclass(slots=True)
-class _Accumulator:
-    text: str = ""
-    reasoning: str = ""
-    usage: Usage | None = None
-    finish: str | None = None
-    content_at: float = 0.0  # when text or reasoning last came (the idle timeout's clock)
-
-
 class ConversationService:
     """Loads and trims history, streams the model's answer to a sink, stores the turn and usage."""
 
@@ -97,18 +65,26 @@ class ConversationService:
         prompts: PromptStore | None = None,
         monitor: UpstreamMonitor | None = None,
         alerts: AdminAlerts | None = None,
+        tools: ToolKit | None = None,
     ) -> None:
         self._history = history
         self.alerts = alerts  # set by the composition root once the bot exists
         self._calibration = TokenCalibration()
-        self._answer_chars = config.limits.answer_chars(config.max_tokens)
         self._entry_chars = config.limits.history_chars(config.token_budget)
         self._prompts = prompts
-        self._monitor = monitor
         self._usage = usage
-        self._gateway = gateway
         self._config = config
         self._clock = clock
+        self.tools = tools  # set by the composition root once the tools are built
+        self._generator = Generator(
+            gateway,
+            config.max_tokens,
+            config.limits,
+            config.limits.answer_chars(config.max_tokens),
+            self._calibration,
+            monitor,
+            lambda: self.alerts,
+        )
         private = config.system_prompt
         group = f"{config.system_prompt}\n\n{GROUP_NOTE}"
         self._systems = (
@@ -180,12 +156,15 @@ class ConversationService:
         stop: asyncio.Event,
         group: bool = False,
         quota: QuotaLimits | None = None,
+        lang: Lang = "en",
     ) -> Reply:
         """Answer `text` in `chat`; the turn is stored and its usage counted, even when stopped.
 
         In a group the system prompt explains the setting and usage is also counted for the group.
-        With `quota`, the turn's worst case is held against it before the upstream call.
-        A `Question` sends its `sent` message and keeps its `kept` one in history.
+        With `quota`, the turn's worst case is held against it before the upstream call. The
+        model may call the chat's tools (status lines in `lang`); the calls and their results
+        are stored with the turn, and every round's usage is counted. A `Question` sends its
+        `sent` message and keeps its `kept` one in history.
         """
         if isinstance(text, Question):
             question, kept_question = text.sent, text.kept
@@ -194,25 +173,39 @@ class ConversationService:
         history = await self._history.load(chat)
         system = await self._system_for(chat, group)
         ratio = self._calibration.ratio(model, chat.chat_id)
+        rounds = await self.tools.rounds(chat.chat_id, lang) if self.tools else None
         kept = fit_history(
             history,
-            system_tokens=system.tokens,
+            system_tokens=system.tokens + (rounds.spec_tokens if rounds else 0),
             new_message_tokens=question.tokens,
             budget=self._config.token_budget,
             max_tokens=self._config.max_tokens,
             ratio=ratio,
         )
-        turn = _Turn(chat, user_id, model, system, group, ratio)
-        reply, hold = await self._held(turn, [*kept, question], sink, stop, quota)
+        turn = Turn(chat, user_id, model, system, group, ratio)
+        messages = [*keep_tool_pairs(kept), question]
+        done, hold, holds = await self._held(turn, messages, sink, stop, quota, rounds)
+        reply = done.reply
         # History first: the user saw this answer, the next turn must know it.
         try:
-            if reply.text.strip():
-                answer = self._entry(reply.text.strip(), _answer_tokens(reply))
-                entries = [kept_question, answer]
-                await self._history.append(chat, entries, keep=self._config.history_keep)
+            await self._store(chat, kept_question, done)
         finally:
-            await self._count(turn, reply, hold)
+            await self._count(turn, reply, hold, holds)
         return reply
+
+    async def _store(self, chat: ChatKey, question: ChatMessage, done: Generated) -> None:
+        """The question, the tool calls and results, and the answer, as the history keeps them."""
+        answer: list[ChatMessage] = []
+        if done.final_text:
+            tokens = (
+                estimate_tokens(done.final_text) + MESSAGE_OVERHEAD
+                if done.messages
+                else _answer_tokens(done.reply)
+            )
+            answer = [self._entry(done.final_text, tokens)]
+        if answer or done.messages:
+            entries = [question, *done.messages, *answer]
+            await self._history.append(chat, entries, keep=self._config.history_keep)
 
     async def continue_reply(
         self,
@@ -231,8 +224,8 @@ class ConversationService:
         """
         history = await self._history.load(chat)
         answers = [i for i, m in enumerate(history) if m.role == "assistant"]
-        if not answers:
-            return None
+        if not answers or history[answers[-1]].tool_calls:
+            return None  # no answer, or the last one ended in tool calls: nothing to go on with
         position = answers[-1] - len(history)  # from the end: the list may be trimmed in front
         upto = history[: answers[-1] + 1]
         instruction = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
@@ -248,8 +241,10 @@ class ConversationService:
         )
         if not kept or kept[-1] != upto[-1]:
             return None
-        turn = _Turn(chat, user_id, model, system, group, ratio)
-        reply, hold = await self._held(turn, [*kept, instruction], sink, stop, quota)
+        turn = Turn(chat, user_id, model, system, group, ratio)
+        messages = [*keep_tool_pairs(kept), instruction]
+        done, hold, holds = await self._held(turn, messages, sink, stop, quota)
+        reply = done.reply
         try:
             if reply.text.strip():
                 previous = upto[-1]
@@ -258,7 +253,7 @@ class ConversationService:
                 )
                 await self._history.replace(chat, position, grown)
         finally:
-            await self._count(turn, reply, hold)
+            await self._count(turn, reply, hold, holds)
         return reply
 
     def _entry(self, content: str, tokens: int) -> ChatMessage:
@@ -284,75 +279,11 @@ class ConversationService:
         """The group's usage today, this month and all time."""
         return await self._usage.group_totals(group_id, self._clock())
 
-    async def _generate(
-        self, turn: _Turn, messages: Sequence[ChatMessage], sink: ReplySink, stop: asyncio.Event
-    ) -> Reply:
-        payload = [m.as_openai() for m in (turn.system, *messages)]
-        model = turn.model
-        started = time.monotonic()
-        acc = _Accumulator(content_at=started)
-        outcome: Outcome = "complete"
-        consume = asyncio.create_task(self._consume(model, payload, acc, sink, started))
-        stopper = asyncio.create_task(stop.wait())
-        watchdog = asyncio.create_task(watch(self._config.limits, started, lambda: acc.content_at))
-        try:
-            # One turn of the loop lets the request go out first: the placeholder the sink
-            # shows is a Bot API call, and in a burst of turns it would hold every request back.
-            await asyncio.sleep(0)
-            await sink.started()
-            await asyncio.wait({consume, stopper, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            expired = watchdog.done() and not watchdog.cancelled()
-            stopper.cancel()
-            watchdog.cancel()
-            if not consume.done():
-                consume.cancel()
-                outcome = "timed_out" if expired else stopped_as(stop)
-            try:
-                await consume
-            except asyncio.CancelledError:
-                if outcome == "complete":  # not ended by `stop`: the task itself is cancelled
-                    raise
-            except StreamBroken:
-                if not acc.text:
-                    raise
-                log.warning("upstream stream broke mid-answer chat=%s", turn.chat.chat_id)
-                outcome = "interrupted"
-        if outcome == "timed_out":
-            log.warning("answer timed out chat=%s why=%s", turn.chat.chat_id, watchdog.result())
-            if not acc.text:
-                self._failed(AnswerTimedOut(watchdog.result()))
-        if outcome == "complete" and acc.finish == "length":
-            outcome = "length"
-        prompt_estimate = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
-        if acc.usage is not None:
-            self._calibration.observe(
-                model, turn.chat.chat_id, prompt_estimate, acc.usage.prompt_tokens
-            )
-        estimate = Usage(round(prompt_estimate * turn.ratio), _completion_estimate(acc))
-        usage = acc.usage or estimate
-        reply = Reply(acc.text, acc.reasoning, outcome, usage, usage_estimated=acc.usage is None)
-        try:
-            await sink.finish(reply)
-        except Exception:
-            # Whatever the delivery met, the tokens were spent: count them and keep the turn.
-            log.exception("delivering the answer failed chat=%s", turn.chat.chat_id)
-        log.info(
-            "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
-            "outcome=%s latency_ms=%d",
-            turn.user_id,
-            turn.chat.chat_id,
-            model,
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens,
-            reply.usage_estimated,
-            outcome,
-            (time.monotonic() - started) * 1000,
-        )
-        return reply
-
-    async def _count(self, turn: _Turn, reply: Reply, hold: Hold | None = None) -> None:
+    async def _count(
+        self, turn: Turn, reply: Reply, hold: Hold | None, holds: RoundHolds | None
+    ) -> None:
+        """Count the turn's usage (every round), settling its hold; then give back the extra
+        holds of its tool rounds."""
         group_id = turn.chat.chat_id if turn.group else None
         await self._usage.add(
             turn.user_id,
@@ -363,93 +294,44 @@ class ConversationService:
             chat_id=turn.chat.chat_id,
             hold=hold,
         )
-
-    def _failed(self, exc: UpstreamError) -> NoReturn:
-        """Count the failure, then raise it."""
-        if self._monitor is not None:
-            self._monitor.error(exc.kind)
-        raise exc
+        if holds is not None:
+            await holds.release()
 
     async def _held(
         self,
-        turn: _Turn,
+        turn: Turn,
         messages: Sequence[ChatMessage],
         sink: ReplySink,
         stop: asyncio.Event,
         quota: QuotaLimits | None,
-    ) -> tuple[Reply, Hold | None]:
+        rounds: ToolRounds | None = None,
+    ) -> tuple[Generated, Hold | None, RoundHolds | None]:
         """Generate, holding the turn's worst case against `quota` first (settled by _count;
-        given back here when the turn fails before an answer)."""
+        given back here when the turn fails before an answer). Further tool rounds are checked
+        against the hold (RoundHolds): more is held when they need it."""
         hold = None
+        holds: RoundHolds | None = None
+        check: RoundCheck | None = None
         if quota is not None:
             prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+            prompt += rounds.spec_tokens if rounds is not None else 0
             amount = prompt + self._config.max_tokens
             hold = await reserve(self._usage, turn.user_id, quota, amount, self._clock())
+            if rounds is not None:
+                holds = RoundHolds(
+                    self._usage, turn.user_id, quota, hold, self._config.max_tokens, self._clock
+                )
+                check = holds.allows
         try:
-            return await self._generate(turn, messages, sink, stop), hold
+            done = await self._generator.run(turn, messages, sink, stop, rounds, check)
         except BaseException:
-            if hold is not None:
-                with contextlib.suppress(StorageUnavailable):  # the hold expires by itself
+            with contextlib.suppress(StorageUnavailable):  # holds expire by themselves
+                if hold is not None:
                     await self._usage.release(hold)
+                if holds is not None:
+                    await holds.release()
             raise
-
-    async def _consume(
-        self,
-        model: str,
-        payload: list[dict[str, Any]],
-        acc: _Accumulator,
-        sink: ReplySink,
-        started: float,
-    ) -> None:
-        splitter = ThinkSplitter()
-        stream = self._gateway.stream(model, payload, self._config.max_tokens)
-        first = True
-        try:
-            async for event in stream:
-                if first and self._monitor is not None:
-                    self._monitor.first_token(time.monotonic() - started, model)
-                first = False
-                if isinstance(event, TextDelta):
-                    answer, thought = splitter.feed(event.text)
-                    acc.text += answer
-                    acc.reasoning += thought
-                elif isinstance(event, ReasoningDelta):
-                    acc.reasoning += event.text
-                elif isinstance(event, UsageReport):
-                    acc.usage = event.usage
-                    continue
-                elif isinstance(event, Finished):
-                    acc.finish = event.reason
-                    continue
-                acc.content_at = time.monotonic()
-                if len(acc.text) + len(acc.reasoning) > self._answer_chars:
-                    self._cut(acc)
-                    break
-                sink.update(acc.text, acc.reasoning)
-        except UpstreamError as exc:
-            if self._monitor is not None:
-                self._monitor.error(exc.kind, model)
-            alerts = self.alerts if exc.notified_key is not None else None
-            if alerts is not None and await alerts.upstream_failed(exc.kind):
-                exc.owner_notified()
-            raise
-        finally:
-            answer, thought = splitter.flush()
-            # Leading whitespace is kept: a continuation may start with a space or a newline.
-            acc.text = (acc.text + answer).rstrip()
-            acc.reasoning = (acc.reasoning + thought).strip()
-            await stream.aclose()
-
-    def _cut(self, acc: _Accumulator) -> None:
-        """The upstream went past max_tokens' worth of characters: end it as "length"."""
-        log.warning("answer over its size bound chars=%d", len(acc.text) + len(acc.reasoning))
-        acc.reasoning = acc.reasoning[: self._answer_chars]
-        acc.text = acc.text[: max(self._answer_chars - len(acc.reasoning), 0)]
-        acc.finish = "length"
-
-
-def _completion_estimate(acc: _Accumulator) -> int:
-    return estimate_tokens(acc.text) + estimate_tokens(acc.reasoning)
+        return done, hold, holds
 
 
 def _answer_tokens(reply: Reply) -> int:

@@ -77,6 +77,11 @@ class ReplySink(Protocol):
         """New accumulated answer and reasoning; must return at once (no I/O on the caller)."""
         ...
 
+    def tool_status(self, lines: Sequence[str]) -> None:
+        """Tools run now: one short line per call ("🌦 Weather: Berlin…") to show until the
+        answer text goes on; must return at once. The lines are never part of the answer."""
+        ...
+
     async def finish(self, reply: Reply) -> None:
         """Deliver the final, complete answer (or the partial one, marked as stopped/cut)."""
         ...
@@ -84,9 +89,15 @@ class ReplySink(Protocol):
 
 class LLMGateway(Protocol):
     def stream(
-        self, model: str, messages: Sequence[dict[str, Any]], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Stream a chat completion. Closing the iterator closes the HTTP response."""
+        """Stream a chat completion. Closing the iterator closes the HTTP response. With
+        `tools`, a round of calls ends with ToolCallsRequested then Finished("tool_calls");
+        a model that rejects tools is asked again without them (and remembered)."""
         ...
 
 

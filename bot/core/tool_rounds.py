@@ -17,14 +17,17 @@ The conversation loop (sketch; `stream` is the gateway, `quota_ok` the quota che
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from bot.core.budget import estimate_tokens
 from bot.core.models import ChatMessage, ToolCall
 from bot.core.tool_runner import ToolRunner
-from bot.core.tools import Lang, Tool, ToolResult, tool_call_message, tool_specs
+from bot.core.tools import Lang, Tool, ToolRegistry, ToolResult, tool_call_message, tool_specs
 
 ROUND_LIMIT_TEXT = (
     "Error: the limit of {limit} tool rounds for this message is reached; the call was not "
@@ -62,6 +65,8 @@ class ToolRounds:
         self._lang = lang
         self._clock = clock
         self._specs = tool_specs(self._tools) if self._tools else None
+        # What the `tools` parameter adds to a request's prompt (counted in the budget).
+        self.spec_tokens = estimate_tokens(json.dumps(self._specs)) if self._specs else 0
         self.rounds = 0
         self.messages: list[ChatMessage] = []
         self.results: list[ToolResult] = []
@@ -101,3 +106,17 @@ class ToolRounds:
         slowest = max((result.seconds for result in results), default=0.0)
         self.overhead.append(max(self._clock() - started - slowest, 0.0))
         return new
+
+
+@dataclass(frozen=True, slots=True)
+class ToolKit:
+    """What the conversation needs of the tools: which a chat gets, how they run, the cap."""
+
+    registry: ToolRegistry
+    runner: ToolRunner
+    max_rounds: int
+
+    async def rounds(self, chat_id: int, lang: Lang = "en") -> ToolRounds | None:
+        """A turn's rounds in this chat; None when no tool is on there."""
+        tools = await self.registry.for_chat(chat_id)
+        return ToolRounds(self.runner, tools, self.max_rounds, lang) if tools else None

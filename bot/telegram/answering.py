@@ -174,8 +174,9 @@ class Answering:
                 chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
             )
         return await self._service.reply(
-            chat, turn.actor, text, model, sink, generation.stop, group=group, quota=ask.quota
-        )
+            chat, turn.actor, text, model, sink, generation.stop, group=group, quota=ask.quota,
+            lang="ru" if turn.lang == "ru" else "en",
+        )  # fmt: skip
 
     def _sees(self, model: str) -> bool:
         return self._vision_models is None or sees_images(model, self._vision_models)

@@ -4,8 +4,10 @@ Each scope lists only the commands that work there for the people it reaches (se
 - private chats: the conversation and its settings;
 - groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
-- group admins (all_chat_administrators): also /reset, which only they may do in a group;
-- each bot admin's private chat (ADMIN_IDS): also /stats, /allow, /block, /unblock, /quota.
+- group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
+  group;
+- each bot admin's private chat (ADMIN_IDS): also /tools, /stats, /allow, /block, /unblock,
+  /quota.
 The descriptions are catalog texts (`cmd_<name>`); the default language's list is the fallback
 for every language without a catalog, the others are set with their language_code.
 """
@@ -50,11 +52,11 @@ GROUP = (
     MenuCommand("context"),
     MenuCommand("help", ephemeral=True),
 )
-# A group's admins also clear its history: /reset, after /ask.
-GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:])
+# A group's admins also clear its history (/reset, after /ask) and switch its tools (/tools).
+GROUP_ADMINS = (GROUP[0], MenuCommand("reset"), *GROUP[1:-1], MenuCommand("tools"), GROUP[-1])
 BOT_ADMINS = (
     *PRIVATE,
-    *(MenuCommand(name) for name in ("stats", "allow", "block", "unblock", "quota")),
+    *(MenuCommand(name) for name in ("tools", "stats", "allow", "block", "unblock", "quota")),
 )
 
 

@@ -18,13 +18,14 @@ from bot.core.inputs import BurstLimiter
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
+from bot.core.tools import ToolRegistry
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings
+from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
@@ -47,6 +48,7 @@ class Parts:
     metrics: Metrics
     pacers: Pacers
     signals: ReplicaSignals
+    tools: ToolRegistry | None = None
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -73,6 +75,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         inputs=inputs,
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
+        tools=parts.tools,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -85,6 +88,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         admin.refusals(),
         models.router(),
         settings.router(),
+        tools.router(),
         commands.router(),
         buttons.router(),
         chat.router(),

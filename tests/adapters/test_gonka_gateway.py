@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
 
-from bot.adapters.gonka import GonkaGateway, _ChunkParser, _LineSplitter
+from bot.adapters.gonka import GonkaGateway
+from bot.adapters.gonka_sse import ChunkParser, LineSplitter
 from bot.core import errors
-from bot.core.models import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageReport
+from bot.core.models import (
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallsRequested,
+    UsageReport,
+)
 from tests.doubles.fake_gonka import FakeGonka, Reply, ToolCall
 from tests.doubles.qwen_tokens import count_chat, count_text
 
@@ -190,7 +200,7 @@ async def _body_without_temperature(gonka: FakeGonka) -> dict[str, object]:
 
 
 def test_sse_lines_end_with_lf_crlf_or_cr_across_reads() -> None:
-    splitter = _LineSplitter()
+    splitter = LineSplitter()
     lines = splitter.feed(b'data: {"a":1}\r\n\r\ndata: {"b"')
     lines += splitter.feed(b':2}\r\rdata: {"c":3}\n\nda')
     assert [line for line in lines if line] == [
@@ -202,8 +212,72 @@ def test_sse_lines_end_with_lf_crlf_or_cr_across_reads() -> None:
 
 
 def test_nothing_after_done_is_parsed() -> None:
-    parser = _ChunkParser()
+    parser = ChunkParser()
     finish = b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}'
     after = [b'data: {"choices":[{"delta":{"content":"extra"}}]}', b"data: not json"]
     events, broken = parser.lines([finish, b"data: [DONE]", *after])
     assert events == [Finished("stop")] and broken is None and parser.done
+
+
+async def test_the_pause_between_reads_never_delays_the_end_of_a_burst(gonka: FakeGonka) -> None:
+    # The first text, then the rest of the answer in a burst 30 ms behind it (finish, usage,
+    # [DONE]): it arrives during the reader's pause, and the stream ends as soon as it is in.
+    gonka.enqueue(Reply(chunk_chars=["ab", "cd" * 40], burst=2, token_delay=0.03))
+    async with AsyncOpenAI(
+        api_key=gonka.api_key, base_url=gonka.base_url + "/v1", http_client=DefaultAioHttpClient()
+    ) as client:
+        gateway = GonkaGateway(client, read_interval=0.5)
+        events = [e async for e in gateway.stream(MODEL, MESSAGES, 256)]
+        ended = time.monotonic()
+    record = gonka.request_log[0]
+    assert record.finished_at is not None
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "ab" + "cd" * 40
+    assert ended - record.finished_at < 0.2
+
+
+async def test_streamed_tool_calls_are_assembled_before_finish(gonka: FakeGonka) -> None:
+    gonka.enqueue(
+        Reply(
+            text="Let me look.",
+            tool_calls=[ToolCall("get_weather", {"location": "Berlin"}), ToolCall("get_time", {})],
+            chunk_chars=3,
+        )
+    )
+    events = [e async for e in _gateway(gonka).stream(MODEL, MESSAGES, 256, tools=[_WEATHER_SPEC])]
+    requested = next(e for e in events if isinstance(e, ToolCallsRequested))
+    assert [c.name for c in requested.calls] == ["get_weather", "get_time"]
+    assert json.loads(requested.calls[0].arguments) == {"location": "Berlin"}
+    assert events.index(requested) < events.index(Finished("tool_calls"))
+    assert gonka.requests[0]["tools"] == [_WEATHER_SPEC]
+
+
+async def test_emulated_tool_calls_in_one_json_answer(gonka: FakeGonka) -> None:
+    gonka.enqueue(Reply(tool_call_json=[ToolCall("get_weather", {"location": "Paris"})]))
+    events = [e async for e in _gateway(gonka).stream(MODEL, MESSAGES, 256, tools=[_WEATHER_SPEC])]
+    requested = next(e for e in events if isinstance(e, ToolCallsRequested))
+    assert requested.calls[0].name == "get_weather"
+    assert requested.calls[0].id.startswith("call_")
+    assert json.loads(requested.calls[0].arguments) == {"location": "Paris"}
+
+
+async def test_a_rejection_of_tools_is_resent_without_and_remembered(gonka: FakeGonka) -> None:
+    gonka.rejected_params = {"tools"}
+    gateway = _gateway(gonka)
+    gonka.enqueue(Reply(text="plain"))
+    events = [e async for e in gateway.stream(MODEL, MESSAGES, 256, tools=[_WEATHER_SPEC])]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "plain"
+    assert [("tools" in body) for body in gonka.requests] == [True, False]
+    gonka.enqueue(Reply(text="again"))
+    events = [e async for e in gateway.stream(MODEL, MESSAGES, 256, tools=[_WEATHER_SPEC])]
+    assert "tools" not in gonka.requests[-1]
+    assert len(gonka.requests) == 3
+
+
+_WEATHER_SPEC = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}},
+    },
+}

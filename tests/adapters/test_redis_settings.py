@@ -77,3 +77,19 @@ async def test_group_context_setting_survives_a_new_store(redis: Redis, key_pref
     assert await restarted.keeps_context(-5) and not await restarted.keeps_context(-6)
     await restarted.set_keeps_context(-5, False)
     assert not await first.keeps_context(-5)
+
+
+async def test_tool_switches_live_in_the_chats_settings(redis: Redis, key_prefix: str) -> None:
+    from bot.core.tools import ALL_TOOLS
+
+    store = RedisChatSettings(redis, RedisKeys(key_prefix))
+    assert await store.switched_off(-5) == frozenset()
+    await store.set_switched_off(-5, frozenset({"get_weather", "fetch_url"}))
+    await store.set_system_prompt(-5, ChatMessage("system", "Be brief.", 9))
+    restarted = RedisChatSettings(redis, RedisKeys(key_prefix))
+    assert await restarted.switched_off(-5) == frozenset({"get_weather", "fetch_url"})
+    await restarted.set_switched_off(-5, frozenset({ALL_TOOLS}))
+    assert await restarted.switched_off(-5) == frozenset({ALL_TOOLS})
+    await restarted.set_switched_off(-5, frozenset())
+    assert await restarted.switched_off(-5) == frozenset()
+    assert await restarted.system_prompt(-5) == ChatMessage("system", "Be brief.", 9)

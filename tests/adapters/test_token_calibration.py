@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import fakeredis
 import pytest
@@ -44,6 +44,9 @@ class _Sink:
         return None
 
     def update(self, text: str, reasoning: str) -> None:
+        return None
+
+    def tool_status(self, lines: Sequence[str]) -> None:
         return None
 
     async def finish(self, reply: Reply) -> None:

@@ -207,6 +207,13 @@ def _batched(frames: Sequence[_Frame], size: int) -> Iterator[Sequence[_Frame]]:
         yield frames[i : i + size]
 
 
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The prompt as the server counts it: the messages, and the tool definitions the chat
+    template renders into the prompt when the request offers `tools`."""
+    tools = body.get("tools")
+    return count_chat(body["messages"]) + (count_text(_dumps(tools)) if tools else 0)
+
+
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
@@ -411,7 +418,7 @@ class FakeGonka:
     def _usage(
         self, body: dict[str, Any], reasoning: str, content: str, reply: Reply
     ) -> dict[str, int]:
-        prompt = count_chat(body["messages"])
+        prompt = prompt_tokens(body)
         completion = count_text(reasoning) + count_text(content)
         usage = {"prompt_tokens": prompt, "completion_tokens": completion}
         usage["total_tokens"] = prompt + completion

@@ -72,6 +72,8 @@ def make_settings(telegram: FakeTelegramServer, gonka: FakeGonka, **overrides: A
         # The entity path is the default under test; rich tests turn these on.
         "rich_messages": False,
         "rich_drafts": False,
+        # Tools are off unless a test turns them on (tests/e2e/test_tools.py).
+        "tools": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

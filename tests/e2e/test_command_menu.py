@@ -69,10 +69,10 @@ async def test_menu_per_scope_and_language() -> None:
             ("help", True),
         ]
         admins = _listed(tg, GROUP_ADMIN_SCOPE, lang)
-        assert admins == [group[0], ("reset", False), *group[1:]]
+        assert admins == [group[0], ("reset", False), *group[1:-1], ("tools", False), group[-1]]
         bot_admin = [name for name, _ in _listed(tg, ADMIN_SCOPE, lang)]
         assert bot_admin == [name for name, _ in private] + [
-            "stats", "allow", "block", "unblock", "quota"
+            "tools", "stats", "allow", "block", "unblock", "quota"
         ]  # fmt: skip
     assert tg.commands_of(GROUP_SCOPE, "ru")[0]["description"] == "Задать мне вопрос"
     assert tg.commands_of(GROUP_SCOPE)[0]["description"] == "Ask me a question"

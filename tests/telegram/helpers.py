@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +72,9 @@ class Sink:
 
     def update(self, text: str, reasoning: str) -> None:
         self.texts.append(text)
+
+    def tool_status(self, lines: Sequence[str]) -> None:
+        self.texts.append("\n".join(lines))
 
     async def finish(self, reply: Reply) -> None:
         self.finished = reply

@@ -55,6 +55,14 @@ class Layout:
         pieces = self.pieces(text, reasoning)
         return self.piece(pieces, len(pieces) - 1, reasoning)
 
+    @staticmethod
+    def with_status(content: Rendered | None, status: str) -> Rendered | None:
+        """The live piece with the running tools' lines after it (never in the final answer)."""
+        if not status:
+            return content
+        line = Rendered(status)
+        return line if content is None else content + Rendered("\n\n") + line
+
     def final(self, reply: Reply) -> list[Rendered]:
         text = reply.text.strip()
         note = self.note(reply.outcome)
@@ -82,14 +90,22 @@ class Layout:
     def rich_pieces(text: str) -> list[str]:
         return _split_rich(text, RICH_TEXT_LIMIT - RICH_RESERVE)
 
-    def rich_preview(self, text: str, reasoning: str) -> str:
-        """The rich draft: a thinking block until the answer starts, then the answer so far."""
+    def rich_preview(self, text: str, reasoning: str, tools: str = "") -> str:
+        """The rich draft: a thinking block until the answer starts, then the answer so far.
+        The running tools' lines go in the thinking block (in italics after the text, when the
+        model said something before calling them)."""
         if not text:
             status = self.note("thinking")
             if reasoning and self.show_reasoning:
                 status = reasoning_tail(reasoning, THINKING_SHOWN, strip=True)
+            if tools:
+                status = f"{status}\n{tools}" if reasoning and self.show_reasoning else tools
             return f"<tg-thinking>{escape_html(status)}</tg-thinking>"
-        return make_safe(self.rich_pieces(text)[-1])
+        answer = make_safe(self.rich_pieces(text)[-1])
+        if not tools:
+            return answer
+        lines = "\n".join(f"_{escape_text(line)}_" for line in tools.splitlines())
+        return f"{answer}\n\n{lines}"
 
     def rich_piece(self, piece: str, first: bool, reasoning: str, note: str) -> str:
         markdown = make_safe(piece)

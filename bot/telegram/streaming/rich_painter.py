@@ -65,15 +65,16 @@ class RichDrafts:
             return self._live.ready_in()
         return pace(self._outbox.pacers(draft=True), reserve=1 if self._text_shown else 0)
 
-    async def paint(self, text: str, reasoning: str) -> None:
+    async def paint(self, text: str, reasoning: str, status: str = "") -> None:
         if self._live is not self:
-            await self._live.paint(text, reasoning)
+            await self._live.paint(text, reasoning, status)
             return
-        shown = await self._draft(text, reasoning, urgent=not self._text_shown and bool(text))
+        urgent = not self._text_shown and bool(text)
+        shown = await self._draft(text, reasoning, urgent=urgent, status=status)
         self._text_shown = self._text_shown or (shown and bool(text))
 
-    async def _draft(self, text: str, reasoning: str, *, urgent: bool) -> bool:
-        markdown = self._layout.rich_preview(text, reasoning)
+    async def _draft(self, text: str, reasoning: str, *, urgent: bool, status: str = "") -> bool:
+        markdown = self._layout.rich_preview(text, reasoning, status)
         try:
             if not self._switch.use_drafts:  # switched off for the process meanwhile
                 raise RichUnavailable("rich drafts are off")
@@ -84,8 +85,8 @@ class RichDrafts:
             else:
                 log.warning("rich draft refused, drafting as text error=%s", exc)
             self._live = self._text
-            if text:
-                await self._text.paint(text, reasoning)
+            if text or status:
+                await self._text.paint(text, reasoning, status)
             else:
                 await self._text.begin()
             return False
@@ -132,8 +133,8 @@ class RichPainter:
     def ready_in(self) -> float:
         return self._live.ready_in()
 
-    async def paint(self, text: str, reasoning: str) -> None:
-        await self._live.paint(text, reasoning)
+    async def paint(self, text: str, reasoning: str, status: str = "") -> None:
+        await self._live.paint(text, reasoning, status)
 
     async def finish(self, reply: Reply) -> None:
         if self._switch.messages and reply.text.strip() and await self._finish_rich(reply):

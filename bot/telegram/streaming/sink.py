@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.models import Reply
@@ -27,7 +28,9 @@ class Live(Protocol):
         """Seconds until the next live update may go (the chat's pace)."""
         ...
 
-    async def paint(self, text: str, reasoning: str) -> None: ...
+    async def paint(self, text: str, reasoning: str, status: str = "") -> None:
+        """Show the answer so far; `status`: the running tools' lines, shown after it."""
+        ...
 
 
 class Painter(Live, Protocol):
@@ -46,6 +49,8 @@ class StreamSink:
         self._painter = painter
         self._text = ""
         self._reasoning = ""
+        self._status = ""  # the running tools' lines, until the answer text goes on
+        self._status_at = 0  # the length of the text when they came
         self._fresh = False  # text the painter has not seen
         self._wake = asyncio.Event()  # new text, or closing
         self._closed = asyncio.Event()
@@ -58,7 +63,15 @@ class StreamSink:
 
     def update(self, text: str, reasoning: str) -> None:
         self._text = text.strip()
+        if self._status and len(self._text) > self._status_at:
+            self._status = ""  # the answer goes on: the tool lines go away
         self._reasoning = reasoning
+        self._fresh = True
+        self._wake.set()
+
+    def tool_status(self, lines: Sequence[str]) -> None:
+        self._status = "\n".join(lines)
+        self._status_at = len(self._text)
         self._fresh = True
         self._wake.set()
 
@@ -94,7 +107,7 @@ class StreamSink:
                 continue
             else:
                 self._fresh = False
-                await painter.paint(self._text, self._reasoning)
+                await painter.paint(self._text, self._reasoning, self._status)
             since = time.monotonic()
 
     async def _woken(self, seconds: float) -> bool:

@@ -140,9 +140,9 @@ class TextPainter:
     def ready_in(self) -> float:
         return self._screen.ready_in(reserve=1 if self._text_shown else 0)
 
-    async def paint(self, text: str, reasoning: str) -> None:
+    async def paint(self, text: str, reasoning: str, status: str = "") -> None:
         if not text:
-            block = self._layout.preview(text, reasoning)
+            block = self._layout.with_status(self._layout.preview(text, reasoning), status)
             if block is not None:
                 await self._show_live(block, has_text=False)
             return
@@ -152,7 +152,8 @@ class TextPainter:
             index = self._finalized
             await self._pages.show(index, layout.piece(pieces, index, reasoning), None, final=True)
             self._finalized += 1
-        await self._show_live(layout.piece(pieces, len(pieces) - 1, reasoning), has_text=True)
+        live = layout.with_status(layout.piece(pieces, len(pieces) - 1, reasoning), status)
+        await self._show_live(live or Rendered(""), has_text=True)
 
     async def _show_live(self, content: Rendered, *, has_text: bool) -> None:
         urgent = not self._text_shown and has_text

@@ -1,0 +1,62 @@
+"""/tools: which tools the model may call in this chat; admins turn them off and on."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.core.tools import ALL_TOOLS, ToolRegistry
+from bot.telegram.context import Rights
+from bot.telegram.notices import Notices
+from bot.telegram.texts import Lang, t
+from bot.telegram.turn import Turn
+
+
+async def cmd_tools(
+    message: Message,
+    command: CommandObject,
+    turn: Turn,
+    lang: Lang,
+    rights: Rights,
+    notices: Notices,
+    tools: ToolRegistry | None = None,
+) -> None:
+    """`/tools` lists them with their state here; `/tools on|off [name]` switches all or one.
+    Bot admins everywhere, a group's own admins in their group."""
+    if not await _may_switch(turn, rights, notices):
+        return
+    if tools is None or not tools.names:
+        await notices.notify(turn, t("tools_none", lang))
+        return
+    args = (command.args or "").split()
+    if args and args[0].lower() in ("on", "off") and len(args) <= 2:
+        name = args[1] if len(args) == 2 else ALL_TOOLS
+        if not await tools.switch(turn.chat_id, args[0].lower() == "on", name):
+            await notices.notify(turn, t("tools_unknown", lang, name=name))
+            return
+    elif args:
+        await notices.notify(turn, t("tools_usage", lang))
+        return
+    await notices.notify(turn, await _listing(tools, turn.chat_id, lang))
+
+
+async def _may_switch(turn: Turn, rights: Rights, notices: Notices) -> bool:
+    """Bot admins anywhere; in a group its own admins too (may_manage); refused users are told."""
+    if rights.bot_admin or (not turn.private and await rights.may_manage()):
+        return True
+    key = "admins_only" if turn.private else "group_admins_only"
+    await notices.notify(turn, t(key, turn.lang))
+    return False
+
+
+async def _listing(tools: ToolRegistry, chat_id: int, lang: Lang) -> str:
+    on = await tools.for_chat(chat_id)
+    lines = [f"{'✅' if name in on else '⛔'} {name}" for name in tools.names]
+    return t("tools_list", lang, tools="\n".join(lines))
+
+
+def router() -> Router:
+    tools = Router(name="tools")
+    tools.message.register(cmd_tools, Command("tools"))
+    return tools

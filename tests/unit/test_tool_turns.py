@@ -1,0 +1,89 @@
+"""The conversation's tool rounds in the core: quota re-checked per round, usage of every round."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any
+
+from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.models import (
+    ChatKey,
+    Finished,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallsRequested,
+    Usage,
+    UsageReport,
+)
+from bot.core.quota import QuotaLimits
+from bot.core.tool_rounds import ToolKit
+from bot.core.tool_runner import ToolLimits, ToolRunner
+from bot.core.tools import Lang, ToolRegistry, ToolSpec
+from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink
+
+
+class Echo:
+    spec = ToolSpec("echo", "Echoes", {"type": "object", "properties": {}})
+
+    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
+        return "🔁 Echo…"
+
+    async def run(self, args: Mapping[str, Any]) -> str:
+        return "echoed"
+
+
+class CallingGateway:
+    """Asks for the echo tool `calls` times, then answers; 1000 prompt tokens a round."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.requests: list[list[dict[str, Any]]] = []
+
+    async def stream(
+        self,
+        model: str,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        self.requests.append(list(messages))
+        if len(self.requests) <= self.calls:
+            yield ToolCallsRequested((ToolCall(f"c{len(self.requests)}", "echo", "{}"),))
+            yield Finished("tool_calls")
+            yield UsageReport(Usage(1000, 10))
+            return
+        yield TextDelta("done")
+        yield Finished("stop")
+        yield UsageReport(Usage(1000, 5))
+
+
+def _service(gateway: CallingGateway, usage: MemoryUsage) -> ConversationService:
+    tools = ToolKit(ToolRegistry([Echo()]), ToolRunner(ToolLimits()), max_rounds=4)
+    config = ConversationConfig("Be brief.", token_budget=8000, max_tokens=500)
+    return ConversationService(MemoryHistory(), usage, gateway, config, tools=tools)
+
+
+async def test_every_rounds_usage_is_counted_and_the_lines_shown() -> None:
+    usage, gateway, sink = MemoryUsage(), CallingGateway(2), RecordingSink()
+    reply = await _service(gateway, usage).reply(ChatKey(1), 7, "hi", "m", sink, asyncio.Event())
+    assert reply.text == "done"
+    assert reply.usage == Usage(3000, 25)
+    assert [entry.usage for entry in usage.added] == [Usage(3000, 25)]
+    assert sink.tool_lines == [["🔁 Echo…"], ["🔁 Echo…"]]
+    assert [m["role"] for m in gateway.requests[-1]][-4:] == ["assistant", "tool"] * 2
+
+
+async def test_the_quota_is_checked_again_before_each_further_round() -> None:
+    usage, gateway = MemoryUsage(), CallingGateway(3)
+    service = _service(gateway, usage)
+    quota = QuotaLimits(daily=2050, monthly=0)
+    reply = await service.reply(
+        ChatKey(1), 7, "hi", "m", RecordingSink(), asyncio.Event(), quota=quota
+    )
+    # Round 1 spent 1010 of the 2050: round 2 goes on a further hold; after it 2020 are spent,
+    # and the third round's prompt no longer fits in the quota.
+    assert len(gateway.requests) == 2
+    assert reply.usage.total_tokens == 2020
+    assert usage.holds == {}  # every hold settled or given back
