@@ -36,10 +36,13 @@ async def _tools_env(make_env: EnvFactory, **overrides: Any) -> AsyncIterator[En
 
 @contextlib.asynccontextmanager
 async def _slow_geocoder(seconds: float) -> AsyncIterator[str]:
-    """A geocoder that answers after `seconds` (a stuck tool)."""
+    """A geocoder that answers after `seconds` (a stuck tool), or when the test is over: the
+    server's shutdown waits for handlers still running."""
+    over = asyncio.Event()
 
     async def search(request: web.Request) -> web.Response:
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(over.wait(), seconds)
         return web.json_response({"generationtime_ms": 1.0})
 
     app = web.Application()
@@ -52,6 +55,7 @@ async def _slow_geocoder(seconds: float) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}/v1/search"
     finally:
+        over.set()
         await runner.cleanup()
 
 
