@@ -34,6 +34,10 @@ class ChatLocks:
             self._seen.popitem(last=False)
         return True
 
+    def busy_chats(self) -> int:
+        """Chats with an update running or waiting for its turn."""
+        return len(self._locks)
+
     async def run(
         self,
         chat_id: int,
