@@ -23,6 +23,7 @@ from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
+from bot.telegram.runtime.update_slots import SlottedDispatcher, UpdateSlots
 from bot.telegram.stopping import Stopping
 
 
@@ -50,7 +51,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.signals, parts.metrics,
     )  # fmt: skip
     chat_admins = ChatAdmins(parts.bot)
-    dispatcher = Dispatcher(
+    dispatcher = SlottedDispatcher(
         service=parts.service,
         models=parts.models,
         gate=parts.gate,
@@ -65,6 +66,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
+    dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
         admin.router(config.admin_ids),
         admin.refusals(),
