@@ -89,8 +89,8 @@ class Running:
 
     async def finish(self, grace: float) -> None:
         """Let the updates in hand finish within `grace` seconds. Answers still running then are
-        ended with a note that the bot restarted (their partial text delivered, stored and counted); what is left
-        after that is cancelled."""
+        shut down (their partial text delivered with a note that the bot restarted, stored and
+        counted); what is left after that is cancelled."""
         pending = self._pending()
         if not pending:
             return
