@@ -54,7 +54,7 @@ class RedisReplicaSignals:
                 pipe.expire(key, REQUEST_TTL)
                 await pipe.execute()
         except Exception as exc:
-            log.warning("stop request not stored chat=%s error=%s", chat_id, exc)
+            log.warning("stop request not stored chat=%s error=%s", chat_id, type(exc).__name__)
             return False
         return True
 
@@ -130,7 +130,9 @@ class RedisReplicaSignals:
             else:
                 await self._redis.set(key, generation_id, ex=CONTINUABLE_TTL)
         except Exception as exc:
-            log.warning("continuable answer not stored chat=%s error=%s", chat_id, exc)
+            log.warning(
+                "continuable answer not stored chat=%s error=%s", chat_id, type(exc).__name__
+            )
 
     async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
         """True once if `generation_id` is the chat's continuable answer (under the chat's lock)."""
@@ -143,6 +145,6 @@ class RedisReplicaSignals:
                 return False
             await self._redis.delete(key)
         except Exception as exc:
-            log.warning("continuable answer not read chat=%s error=%s", chat_id, exc)
+            log.warning("continuable answer not read chat=%s error=%s", chat_id, type(exc).__name__)
             return False
         return True
