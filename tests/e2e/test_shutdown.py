@@ -48,7 +48,7 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
             process = bot.process
             try:
                 # Start-up done (a loaded machine may take far longer than its usual ~4 s).
-                await bot.wait_for(lambda: telegram.calls_of("getUpdates"))
+                await bot.wait_for(lambda: telegram.polls_started)  # the first poll is pending
                 async with (
                     aiohttp.ClientSession() as http,
                     http.get(f"http://127.0.0.1:{port}/healthz") as response,
