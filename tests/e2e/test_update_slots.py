@@ -56,3 +56,19 @@ async def test_no_more_updates_than_the_cap_are_handled_at_once() -> None:
         await env.telegram.wait_for(lambda: all(env.visible(u) for u in users), 10)
         await env.wait_replies(1, users[-1])
         assert env.gonka.max_in_flight == 2
+
+
+async def test_a_stop_press_gets_through_while_every_slot_is_taken() -> None:
+    """The answers holding the slots are what Stop is for: a press does not wait for a slot."""
+    async with running_env(
+        **FAST, limits=FloodLimits.off(), max_concurrent_updates=1, use_drafts=False
+    ) as env:
+        env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))  # ~8 s
+        await env.telegram.send_text(FLOODER, "talk", user_id=FLOODER)
+        message = await env.telegram.wait_for(
+            lambda: next((m for m in env.visible(FLOODER) if m.reply_markup), None)
+        )
+        data = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        await env.telegram.press_button(FLOODER, message.message_id, data, user_id=FLOODER)
+        await env.telegram.wait_for(lambda: env.app.running.active == 0, 3)
+        assert (env.visible(FLOODER)[-1].text or "").endswith("Stopped.")

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 
 # Updates read ahead per slot (polling and webhook alike). Waiting for their chat's turn they
 # cost only memory; the bound keeps a flood from being read without end.
@@ -21,8 +21,9 @@ def backlog(slots: int) -> int:
 
 
 class UpdateSlots:
-    """Update middleware, placed inside the chat-order middleware: holds a slot while the
-    update is handled."""
+    """Update middleware, placed inside the chat-order middleware: a message holds a slot while
+    it is handled. Button presses and draft stops take none: Stop must get through while the
+    answers it is for hold every slot."""
 
     def __init__(self, slots: int) -> None:
         self._slots = asyncio.Semaphore(slots)
@@ -33,6 +34,8 @@ class UpdateSlots:
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if not isinstance(event, Update) or event.message is None:
+            return await handler(event, data)
         async with self._slots:
             return await handler(event, data)
 
