@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject, Update
 
 # Updates read ahead per slot (polling and webhook alike). Waiting for their chat's turn they
@@ -20,7 +20,7 @@ def backlog(slots: int) -> int:
     return slots * BACKLOG_PER_SLOT
 
 
-class UpdateSlots:
+class UpdateSlots(BaseMiddleware):
     """Update middleware, placed inside the chat-order middleware: a message holds a slot while
     it is handled. Button presses and draft stops take none: Stop must get through while the
     answers it is for hold every slot."""
