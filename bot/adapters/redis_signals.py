@@ -74,14 +74,18 @@ class RedisReplicaSignals:
         watch = _Watch(keys, str(user_id), stop)
         names = (generation_id, draft_name(draft_id))
         authors = [self._keys.answer_author(chat_id, name) for name in names]
-        await self._mark_authors(authors, user_id)
-        self._watches.add(watch)
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(self._poll())
+        # Shielded: redis-py (8.1, Python 3.11) at times loses a cancel that arrives during a
+        # command, and the answer ends by cancelling this watch.
+        marking = asyncio.ensure_future(self._mark_authors(authors, user_id))
         try:
+            await asyncio.shield(marking)
+            self._watches.add(watch)
+            if self._poller is None or self._poller.done():
+                self._poller = asyncio.create_task(self._poll())
             await stop.wait()
         finally:
             self._watches.discard(watch)
+            await marking  # then cleared, not overwritten by a late mark
             await self._mark_authors(authors, None)
 
     async def _mark_authors(self, keys: list[str], user_id: int | None) -> None:
