@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -80,10 +81,8 @@ class _CancelSwallowingRedis(_CountingRedis):
 
     async def set(self, *args: Any, **kwargs: Any) -> Any:
         self.entered.set()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0.05)
-        except asyncio.CancelledError:
-            pass
         return await self._redis.set(*args, **kwargs)
 
 
