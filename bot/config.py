@@ -163,11 +163,6 @@ class Settings(ToolSettings, BaseSettings):
             raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return self
 
-    @property
-    def listen_port(self) -> int | None:
-        """Where /healthz, /readyz and /metrics listen: HTTP_PORT, else nowhere."""
-        return self.http_port
-
     def secrets(self) -> list[str]:
         """Every secret value configured, for the log redaction filter."""
         values = [self.bot_token, self.gonka_api_key, self.webhook_secret]

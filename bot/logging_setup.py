@@ -17,11 +17,14 @@ from types import TracebackType
 REDACTED = "<redacted>"
 # Any Bot API token in a URL path, even one that is not ours (a proxy's, a test's).
 TOKEN_IN_URL = re.compile(r"/bot[0-9]+:[A-Za-z0-9_-]+")
+# A user and password in any URL (a proxy in TELEGRAM_API_URL or GONKA_BASE_URL, say).
+CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
 class Redactor:
-    """Replaces the configured secrets, and any Bot API token in a URL, with a marker."""
+    """Replaces the configured secrets, any Bot API token in a URL and any URL's user and
+    password with a marker."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret containing another is replaced whole.
@@ -29,6 +32,7 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         text = TOKEN_IN_URL.sub("/bot" + REDACTED, text)
+        text = CREDENTIALS_IN_URL.sub(REDACTED + "@", text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text

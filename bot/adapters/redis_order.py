@@ -198,7 +198,7 @@ class RedisChatOrder:
             try:
                 held = await self._hold(keys=[lock], args=[update_id, self._ttl_ms])
             except Exception as exc:
-                log.warning("chat lock not refreshed chat=%s error=%s", chat_id, exc)
+                log.warning("chat lock not refreshed chat=%s error=%s", chat_id, type(exc).__name__)
                 continue
             if not held:
                 log.warning("chat lock lost chat=%s update_id=%s", chat_id, update_id)

@@ -54,7 +54,7 @@ class RedisReplicaSignals:
                 pipe.expire(key, REQUEST_TTL)
                 await pipe.execute()
         except Exception as exc:
-            log.warning("stop request not stored chat=%s error=%s", chat_id, exc)
+            log.warning("stop request not stored chat=%s error=%s", chat_id, type(exc).__name__)
             return False
         return True
 
@@ -74,14 +74,18 @@ class RedisReplicaSignals:
         watch = _Watch(keys, str(user_id), stop)
         names = (generation_id, draft_name(draft_id))
         authors = [self._keys.answer_author(chat_id, name) for name in names]
-        await self._mark_authors(authors, user_id)
-        self._watches.add(watch)
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(self._poll())
+        # Shielded: redis-py (8.1, Python 3.11) at times loses a cancel that arrives during a
+        # command, and the answer ends by cancelling this watch.
+        marking = asyncio.ensure_future(self._mark_authors(authors, user_id))
         try:
+            await asyncio.shield(marking)
+            self._watches.add(watch)
+            if self._poller is None or self._poller.done():
+                self._poller = asyncio.create_task(self._poll())
             await stop.wait()
         finally:
             self._watches.discard(watch)
+            await marking  # then cleared, not overwritten by a late mark
             await self._mark_authors(authors, None)
 
     async def _mark_authors(self, keys: list[str], user_id: int | None) -> None:
@@ -130,7 +134,9 @@ class RedisReplicaSignals:
             else:
                 await self._redis.set(key, generation_id, ex=CONTINUABLE_TTL)
         except Exception as exc:
-            log.warning("continuable answer not stored chat=%s error=%s", chat_id, exc)
+            log.warning(
+                "continuable answer not stored chat=%s error=%s", chat_id, type(exc).__name__
+            )
 
     async def take_continuable(self, chat_id: int, generation_id: str) -> bool:
         """True once if `generation_id` is the chat's continuable answer (under the chat's lock)."""
@@ -143,6 +149,6 @@ class RedisReplicaSignals:
                 return False
             await self._redis.delete(key)
         except Exception as exc:
-            log.warning("continuable answer not read chat=%s error=%s", chat_id, exc)
+            log.warning("continuable answer not read chat=%s error=%s", chat_id, type(exc).__name__)
             return False
         return True

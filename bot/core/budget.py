@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 
+from bot.core.bounded import Recent
 from bot.core.errors import ContextTooLong
 from bot.core.models import ChatMessage, Role
 
@@ -103,8 +103,7 @@ class TokenCalibration:
     LOWEST, HIGHEST = 0.2, 3.0
 
     def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._ratios: OrderedDict[tuple[str, int], float] = OrderedDict()
+        self._ratios: Recent[tuple[str, int], float] = Recent(size)
 
     def ratio(self, model: str, chat_id: int) -> float:
         """The factor to apply to stored estimates of `chat_id`'s prompts for `model`."""
@@ -119,7 +118,5 @@ class TokenCalibration:
             return
         key = (model, chat_id)
         sample = real / estimate
-        old = self._ratios.pop(key, None)
+        old = self._ratios.get(key)
         self._ratios[key] = sample if old is None else old + self.WEIGHT * (sample - old)
-        if len(self._ratios) > self._size:
-            self._ratios.popitem(last=False)

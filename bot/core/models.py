@@ -125,7 +125,7 @@ class ToolCallsRequested:
 StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finished | ToolCallsRequested
 
 
-Outcome = Literal["complete", "length", "stopped", "interrupted", "timed_out"]
+Outcome = Literal["complete", "length", "stopped", "interrupted", "shut_down", "timed_out"]
 
 
 @dataclass(frozen=True, slots=True)

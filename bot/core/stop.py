@@ -8,16 +8,17 @@ from bot.core.models import Outcome
 
 
 class StopSignal(asyncio.Event):
-    """Set by the user's Stop ("stopped") or by a shutdown whose grace is over ("interrupted")."""
+    """Set by the user's Stop ("stopped") or by a shutdown whose grace is over ("shut_down")."""
 
     def __init__(self) -> None:
         super().__init__()
         self.outcome: Outcome = "stopped"
 
-    def interrupt(self) -> None:
-        """End the answer as interrupted: its partial text is delivered, stored and counted."""
+    def shut_down(self) -> None:
+        """End the answer because the bot is shutting down: its partial text is delivered (with
+        a note of its own, not the network error of a cut stream), stored and counted."""
         if not self.is_set():
-            self.outcome = "interrupted"
+            self.outcome = "shut_down"
         self.set()
 
 

@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
+from bot.telegram.bot_api import api_error
 from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class TelegramAdminAlerts:
         try:
             await self._bot.send_message(admin, text, request_timeout=SEND_TIMEOUT)
         except TelegramAPIError as exc:
-            log.warning("admin alert not delivered admin=%s error=%s", admin, exc.message)
+            log.warning("admin alert not delivered admin=%s error=%s", admin, api_error(exc))
             return False
         except (TimeoutError, OSError) as exc:
             log.warning("admin alert not delivered admin=%s error=%s", admin, type(exc).__name__)

@@ -22,6 +22,7 @@ from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
+from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.runtime.running import Generation, Running
 from bot.telegram.texts import t
@@ -105,7 +106,7 @@ class Answering:
         try:
             topic = await self._bot.create_forum_topic(turn.chat_id, t("new_topic_name", turn.lang))
         except TelegramAPIError as exc:
-            log.info("topic not created chat=%s error=%s", turn.chat_id, exc.message)
+            log.info("topic not created chat=%s error=%s", turn.chat_id, api_error(exc))
             return False
         fresh = Turn(turn.chat_id, True, topic.message_thread_id, turn.user_id, turn.lang)
         await self._notices.notify(fresh, t("new_topic_ready", turn.lang))
@@ -208,4 +209,4 @@ class Answering:
         try:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
-            log.info("topic not renamed chat=%s error=%s", chat_id, exc.message)
+            log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))

@@ -23,6 +23,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -53,6 +54,14 @@ MESSAGES = (SendMessage, SendRichMessage, EditMessageText, EditMessageReplyMarku
 DRAFTS = (SendMessageDraft, SendRichMessageDraft, SendChatAction)
 # Sends that may have been delivered when the answer was lost: never sent twice.
 NOT_IDEMPOTENT = (SendMessage, SendRichMessage)
+
+
+def api_error(exc: TelegramAPIError) -> str:
+    """A failed call's error for a log line: what Telegram said, or a network error by type
+    (aiohttp puts the request URL, and with it the bot token, in its text)."""
+    if isinstance(exc, TelegramNetworkError):
+        return error_kind(exc)
+    return exc.message
 
 
 @dataclass(slots=True)

@@ -10,6 +10,8 @@ from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 
+from bot.telegram.bot_api import api_error
+
 log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
@@ -53,7 +55,7 @@ class ChatAdmins:
             member = await self._bot.get_chat_member(chat_id, user_id)
         except TelegramAPIError as exc:
             # Not cached: a passing failure must not lock an admin out for minutes.
-            log.warning("chat member not read chat=%s error=%s", chat_id, exc)
+            log.warning("chat member not read chat=%s error=%s", chat_id, api_error(exc))
             return False
         admin = member.status in ADMIN_STATUSES
         if len(self._known) >= self._max_entries:

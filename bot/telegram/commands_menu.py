@@ -30,6 +30,7 @@ from aiogram.types import (
     BotCommandScopeUnion,
 )
 
+from bot.telegram.bot_api import api_error
 from bot.telegram.texts import DEFAULT_LANG, LANGS, Lang, t
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ async def _set(bot: Bot, menu: Menu, lang: Lang) -> bool:
         # A bot admin who never opened a chat with the bot has none: "chat not found".
         log.warning(
             "command menu not set scope=%s lang=%s error=%s: %s",
-            menu.name, lang, type(exc).__name__, exc.message,
+            menu.name, lang, type(exc).__name__, api_error(exc),
         )  # fmt: skip
         return False
     return True

@@ -31,6 +31,7 @@ from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
+from bot.telegram.runtime.update_slots import SlottedDispatcher, UpdateSlots
 from bot.telegram.stopping import Stopping
 
 
@@ -63,7 +64,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, admission, answering, parts.models, notices, input_options(config)
     )
     chat_admins = ChatAdmins(parts.bot)
-    dispatcher = Dispatcher(
+    dispatcher = SlottedDispatcher(
         service=parts.service,
         models=parts.models,
         gate=parts.gate,
@@ -83,6 +84,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
+    dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
         admin.router(config.admin_ids),
         admin.refusals(),

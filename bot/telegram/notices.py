@@ -51,6 +51,7 @@ class Notices:
             notes={
                 "stopped": t("stopped_note", lang),
                 "interrupted": t("interrupted_note", lang),
+                "shut_down": t("shutdown_note", lang),
                 "timed_out": t("timed_out_note", lang),
                 "length": t("length_note", lang),
                 "empty": t("empty_answer", lang),

@@ -211,6 +211,9 @@ class FakeTelegramServer(InputUpdates):
         self._update_ids = itertools.count(100_000)
         self._query_ids = itertools.count(4_610_000_000_000_000_001)
         self._poll_generation = 0
+        # getUpdates requests received (calls_of() lists a call once answered: a long poll
+        # with nothing to return answers only at its timeout).
+        self.polls_started = 0
         self._delivered: dict[int, Json] = {}
         self._closing = False
         self._changed = asyncio.Event()
@@ -986,6 +989,7 @@ class FakeTelegramServer(InputUpdates):
                 "Conflict: can't use getUpdates method while webhook is active;"
                 " use deleteWebhook to delete the webhook first",
             )
+        self.polls_started += 1
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # an older waiting poll is terminated with 409 Conflict

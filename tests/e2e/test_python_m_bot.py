@@ -16,8 +16,9 @@ USER = 4242
 
 async def wait_polling(bot: BotProcess, telegram: FakeTelegramServer) -> None:
     """Until the bot polls: the signal that start-up (imports, checks) is over, however long
-    a loaded machine takes for it."""
-    await bot.wait_for(lambda: telegram.calls_of("getUpdates"))
+    a loaded machine takes for it. The first poll is pending, not answered (it would answer
+    only at its 30 s timeout)."""
+    await bot.wait_for(lambda: telegram.polls_started)
 
 
 @pytest.fixture

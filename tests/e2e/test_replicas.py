@@ -171,7 +171,7 @@ async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
         FakeTelegramServer() as telegram,
         FakeGonka() as gonka,
         round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared),
+        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
         webhook_app(telegram, gonka, url, ports[1], **shared) as second,
     ):
         await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
@@ -180,8 +180,8 @@ async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
         cut = await telegram.wait_for(
             lambda: next((m for m in telegram.bot_messages(USER) if m.reply_markup), None), 10
         )
-        await telegram.wait_for(lambda: gonka.in_flight == 0)
-        await asyncio.sleep(0.1)  # the first replica has finished the turn
+        # The first replica has finished the turn (a condition, not a pause: a loaded machine).
+        await telegram.wait_for(lambda: gonka.in_flight == 0 and first.running.active == 0)
         button = cut.reply_markup["inline_keyboard"][0][0]
         gonka.enqueue(Reply(text=" And the second half ends it.", chunk_chars=6))
         await telegram.press_button(USER, cut.message_id, button["callback_data"], user_id=USER)

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import RedisHistoryStore
 from bot.core.models import ChatKey
+from bot.telegram.texts import t
 from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
@@ -47,7 +48,7 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
             process = bot.process
             try:
                 # Start-up done (a loaded machine may take far longer than its usual ~4 s).
-                await bot.wait_for(lambda: telegram.calls_of("getUpdates"))
+                await bot.wait_for(lambda: telegram.polls_started)  # the first poll is pending
                 async with (
                     aiohttp.ClientSession() as http,
                     http.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -81,17 +82,20 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
         await redis.aclose()
 
 
-async def test_answer_still_running_at_grace_end_is_kept_marked_interrupted(
-    make_env: EnvFactory,
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_answer_still_running_at_grace_end_is_kept_marked_as_cut_by_the_restart(
+    make_env: EnvFactory, lang: str
 ) -> None:
     async with make_env(**FAST, use_drafts=False, shutdown_grace=0.5) as env:
         env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
-        await env.telegram.send_text(E2E_USER, "talk")
+        await env.telegram.send_text(E2E_USER, "talk", language_code=lang)
         await env.telegram.wait_for(lambda: any(len(m.text or "") > 30 for m in env.visible()), 10)
         await env.app.drain()  # what SIGTERM runs: the grace is over long before the answer
         final = env.visible()[-1]
         assert (final.text or "").startswith("word")
-        assert (final.text or "").endswith("The answer was interrupted by a network error.")
+        # Its own note: not the network error a cut stream is told about.
+        assert (final.text or "").endswith(t("shutdown_note", lang))
+        assert t("interrupted_note", lang) not in (final.text or "")
         assert final.reply_markup is None
         history = await RedisHistoryStore(env.app.redis, RedisKeys("gonka")).load(ChatKey(E2E_USER))
         assert [m.role for m in history] == ["user", "assistant"]

@@ -118,20 +118,13 @@ async def test_settings_change_only_for_those_who_manage_the_chat() -> None:
         assert service.context == (True if manager else None)
 
 
-class Bot:
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str, int | None]] = []
-
-    async def send_message(self, chat_id: int, text: str, message_thread_id: int | None) -> None:
-        self.sent.append((chat_id, text, message_thread_id))
-
-
 async def test_the_error_handler_answers_in_the_turns_chat_and_language() -> None:
-    bot = Bot()
+    notes = Notes()
     event = ErrorEvent(update=Update(update_id=3), exception=StorageUnavailable("down"))
     turn = Turn(GROUP, False, 12, ALICE, "ru")
-    await on_error(event, bot, "ru", turn)  # type: ignore[arg-type]
-    assert bot.sent and bot.sent[0][0] == GROUP and bot.sent[0][2] == 12
-    assert "хранилище не отвечает" in bot.sent[0][1]
-    await on_error(event, bot, "en", None)  # type: ignore[arg-type]  # no chat: only logged
-    assert len(bot.sent) == 1
+    await on_error(event, notes, "ru", turn)  # type: ignore[arg-type]
+    # Through the notices, as every other notice: the turn's chat, topic and reply.
+    assert notes.said and notes.said[0][0] is turn
+    assert "хранилище не отвечает" in notes.said[0][1]
+    await on_error(event, notes, "en", None)  # type: ignore[arg-type]  # no chat: only logged
+    assert len(notes.said) == 1

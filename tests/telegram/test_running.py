@@ -17,7 +17,7 @@ async def test_updates_that_finish_within_the_grace_are_left_alone() -> None:
     assert not running.closing
 
 
-async def test_at_grace_end_answers_are_interrupted_and_the_rest_cancelled() -> None:
+async def test_at_grace_end_answers_are_shut_down_and_the_rest_cancelled() -> None:
     running = Running()
     generation = running.start(chat_id=5, user_id=5)
     ended: list[str] = []
@@ -32,7 +32,7 @@ async def test_at_grace_end_answers_are_interrupted_and_the_rest_cancelled() -> 
     running.hold(answering)
     running.hold(stuck)
     await running.finish(grace=0.05)
-    assert ended == ["interrupted"] and not answering.cancelled()
+    assert ended == ["shut_down"] and not answering.cancelled()
     assert running.closing  # what was queued behind them does not start a new answer
     assert stuck.cancelled()
     assert running.active == 0 and running.answers() == []
@@ -42,7 +42,7 @@ async def test_a_stopped_answer_stays_stopped() -> None:
     running = Running()
     generation = running.start(chat_id=5, user_id=5)
     generation.stop.set()
-    generation.stop.interrupt()
+    generation.stop.shut_down()
     assert generation.stop.outcome == "stopped"
     assert running.get(generation.id) is generation
     assert running.by_draft(5, generation.draft_id) is generation

@@ -37,15 +37,15 @@ async def test_a_turn_is_stored_and_counted_once() -> None:
     assert len(seen) == 1 and monitor.snapshot().samples == 1  # one measurement, two readers
 
 
-async def test_an_interrupted_answer_keeps_its_partial_text_and_usage() -> None:
+async def test_an_answer_cut_by_a_shutdown_keeps_its_partial_text_and_usage() -> None:
     service, history, usage = _service(ScriptedGateway("word " * 200, delay=0.005))
     sink, stop = RecordingSink(), StopSignal()
     task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
     await sink.first_text.wait()
     await asyncio.sleep(0.02)
-    stop.interrupt()  # the shutdown's grace is over
+    stop.shut_down()  # the shutdown's grace is over
     reply = await task
-    assert reply.outcome == "interrupted" and reply.text.startswith("word word")
+    assert reply.outcome == "shut_down" and reply.text.startswith("word word")
     assert (await history.load(CHAT))[-1].content == reply.text
     assert len(usage.added) == 1 and usage.added[0].usage.completion_tokens > 0
 
@@ -56,7 +56,7 @@ async def test_the_users_stop_marks_the_answer_stopped() -> None:
     task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
     await sink.first_text.wait()
     stop.set()
-    stop.interrupt()  # too late: it was stopped by the user first
+    stop.shut_down()  # too late: it was stopped by the user first
     assert (await task).outcome == "stopped"
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import Router
 from aiogram.types import ErrorEvent
 
 from bot.core.errors import BotError
+from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn, error_text
 
@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(
-    event: ErrorEvent, bot: Bot, lang: Lang = "en", turn: Turn | None = None
+    event: ErrorEvent, notices: Notices, lang: Lang = "en", turn: Turn | None = None
 ) -> None:
-    """`lang` and `turn` come from the context middleware, as for every handler."""
+    """`lang` and `turn` come from the context middleware, as for every handler; the notice
+    goes out as every other notice does (paced, retried, replying in groups)."""
     update_id = event.update.update_id
     if isinstance(event.exception, BotError):
         log.warning("update failed update_id=%s error=%s", update_id, event.exception)
@@ -28,10 +29,7 @@ async def on_error(
         text = t("error_generic", lang)
     if turn is None:
         return
-    try:
-        await bot.send_message(turn.chat_id, text, message_thread_id=turn.thread_id)
-    except TelegramAPIError as exc:
-        log.warning("could not report the error update_id=%s error=%s", update_id, exc)
+    await notices.notify(turn, text)
 
 
 def router() -> Router:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.core.bounded import Recent
 from bot.core.errors import StorageUnavailable
 from bot.core.ports import ChatOrder
 
@@ -23,16 +23,17 @@ class ChatLocks:
     def __init__(self, remember: int = 10_000) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
-        self._seen: OrderedDict[int, None] = OrderedDict()
-        self._remember = remember
+        self._seen: Recent[int, None] = Recent(remember)
 
     async def admit(self, update_id: int, chat_id: int | None) -> bool:
         if update_id in self._seen:
             return False
-        self._seen[update_id] = None
-        if len(self._seen) > self._remember:
-            self._seen.popitem(last=False)
+        self._seen.add(update_id)
         return True
+
+    def busy_chats(self) -> int:
+        """Chats with an update running or waiting for its turn."""
+        return len(self._locks)
 
     async def run(
         self,

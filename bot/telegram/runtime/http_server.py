@@ -14,6 +14,28 @@ from bot.telegram.runtime.webhook import WebhookReceiver
 log = logging.getLogger(__name__)
 
 
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+class ProbePages:
+    """/readyz (the cached readiness checks) and /metrics."""
+
+    def __init__(self, readiness: Readiness, metrics: Metrics) -> None:
+        self._readiness = readiness
+        self._metrics = metrics
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        failed = await self._readiness.failed()
+        if failed:
+            return web.Response(status=503, text=f"not ready: {', '.join(failed)}\n")
+        return web.Response(text="ready\n")
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        page = self._metrics.render()
+        return web.Response(text=page, headers={"Content-Type": self._metrics.content_type})
+
+
 def build_http(
     metrics: Metrics | None,
     checks: Mapping[str, Check],
@@ -23,26 +45,12 @@ def build_http(
 ) -> web.Application:
     """`checks` name what /readyz needs (each raises when not ready; the answer is cached
     `ready_ttl` seconds). Without `metrics`: /healthz and the webhook only."""
-    readiness = Readiness(checks, ttl=ready_ttl, timeout=check_timeout)
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.Response(text="ok\n")
-
-    async def readyz(request: web.Request) -> web.Response:
-        failed = await readiness.failed()
-        if failed:
-            return web.Response(status=503, text=f"not ready: {', '.join(failed)}\n")
-        return web.Response(text="ready\n")
-
-    async def metrics_page(request: web.Request) -> web.Response:
-        assert metrics is not None
-        return web.Response(text=metrics.render(), headers={"Content-Type": metrics.content_type})
-
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     if metrics is not None:
-        app.router.add_get("/readyz", readyz)
-        app.router.add_get("/metrics", metrics_page)
+        pages = ProbePages(Readiness(checks, ttl=ready_ttl, timeout=check_timeout), metrics)
+        app.router.add_get("/readyz", pages.readyz)
+        app.router.add_get("/metrics", pages.metrics_page)
     if webhook is not None:
         path, receiver = webhook
         app.router.add_post(path, receiver.handle)

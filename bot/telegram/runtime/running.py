@@ -89,8 +89,8 @@ class Running:
 
     async def finish(self, grace: float) -> None:
         """Let the updates in hand finish within `grace` seconds. Answers still running then are
-        ended as interrupted (their partial text delivered, stored and counted); what is left
-        after that is cancelled."""
+        shut down (their partial text delivered with a note that the bot restarted, stored and
+        counted); what is left after that is cancelled."""
         pending = self._pending()
         if not pending:
             return
@@ -100,7 +100,7 @@ class Running:
             return
         self.closing = True
         for generation in self.answers():
-            generation.stop.interrupt()
+            generation.stop.shut_down()
         log.warning("grace period over, interrupted answers count=%s", len(self._answers))
         _, stuck = await asyncio.wait(late, timeout=WRAP_UP)
         for task in stuck:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bot.core.errors import StorageUnavailable
 from bot.core.ports import ChatOrder
 from bot.telegram.runtime.running import Running
+from bot.telegram.runtime.update_slots import backlog
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class WebhookReceiver:
         *,
         max_concurrent: int = 64,
     ) -> None:
-        self._slots = asyncio.Semaphore(max_concurrent)  # updates handled at once; others wait
+        # Updates in hand at once; the cap on those handled is the dispatcher's (UpdateSlots).
+        self._backlog = asyncio.Semaphore(backlog(max_concurrent))
         self._dispatcher = dispatcher
         self._bot = bot
         self._order = order
@@ -70,7 +72,7 @@ class WebhookReceiver:
 
     async def _feed(self, update: Update, admitted: bool) -> None:
         try:
-            async with self._slots:
+            async with self._backlog:
                 await self._dispatcher.feed_update(self._bot, update, admitted=admitted)
         except Exception:
             log.exception("update failed update_id=%s", update.update_id)

@@ -35,7 +35,7 @@ from aiogram.types import (
 )
 
 from bot.formatting.render import Rendered
-from bot.telegram.bot_api import try_call
+from bot.telegram.bot_api import api_error, try_call
 from bot.telegram.pacing import Pacer, Pacers
 from bot.telegram.streaming.rich import RichRefused, RichUnavailable, is_content_rejection
 
@@ -114,7 +114,7 @@ class Outbox:
             log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
             return None
         except TelegramAPIError as exc:
-            log.warning("telegram refused chat=%s error=%s", self._target.chat_id, exc.message)
+            log.warning("telegram refused chat=%s error=%s", self._target.chat_id, api_error(exc))
             return None
 
     async def _text_call(
@@ -215,7 +215,7 @@ class Outbox:
         try:
             await try_call(self._bot, method)
         except TelegramAPIError as exc:
-            log.info("typing action failed chat=%s error=%s", self._target.chat_id, exc.message)
+            log.info("typing action failed chat=%s error=%s", self._target.chat_id, api_error(exc))
 
     # -- rich messages -------------------------------------------------------------------------
 
