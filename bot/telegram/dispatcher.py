@@ -31,7 +31,7 @@ from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
-from bot.telegram.runtime.update_slots import SlottedDispatcher, UpdateSlots
+from bot.telegram.runtime.update_slots import UpdateSlots
 from bot.telegram.stopping import Stopping
 
 
@@ -64,7 +64,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, admission, answering, parts.models, notices, input_options(config)
     )
     chat_admins = ChatAdmins(parts.bot)
-    dispatcher = SlottedDispatcher(
+    dispatcher = Dispatcher(
         service=parts.service,
         models=parts.models,
         gate=parts.gate,

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 # Updates read ahead per slot (polling and webhook alike). Waiting for their chat's turn they
@@ -38,15 +38,3 @@ class UpdateSlots(BaseMiddleware):
             return await handler(event, data)
         async with self._slots:
             return await handler(event, data)
-
-
-class SlottedDispatcher(Dispatcher):
-    """aiogram's `tasks_concurrency_limit` counts the updates still waiting for their chat's
-    turn, so one chat flooding the cap would block every other chat. Here it bounds the
-    backlog instead; `UpdateSlots` caps the updates being handled."""
-
-    async def start_polling(
-        self, *bots: Bot, tasks_concurrency_limit: int | None = None, **kwargs: Any
-    ) -> None:
-        limit = None if tasks_concurrency_limit is None else backlog(tasks_concurrency_limit)
-        await super().start_polling(*bots, tasks_concurrency_limit=limit, **kwargs)

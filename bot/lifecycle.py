@@ -1,0 +1,209 @@
+"""The running bot: polling or webhook, health server, graceful shutdown, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from openai import AsyncOpenAI
+
+from bot.adapters.embedded_store import EmbeddedStore
+from bot.adapters.redis_client import RedisClient, wait_until_reachable
+from bot.adapters.redis_order import RedisChatOrder
+from bot.adapters.redis_signals import RedisReplicaSignals
+from bot.adapters.tools.factory import Toolbox, build_toolbox
+from bot.config import Settings
+from bot.core.conversation import ConversationService
+from bot.core.errors import BotError
+from bot.core.model_choice import ModelResolver
+from bot.core.ports import ChatOrder
+from bot.core.tool_rounds import ToolKit
+from bot.core.tools import ToolSwitches
+from bot.metrics import Metrics
+from bot.telegram.bot_api import ApiCounters
+from bot.telegram.commands_menu import publish_menu
+from bot.telegram.runtime.http_server import build_http, serve
+from bot.telegram.runtime.running import Running
+from bot.telegram.runtime.update_slots import backlog
+from bot.telegram.runtime.webhook import WebhookReceiver
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class App:
+    """Everything the running bot is made of; `close()` releases it."""
+
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    redis: RedisClient
+    llm: AsyncOpenAI
+    counters: ApiCounters
+    running: Running
+    models: ModelResolver
+    metrics: Metrics
+    order: ChatOrder
+    webhook: WebhookReceiver | None = None
+    signals: RedisReplicaSignals | None = None
+    http: web.AppRunner | None = None
+    webhook_http: web.AppRunner | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    embedded: EmbeddedStore | None = None
+    service: ConversationService | None = None
+    switches: ToolSwitches | None = None
+    toolbox: Toolbox | None = None
+
+    async def open_tools(self) -> None:
+        """Build the tools (the built-ins TOOLS turns on, the MCP servers' tools) and give them
+        to the conversation and to /tools; once, before updates are taken."""
+        if self.toolbox is not None or self.service is None:
+            return
+        self.toolbox = box = await build_toolbox(self.settings, self.switches)
+        self.service.tools = ToolKit(box.registry, box.runner, box.max_rounds)
+        self.dispatcher["tools"] = box.registry
+
+    async def run(self) -> None:
+        """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:
+        no new updates, answers in hand finish within SHUTDOWN_GRACE."""
+        if self.settings.redis_url:
+            await wait_until_reachable(self.redis, self.settings.redis_url)
+        if self.embedded is not None:
+            self.embedded.start()
+        await self.start_http()
+        try:
+            if self.webhook is not None:
+                await self.run_webhook()
+            else:
+                await self.run_polling()
+        finally:
+            await self.drain()
+
+    async def check_model(self) -> None:
+        """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing)."""
+        try:
+            await self.models.startup_check()
+        except BotError as exc:  # e.g. Redis down: the first turn will say so to the user
+            log.warning("model check at start-up failed error=%s", type(exc).__name__)
+
+    async def start_http(self) -> None:
+        """/healthz, /readyz, /metrics on HTTP_HOST:HTTP_PORT (local by default); the webhook on
+        WEBHOOK_HOST:WEBHOOK_PORT. One listener, on WEBHOOK_HOST, when the two ports are equal."""
+        s = self.settings
+        checks = {"redis": self._ping_redis, "telegram": self._ping_telegram}
+        webhook = None
+        if self.webhook is not None and s.webhook_url:
+            webhook = (urlsplit(s.webhook_url).path or "/", self.webhook)
+        if webhook is not None and s.webhook_port != s.http_port:
+            self.webhook_http = await serve(
+                build_http(None, {}, webhook), s.webhook_host, s.webhook_port
+            )
+            webhook = None
+        if s.http_port is None:
+            return
+        host = s.http_host
+        if webhook is not None and host != s.webhook_host:
+            log.warning(
+                "HTTP_PORT equals WEBHOOK_PORT: /metrics and /readyz listen on WEBHOOK_HOST"
+            )
+            host = s.webhook_host
+        self.http = await serve(build_http(self.metrics, checks, webhook), host, s.http_port)
+
+    async def _ping_redis(self) -> None:
+        await self.redis.ping()
+
+    async def _ping_telegram(self) -> None:
+        await self.bot.get_me(request_timeout=3)
+
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Registers the webhook and serves until SIGTERM/SIGINT (or `stopping` is set)."""
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if not url or secret is None:
+            raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await self.bot.set_webhook(
+            url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        await self.check_model()
+        await self.open_tools()
+        await publish_menu(self.bot, self.settings.admin_ids)
+        freeze_startup_heap()
+        log.info("webhook set, waiting for updates")
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stopping.set)
+        await self.stopping.wait()
+        log.info("stopping: no new updates")
+
+    async def drain(self) -> None:
+        """Let the updates in hand finish (bounded by SHUTDOWN_GRACE: answers still running then
+        end as cut by the shutdown, delivered, stored and counted), then stop serving."""
+        if self.webhook is not None:
+            self.webhook.stop()
+        await self.running.finish(self.settings.shutdown_grace)
+        await self._stop_http()
+
+    async def _stop_http(self) -> None:
+        for runner in (self.http, self.webhook_http):
+            if runner is not None:
+                await runner.cleanup()
+        self.http = self.webhook_http = None
+
+    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
+        """Long polling until stopped; updates are handled concurrently, ordered per chat."""
+        me = await self.bot.me()
+        if not me.can_read_all_group_messages:
+            log.info(
+                "privacy mode is on for @%s: in groups it answers mentions, replies to its "
+                "messages and /ask; to keep unaddressed messages as context, turn privacy off in "
+                "@BotFather (/setprivacy) or make the bot a group admin",
+                me.username,
+            )
+        await self.check_model()
+        await self.open_tools()
+        await publish_menu(self.bot, self.settings.admin_ids)
+        freeze_startup_heap()
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(
+            self.bot,
+            polling_timeout=polling_timeout,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            handle_signals=handle_signals,
+            close_bot_session=False,
+            # aiogram counts updates waiting for their chat's turn too: it bounds the read-ahead;
+            # UpdateSlots caps the updates being handled.
+            tasks_concurrency_limit=backlog(self.settings.max_concurrent_updates),
+        )
+
+    async def close(self) -> None:
+        await self._stop_http()
+        await self.bot.session.close()
+        await self.llm.close()
+        if self.toolbox is not None:
+            await self.toolbox.aclose()
+        if self.signals is not None:
+            await self.signals.close()
+        if isinstance(self.order, RedisChatOrder):
+            await self.order.aclose()
+        if self.embedded is not None:
+            await self.embedded.close()  # the last snapshot
+        await self.redis.aclose()
+
+
+def freeze_startup_heap() -> None:
+    """Keep what was loaded at start-up out of the garbage collector's full passes.
+
+    aiogram's and openai's pydantic models leave ~280,000 long-lived objects; each full
+    collection walked them all, a 150 ms stall of every stream at once (bench/stream_bench.py).
+    """
+    gc.collect()
+    gc.freeze()
