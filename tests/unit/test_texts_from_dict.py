@@ -1,4 +1,4 @@
-"""tools/texts_from_dict.py: texts of the old dict form land in every catalog."""
+"""scripts/texts_from_dict.py: texts of the old dict form land in every catalog."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from bot.telegram.texts import LOCALES
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "texts_from_dict.py"
+TOOL = Path(__file__).resolve().parents[2] / "scripts" / "texts_from_dict.py"
 
 
 def _tool() -> ModuleType:

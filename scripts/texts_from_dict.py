@@ -1,7 +1,7 @@
 """Move texts written the old way (a `TEXTS = {key: {"en": ..., "ru": ...}}` dict in a Python
 file) into the gettext catalogs: every key missing from a catalog is appended to it.
 
-    python tools/texts_from_dict.py old_texts.py [--locales bot/locales]
+    python scripts/texts_from_dict.py old_texts.py [--locales bot/locales]
 
 A language the dict has no text for gets the English one marked fuzzy: it is not shown (the
 English fallback is) and tests/unit/test_texts.py fails until someone translates it.
