@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.core.budget import (
-    MESSAGE_OVERHEAD,
-    PROMPT_OVERHEAD,
-    TokenCalibration,
-    estimate_tokens,
-    fit_history,
-    message_tokens,
-)
-from bot.core.errors import StorageUnavailable
-from bot.core.generation import Generated, Generator, RoundCheck, Turn
+from bot.core.budget import TokenCalibration, fit_history, message_tokens
+from bot.core.generation import Generated, Generator, Turn
 from bot.core.limits import AnswerLimits
 from bot.core.models import ChatKey, ChatMessage, Question, Reply, UsageTotals
 from bot.core.monitor import UpstreamMonitor
@@ -30,10 +21,11 @@ from bot.core.ports import (
     ReplySink,
     UsageStore,
 )
-from bot.core.quota import Hold, QuotaLimits, RoundHolds, reserve
+from bot.core.quota import Hold, QuotaLimits, RoundHolds
 from bot.core.speakers import GROUP_NOTE, group_message
 from bot.core.tool_rounds import ToolKit, ToolRounds
 from bot.core.tools import Lang, keep_tool_pairs
+from bot.core.turn_ledger import TurnLedger
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +62,14 @@ class ConversationService:
         self._history = history
         self.alerts = alerts  # set by the composition root once the bot exists
         self._calibration = TokenCalibration()
-        self._entry_chars = config.limits.history_chars(config.token_budget)
+        self._ledger = TurnLedger(
+            history,
+            usage,
+            clock,
+            config.max_tokens,
+            config.history_keep,
+            config.limits.history_chars(config.token_budget),
+        )
         self._prompts = prompts
         self._usage = usage
         self._config = config
@@ -188,24 +187,10 @@ class ConversationService:
         reply = done.reply
         # History first: the user saw this answer, the next turn must know it.
         try:
-            await self._store(chat, kept_question, done)
+            await self._ledger.store(chat, kept_question, done)
         finally:
-            await self._count(turn, reply, hold, holds)
+            await self._ledger.count(turn, reply, hold, holds)
         return reply
-
-    async def _store(self, chat: ChatKey, question: ChatMessage, done: Generated) -> None:
-        """The question, the tool calls and results, and the answer, as the history keeps them."""
-        answer: list[ChatMessage] = []
-        if done.final_text:
-            tokens = (
-                estimate_tokens(done.final_text) + MESSAGE_OVERHEAD
-                if done.messages
-                else _answer_tokens(done.reply)
-            )
-            answer = [self._entry(done.final_text, tokens)]
-        if answer or done.messages:
-            entries = [question, *done.messages, *answer]
-            await self._history.append(chat, entries, keep=self._config.history_keep)
 
     async def continue_reply(
         self,
@@ -246,22 +231,10 @@ class ConversationService:
         done, hold, holds = await self._held(turn, messages, sink, stop, quota)
         reply = done.reply
         try:
-            if reply.text.strip():
-                previous = upto[-1]
-                grown = self._entry(
-                    previous.content + reply.text, previous.tokens + _answer_tokens(reply)
-                )
-                await self._history.replace(chat, position, grown)
+            await self._ledger.grow(chat, position, upto[-1], reply)
         finally:
-            await self._count(turn, reply, hold, holds)
+            await self._ledger.count(turn, reply, hold, holds)
         return reply
-
-    def _entry(self, content: str, tokens: int) -> ChatMessage:
-        """An answer as a history entry, cut to what one entry may hold (recounted if cut)."""
-        if len(content) <= self._entry_chars:
-            return ChatMessage("assistant", content, tokens)
-        cut = content[: self._entry_chars]
-        return ChatMessage("assistant", cut, message_tokens("assistant", cut))
 
     async def is_new(self, chat: ChatKey) -> bool:
         """True when `chat` has no history yet (its next question starts the conversation)."""
@@ -279,24 +252,6 @@ class ConversationService:
         """The group's usage today, this month and all time."""
         return await self._usage.group_totals(group_id, self._clock())
 
-    async def _count(
-        self, turn: Turn, reply: Reply, hold: Hold | None, holds: RoundHolds | None
-    ) -> None:
-        """Count the turn's usage (every round), settling its hold; then give back the extra
-        holds of its tool rounds."""
-        group_id = turn.chat.chat_id if turn.group else None
-        await self._usage.add(
-            turn.user_id,
-            turn.model,
-            reply.usage,
-            self._clock(),
-            group_id=group_id,
-            chat_id=turn.chat.chat_id,
-            hold=hold,
-        )
-        if holds is not None:
-            await holds.release()
-
     async def _held(
         self,
         turn: Turn,
@@ -306,35 +261,12 @@ class ConversationService:
         quota: QuotaLimits | None,
         rounds: ToolRounds | None = None,
     ) -> tuple[Generated, Hold | None, RoundHolds | None]:
-        """Generate, holding the turn's worst case against `quota` first (settled by _count;
-        given back here when the turn fails before an answer). Further tool rounds are checked
-        against the hold (RoundHolds): more is held when they need it."""
-        hold = None
-        holds: RoundHolds | None = None
-        check: RoundCheck | None = None
-        if quota is not None:
-            prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
-            prompt += rounds.spec_tokens if rounds is not None else 0
-            amount = prompt + self._config.max_tokens
-            hold = await reserve(self._usage, turn.user_id, quota, amount, self._clock())
-            if rounds is not None:
-                holds = RoundHolds(
-                    self._usage, turn.user_id, quota, hold, self._config.max_tokens, self._clock
-                )
-                check = holds.allows
+        """Generate, holding the turn's worst case against `quota` first (settled by the
+        ledger's count; given back here when the turn fails before an answer)."""
+        hold, holds, check = await self._ledger.hold(turn, messages, quota, rounds)
         try:
             done = await self._generator.run(turn, messages, sink, stop, rounds, check)
         except BaseException:
-            with contextlib.suppress(StorageUnavailable):  # holds expire by themselves
-                if hold is not None:
-                    await self._usage.release(hold)
-                if holds is not None:
-                    await holds.release()
+            await self._ledger.release(hold, holds)
             raise
         return done, hold, holds
-
-
-def _answer_tokens(reply: Reply) -> int:
-    if reply.usage_estimated or reply.outcome != "complete" or reply.reasoning:
-        return estimate_tokens(reply.text) + MESSAGE_OVERHEAD
-    return reply.usage.completion_tokens + MESSAGE_OVERHEAD

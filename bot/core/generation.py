@@ -1,5 +1,8 @@
 """The upstream part of one turn: the model's rounds streamed to a sink, tools run between them.
 
+This module is the turn's loop (rounds, tools, Stop and deadlines); one round's streaming is
+bot.core.round_stream.
+
 One turn is one or more rounds. A round is one streamed request; when it ends asking for tool
 calls (and the turn's ToolRounds allow another round), the calls run, their results join the
 request and the next round goes. Stop, the answer deadlines and the size cap apply to the turn as
@@ -12,31 +15,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import NoReturn
 
-from bot.core.budget import PROMPT_OVERHEAD, TokenCalibration, estimate_tokens
+from bot.core.budget import PROMPT_OVERHEAD, TokenCalibration
 from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
 from bot.core.limits import AnswerLimits, watch
-from bot.core.models import (
-    ChatKey,
-    ChatMessage,
-    Finished,
-    Outcome,
-    ReasoningDelta,
-    Reply,
-    StreamEvent,
-    TextDelta,
-    ToolCall,
-    ToolCallsRequested,
-    Usage,
-    UsageReport,
-)
+from bot.core.models import ChatKey, ChatMessage, Outcome, Reply
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import AdminAlerts, LLMGateway, ReplySink
+from bot.core.round_stream import Progress, RoundStream
 from bot.core.stop import stopped_as
 from bot.core.tool_rounds import ToolRounds
-from bot.formatting.reasoning import ThinkSplitter
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +56,6 @@ class Generated:
     final_text: str
 
 
-@dataclass(slots=True)
-class _Progress:
-    text: str = ""
-    reasoning: str = ""
-    usage: Usage | None = None  # reported for the current round
-    finish: str | None = None
-    content_at: float = 0.0  # when text or reasoning last came (the idle timeout's clock)
-    calls: tuple[ToolCall, ...] = ()
-    joiner: str = ""  # put before the round's first text (rounds after a tool round)
-    round_from: int = 0  # where the current round's text starts in `text`
-    reasoning_from: int = 0  # where the current round's reasoning starts in `reasoning`
-    round_prompt: int = 0  # the current round's prompt estimate
-    round_open: bool = False
-    rounds: int = 0
-    spent: Usage = field(default_factory=Usage)  # closed rounds
-    estimated: bool = False  # a closed round had no usage report
-
-
 class Generator:
     """Streams one turn's rounds to a sink and returns its reply and tool messages."""
 
@@ -97,13 +69,9 @@ class Generator:
         monitor: UpstreamMonitor | None,
         alerts: Callable[[], AdminAlerts | None],
     ) -> None:
-        self._gateway = gateway
-        self._max_tokens = max_tokens
         self._limits = limits
-        self._answer_chars = answer_chars
-        self._calibration = calibration
         self._monitor = monitor
-        self._alerts = alerts
+        self._round = RoundStream(gateway, max_tokens, answer_chars, calibration, monitor, alerts)
 
     async def run(
         self,
@@ -118,10 +86,10 @@ class Generator:
         (`check` is asked before each further round). Stop, the deadlines and the size cap end
         it with what was generated; failures before any text raise UpstreamError."""
         started = time.monotonic()
-        acc = _Progress(content_at=started)
+        acc = Progress(content_at=started)
         task = asyncio.create_task(self._rounds(turn, messages, acc, sink, rounds, check))
         outcome, why = await self._supervise(turn, task, acc, sink, stop, started)
-        self._close_round(turn, acc)
+        self._round.close(turn, acc)
         if outcome == "timed_out":
             log.warning("answer timed out chat=%s why=%s", turn.chat.chat_id, why)
             if not acc.text:
@@ -142,7 +110,7 @@ class Generator:
         self,
         turn: Turn,
         task: asyncio.Task[None],
-        acc: _Progress,
+        acc: Progress,
         sink: ReplySink,
         stop: asyncio.Event,
         started: float,
@@ -180,7 +148,7 @@ class Generator:
         self,
         turn: Turn,
         messages: Sequence[ChatMessage],
-        acc: _Progress,
+        acc: Progress,
         sink: ReplySink,
         rounds: ToolRounds | None,
         check: RoundCheck | None,
@@ -192,8 +160,10 @@ class Generator:
             done = rounds.messages if rounds is not None else []
             offered = rounds.spec_tokens if rounds is not None and tools else 0
             acc.round_prompt = base_prompt + offered + sum(m.tokens for m in done)
-            await self._round(turn, [*base, *(m.as_openai() for m in done)], acc, sink, tools)
-            self._close_round(turn, acc)
+            await self._round.stream(
+                turn, [*base, *(m.as_openai() for m in done)], acc, sink, tools
+            )
+            self._round.close(turn, acc)
             calls, acc.calls = acc.calls, ()
             if rounds is None or not calls or not rounds.can_continue():
                 return
@@ -208,112 +178,11 @@ class Generator:
                 log.info("no quota left for another tool round chat=%s", turn.chat.chat_id)
                 return
 
-    async def _round(
-        self,
-        turn: Turn,
-        payload: list[dict[str, Any]],
-        acc: _Progress,
-        sink: ReplySink,
-        tools: list[dict[str, Any]] | None,
-    ) -> None:
-        """Stream one request into `acc`; the sink gets every change of text or reasoning."""
-        splitter = ThinkSplitter()
-        acc.round_open, acc.usage = True, None
-        acc.reasoning_from = len(acc.reasoning)
-        acc.joiner = "\n\n" if acc.text else ""
-        acc.round_from = len(acc.text)
-        started = time.monotonic()
-        stream = self._gateway.stream(turn.model, payload, self._max_tokens, tools=tools)
-        first = True
-        try:
-            async for event in stream:
-                if first and self._monitor is not None:
-                    self._monitor.first_token(time.monotonic() - started, turn.model)
-                first = False
-                if not self._apply(event, acc, splitter):
-                    continue
-                acc.content_at = time.monotonic()
-                if len(acc.text) + len(acc.reasoning) > self._answer_chars:
-                    self._cut(acc)
-                    break
-                sink.update(acc.text, acc.reasoning)
-        except UpstreamError as exc:
-            await self._upstream_failed(exc, turn.model)
-            raise
-        finally:
-            answer, thought = splitter.flush()
-            self._add(acc, answer, thought)
-            # Leading whitespace is kept: a continuation may start with a space or a newline.
-            acc.text = acc.text.rstrip()
-            acc.reasoning = acc.reasoning.strip()
-            await stream.aclose()
-
-    def _apply(self, event: StreamEvent, acc: _Progress, splitter: ThinkSplitter) -> bool:
-        """Fold one event into `acc`; True when the text or the reasoning changed."""
-        if isinstance(event, TextDelta):
-            answer, thought = splitter.feed(event.text)
-            return self._add(acc, answer, thought)
-        if isinstance(event, ReasoningDelta):
-            return self._add(acc, "", event.text)
-        if isinstance(event, UsageReport):
-            acc.usage = event.usage
-        elif isinstance(event, Finished):
-            acc.finish = event.reason
-        elif isinstance(event, ToolCallsRequested):
-            acc.calls = event.calls
-            acc.content_at = time.monotonic()
-        return False
-
-    @staticmethod
-    def _add(acc: _Progress, answer: str, thought: str) -> bool:
-        if answer and acc.joiner:
-            acc.text += acc.joiner
-            acc.round_from = len(acc.text)
-            acc.joiner = ""
-        acc.text += answer
-        acc.reasoning += thought
-        return bool(answer or thought)
-
-    def _close_round(self, turn: Turn, acc: _Progress) -> None:
-        """Count the round that just ended: its reported usage, else an estimate."""
-        if not acc.round_open:
-            return
-        acc.round_open = False
-        acc.rounds += 1
-        if acc.usage is not None:
-            if acc.rounds == 1:  # later rounds' prompts hold tool results, not history
-                self._calibration.observe(
-                    turn.model, turn.chat.chat_id, acc.round_prompt, acc.usage.prompt_tokens
-                )
-            acc.spent += acc.usage
-            return
-        completion = estimate_tokens(acc.text[acc.round_from :]) + estimate_tokens(
-            acc.reasoning[acc.reasoning_from :]
-        )
-        calls = sum(estimate_tokens(c.name + c.arguments) for c in acc.calls)
-        acc.spent += Usage(round(acc.round_prompt * turn.ratio), completion + calls)
-        acc.estimated = True
-
-    async def _upstream_failed(self, exc: UpstreamError, model: str) -> None:
-        if self._monitor is not None:
-            self._monitor.error(exc.kind, model)
-        alerts = self._alerts() if exc.notified_key is not None else None
-        if alerts is not None and await alerts.upstream_failed(exc.kind):
-            exc.owner_notified()
-
     def _failed(self, exc: UpstreamError) -> NoReturn:
         """Count the failure, then raise it."""
         if self._monitor is not None:
             self._monitor.error(exc.kind)
         raise exc
-
-    def _cut(self, acc: _Progress) -> None:
-        """The upstream went past max_tokens' worth of characters: end it as "length"."""
-        log.warning("answer over its size bound chars=%d", len(acc.text) + len(acc.reasoning))
-        acc.reasoning = acc.reasoning[: self._answer_chars]
-        acc.text = acc.text[: max(self._answer_chars - len(acc.reasoning), 0)]
-        acc.round_from = min(acc.round_from, len(acc.text))
-        acc.finish = "length"
 
     @staticmethod
     def _log(turn: Turn, reply: Reply, rounds: int, started: float) -> None:

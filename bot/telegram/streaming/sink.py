@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.models import Reply
+
+log = logging.getLogger(__name__)
 
 
 class Live(Protocol):
@@ -92,6 +95,16 @@ class StreamSink:
             await self._task
 
     async def _run(self) -> None:
+        # A live update that fails unexpectedly ends the live view only: `close` (called by
+        # `finish` and again by the caller's cleanup) must not raise it, or the final answer
+        # is never sent and the caller's bookkeeping is skipped. Logged by type: the error may
+        # quote the answer.
+        try:
+            await self._live()
+        except Exception as exc:
+            log.warning("live updates stopped error=%s", type(exc).__name__)
+
+    async def _live(self) -> None:
         painter = self._painter
         await painter.begin()
         since = time.monotonic()
