@@ -10,6 +10,9 @@ import fakeredis
 import pytest
 from redis.asyncio import Redis
 
+# The fake Telegram server, a Bot talking to it, and a hand-moved clock.
+pytest_plugins = ["tests.doubles.telegram_fixtures"]
+
 REAL_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

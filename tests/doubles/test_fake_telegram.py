@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -27,36 +26,13 @@ from aiogram.types import (
 
 from tests.doubles.fake_telegram import DEFAULT_TOKEN, FakeTelegramServer
 from tests.doubles.fake_telegram_limits import FloodLimits
+from tests.doubles.telegram_fixtures import FakeClock
 
 PRIVATE = 4242
 GROUP = -1001234567890
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def tg(clock: FakeClock) -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(clock=clock) as server:
-        yield server
-    assert server.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    bot = tg.make_bot()
-    yield bot
-    await bot.session.close()
+FAKE_CLOCK = True  # tests move `clock` by hand (tests/doubles/telegram_fixtures.py)
 
 
 async def raw_call(tg: FakeTelegramServer, method: str, **kw: Any) -> tuple[int, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -22,20 +21,6 @@ from tests.doubles.fake_telegram import FakeTelegramServer
 
 GROUP = -1001234567890
 USER = 4242
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-    assert server.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    bot = tg.make_bot()
-    yield bot
-    await bot.session.close()
 
 
 async def _raw(tg: FakeTelegramServer, **params: Any) -> tuple[int, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -24,35 +23,12 @@ from tests.doubles.fake_telegram_files import (
     origin_hidden_user,
     origin_user,
 )
+from tests.doubles.telegram_fixtures import FakeClock
 
 PRIVATE = 4242
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def tg(clock: FakeClock) -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(clock=clock) as server:
-        yield server
-    assert server.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    bot = tg.make_bot()
-    yield bot
-    await bot.session.close()
+FAKE_CLOCK = True  # tests move `clock` by hand (tests/doubles/telegram_fixtures.py)
 
 
 async def messages(bot: Bot) -> list[Message]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
@@ -14,20 +12,6 @@ from tests.doubles.fake_telegram_rich import live_tags
 
 PRIVATE = 4242
 GROUP = -1001234567890
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-    assert server.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    bot = tg.make_bot()
-    yield bot
-    await bot.session.close()
 
 
 async def test_rich_message_is_stored_with_its_markdown(tg: FakeTelegramServer, bot: Bot) -> None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import docx
-import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
@@ -46,20 +44,6 @@ class Recorder:
             return
         ids = [p.message_id for p in batch.parts]
         self.batches.append((ids, batch.text, time.monotonic()))
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-    assert server.internal_errors == []
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    bot = tg.make_bot()
-    yield bot
-    await bot.session.close()
 
 
 def dispatcher(recorder: Recorder) -> Dispatcher:
