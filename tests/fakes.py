@@ -29,9 +29,14 @@ from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits, QuotaUse
 class MemoryHistory:
     def __init__(self) -> None:
         self.chats: dict[ChatKey, list[ChatMessage]] = defaultdict(list)
+        self.loads = 0  # whole histories read
 
     async def load(self, chat: ChatKey) -> list[ChatMessage]:
+        self.loads += 1
         return list(self.chats[chat])
+
+    async def size(self, chat: ChatKey) -> int:
+        return len(self.chats[chat])
 
     async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
         self.chats[chat] = [*self.chats[chat], *messages][-keep:]

@@ -81,6 +81,9 @@ class RedisHistoryStore:
             pipe.expire(self._keys.history(chat), self._keys.idle_ttl)
             pipe.expire(self._keys.chat_settings(chat.chat_id), self._keys.idle_ttl)
 
+    async def size(self, chat: ChatKey) -> int:
+        return int(await _guard(lambda: self._redis.llen(self._keys.history(chat))))
+
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
 

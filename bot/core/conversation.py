@@ -238,7 +238,7 @@ class ConversationService:
 
     async def is_new(self, chat: ChatKey) -> bool:
         """True when `chat` has no history yet (its next question starts the conversation)."""
-        return not await self._history.load(chat)
+        return await self._history.size(chat) == 0
 
     async def reset(self, chat: ChatKey) -> None:
         """Forget the chat's history."""

@@ -34,6 +34,10 @@ class HistoryStore(Protocol):
         """Replace one message; `index` counts from the end (-1: the last)."""
         ...
 
+    async def size(self, chat: ChatKey) -> int:
+        """How many entries the chat's history holds (none read)."""
+        ...
+
     async def clear(self, chat: ChatKey) -> None: ...
 
 

@@ -22,8 +22,10 @@ async def test_history_append_trim_replace_clear(redis: Redis, key_prefix: str) 
     await store.replace(chat, -1, ChatMessage("assistant", "a+more", 12))
     assert (await store.load(chat))[-1] == ChatMessage("assistant", "a+more", 12)
     assert await store.load(other) == []
+    assert await store.size(chat) == 3 and await store.size(other) == 0
     await store.clear(chat)
     assert await store.load(chat) == []
+    assert await store.size(chat) == 0
 
 
 async def test_history_keys_share_one_hash_tag_per_chat(key_prefix: str) -> None:

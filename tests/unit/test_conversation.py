@@ -75,3 +75,12 @@ async def test_nothing_to_continue_without_an_answer() -> None:
     service, _, usage = _service(ScriptedGateway())
     assert await service.continue_reply(CHAT, 7, "m", RecordingSink(), StopSignal()) is None
     assert usage.added == []
+
+
+async def test_whether_a_chat_is_new_is_asked_without_reading_its_history() -> None:
+    service, history, _ = _service(ScriptedGateway("Hello there."))
+    assert await service.is_new(CHAT)
+    await service.reply(CHAT, 7, "hi", "m", RecordingSink(), StopSignal())
+    loads = history.loads
+    assert not await service.is_new(CHAT)
+    assert history.loads == loads  # a private topic's first-question check costs no history read
