@@ -58,21 +58,9 @@ class ToolSettings(BaseSettings):
             return self.tools
         return (*DEFAULT_TOOLS, "web_search") if self.searxng_url else DEFAULT_TOOLS
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        empty = EmptyToolsSource(settings_cls, getattr(dotenv_settings, "env_file", None))
-        return init_settings, env_settings, empty, dotenv_settings, file_secret_settings
-
 
 class EmptyToolsSource(PydanticBaseSettingsSource):
-    """`TOOLS=` turns tools off, though empty variables are otherwise ignored (env_ignore_empty)."""
+    """Placed by Settings.settings_customise_sources: `TOOLS=` turns tools off, though empty variables are otherwise ignored (env_ignore_empty)."""
 
     def __init__(self, settings_cls: type[BaseSettings], env_file: Any) -> None:
         super().__init__(settings_cls)
