@@ -103,10 +103,9 @@ async def wire(turns: int, history_len: int) -> None:
     from bot.adapters.gonka import GonkaGateway
     from bot.core.conversation import ConversationConfig, ConversationService
     from bot.core.models import ChatKey
-    from bot.core.tool_rounds import ToolKit
     from bot.core.tools import ToolRegistry
     from tests.doubles.fake_gonka import FakeGonka, Reply, ToolCall
-    from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink
+    from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink, ask, make_turns, open_toolkit
 
     spent: list[float] = []
     tools = [TimedTool("weather", "Berlin: 3 °C.", spent), TimedTool("page", "A page.", spent)]
@@ -120,21 +119,26 @@ async def wire(turns: int, history_len: int) -> None:
             http_client=DefaultAioHttpClient(),
         ) as client,
     ):
-        service = ConversationService(
-            MemoryHistory(), MemoryUsage(), GonkaGateway(client, read_interval=0.1),
+        history, usage, config = (
+            MemoryHistory(),
+            MemoryUsage(),
             ConversationConfig("Be brief.", 16000, 512),
-            tools=ToolKit(ToolRegistry(tools), ToolRunner(ToolLimits()), 4),
+        )
+        chats = ConversationService(history, usage, config)
+        service = make_turns(
+            GonkaGateway(client, read_interval=0.1), history, usage, config=config,
+            tools=await open_toolkit(ToolRegistry(tools), ToolRunner(ToolLimits()), 4),
         )  # fmt: skip
         line = "An earlier message of the conversation. " * 4
         for n in range(turns + 5):
             chat = ChatKey(n)
             for i in range(history_len // 2):
-                await service.overhear(chat, "User", f"{line} {i}")
+                await chats.overhear(chat, "User", f"{line} {i}")
             calls = [ToolCall("weather", {"q": "Berlin"}), ToolCall("page", {"q": "x"})]
             gonka.enqueue(Reply(text="", tool_calls=calls, chunk_chars=3), Reply(text="Done."))
             spent.clear()
             first = len(gonka.request_log)
-            await service.reply(chat, 1, "weather?", model, RecordingSink(), asyncio.Event())
+            await ask(service, chat, 1, "weather?", model, RecordingSink(), asyncio.Event())
             one, two = gonka.request_log[first : first + 2]
             assert one.finished_at is not None
             if n >= 5:  # warm-up turns

@@ -22,6 +22,7 @@ from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.tools.factory import build_toolbox
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
@@ -30,6 +31,8 @@ from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
+from bot.core.tool_rounds import ToolKit
+from bot.core.turns import Turns
 from bot.lifecycle import App
 from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
@@ -129,33 +132,33 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         usage_store,
         clock=now,
     )
-    service = ConversationService(
-        RedisHistoryStore(redis, keys),
-        usage_store,
-        GonkaGateway(
-            llm,
-            settings.temperature,
-            settings.stream_read_interval,
-            retry_budget=settings.upstream_retry_budget,
-        ),
-        ConversationConfig(
-            system_prompt=settings.system_prompt,
-            token_budget=settings.context_token_budget,
-            max_tokens=settings.max_tokens,
-            limits=AnswerLimits(settings.answer_timeout, settings.content_idle_timeout),
-        ),
-        clock=now,
-        prompts=chat_store,
-        monitor=monitor,
-    )
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=PinnedAiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
     )
     ledger = RedisAlertLedger(redis, keys) if settings.redis_url else None  # shared by replicas
-    service.alerts = TelegramAdminAlerts(
-        bot, settings.admin_ids, settings.admin_alert_interval, ledger
+    alerts = TelegramAdminAlerts(bot, settings.admin_ids, settings.admin_alert_interval, ledger)
+    history = RedisHistoryStore(redis, keys)
+    config = ConversationConfig(
+        system_prompt=settings.system_prompt,
+        token_budget=settings.context_token_budget,
+        max_tokens=settings.max_tokens,
+        limits=AnswerLimits(settings.answer_timeout, settings.content_idle_timeout),
     )
+    service = ConversationService(history, usage_store, config, clock=now, prompts=chat_store)
+    # The tools open at start-up (App.open_tools), before updates are taken.
+    tools = ToolKit(lambda: build_toolbox(settings, chat_store))
+    gateway = GonkaGateway(
+        llm,
+        settings.temperature,
+        settings.stream_read_interval,
+        retry_budget=settings.upstream_retry_budget,
+    )
+    turns = Turns(
+        history, usage_store, gateway, service, models, config,
+        clock=now, monitor=monitor, alerts=alerts, tools=tools,
+        vision_models=settings.vision_models,
+    )  # fmt: skip
     pacers = Pacers(
         {
             "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
@@ -177,7 +180,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
-        bot, service, models, gate, stats, order, running, metrics, pacers,
+        bot, service, turns, models, gate, stats, order, running, metrics, pacers,
         signals or LocalSignals(),
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
@@ -195,7 +198,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded, service=service, switches=chat_store,
+        webhook, signals, embedded=embedded, service=service, tools=tools,
     )  # fmt: skip
 
 

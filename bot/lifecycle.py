@@ -17,14 +17,12 @@ from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.redis_client import RedisClient, wait_until_reachable
 from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_signals import RedisReplicaSignals
-from bot.adapters.tools.factory import Toolbox, build_toolbox
 from bot.config import Settings
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder
-from bot.core.tool_rounds import ToolKit
-from bot.core.tools import ToolSwitches
+from bot.core.tool_rounds import ToolKit, ToolSet
 from bot.metrics import Metrics
 from bot.telegram.bot_api import ApiCounters
 from bot.telegram.commands_menu import publish_menu
@@ -57,17 +55,15 @@ class App:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     embedded: EmbeddedStore | None = None
     service: ConversationService | None = None
-    switches: ToolSwitches | None = None
-    toolbox: Toolbox | None = None
+    tools: ToolKit | None = None
+    toolbox: ToolSet | None = None  # the tools opened
 
     async def open_tools(self) -> None:
-        """Build the tools (the built-ins TOOLS turns on, the MCP servers' tools) and give them
-        to the conversation and to /tools; once, before updates are taken."""
-        if self.toolbox is not None or self.service is None:
-            return
-        self.toolbox = box = await build_toolbox(self.settings, self.switches)
-        self.service.tools = ToolKit(box.registry, box.runner, box.max_rounds)
-        self.dispatcher["tools"] = box.registry
+        """Open the tools (the built-ins TOOLS turns on, the MCP servers' tools) for the turns
+        and for /tools; once, before updates are taken."""
+        if self.tools is not None:
+            self.toolbox = await self.tools.open()
+            self.dispatcher["tools"] = self.toolbox.registry
 
     async def run(self) -> None:
         """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:
@@ -188,8 +184,8 @@ class App:
         await self._stop_http()
         await self.bot.session.close()
         await self.llm.close()
-        if self.toolbox is not None:
-            await self.toolbox.aclose()
+        if self.tools is not None:
+            await self.tools.aclose()
         if self.signals is not None:
             await self.signals.close()
         if isinstance(self.order, RedisChatOrder):

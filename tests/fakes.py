@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.model_choice import ModelResolver
 from bot.core.models import (
     AccessRecord,
     AccessState,
@@ -16,6 +18,8 @@ from bot.core.models import (
     ChatMessage,
     Finished,
     FinishReason,
+    Lang,
+    Question,
     Reply,
     StreamEvent,
     TextDelta,
@@ -23,7 +27,13 @@ from bot.core.models import (
     UsageReport,
     UsageTotals,
 )
+from bot.core.monitor import UpstreamMonitor
+from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits, QuotaUse
+from bot.core.tool_rounds import ToolKit
+from bot.core.tool_runner import ToolRunner
+from bot.core.tools import ToolRegistry
+from bot.core.turns import Ask, Continue, TurnRequest, Turns
 
 
 class MemoryHistory:
@@ -220,3 +230,67 @@ class RecordingSink:
 
     async def finish(self, reply: Reply) -> None:
         self.finished = reply
+
+
+def make_turns(
+    gateway: LLMGateway,
+    history: HistoryStore | None = None,
+    usage: UsageStore | None = None,
+    *,
+    config: ConversationConfig | None = None,
+    models: ModelResolver | None = None,
+    monitor: UpstreamMonitor | None = None,
+    tools: ToolKit | None = None,
+    vision_models: tuple[str, ...] | None = None,
+) -> Turns:
+    """The turn use case on in-memory ports (the model "m" unless `models` says otherwise)."""
+    from tests.unit.test_model_choice import Catalog, Store
+
+    history = history if history is not None else MemoryHistory()
+    usage = usage if usage is not None else MemoryUsage()
+    config = config or ConversationConfig(
+        system_prompt="Be brief.", token_budget=4000, max_tokens=200
+    )
+    chats = ConversationService(history, usage, config)
+    models = models or ModelResolver(Catalog(["m"]), Store(), "m")
+    return Turns(
+        history, usage, gateway, chats, models, config,
+        monitor=monitor, tools=tools, vision_models=vision_models,
+    )  # fmt: skip
+
+
+async def ask(
+    turns: Turns,
+    chat: ChatKey,
+    user_id: int,
+    question: str | Question,
+    model: str,
+    sink: ReplySink,
+    stop: asyncio.Event,
+    quota: QuotaLimits | None = None,
+    lang: Lang = "en",
+) -> Reply:
+    """One question answered by `model` (no fallback); its reply."""
+    request = TurnRequest(chat, user_id, lang, Ask(question), quota=quota)
+    reply = await turns.answer(request, model, sink, stop)
+    assert reply is not None  # a question always has a reply
+    return reply
+
+
+async def go_on(
+    turns: Turns, chat: ChatKey, user_id: int, model: str, sink: ReplySink, stop: asyncio.Event
+) -> Reply | None:
+    """Continue the chat's last answer with `model`; None when there is none to continue."""
+    return await turns.answer(TurnRequest(chat, user_id, "en", Continue()), model, sink, stop)
+
+
+async def open_toolkit(registry: ToolRegistry, runner: ToolRunner, max_rounds: int) -> ToolKit:
+    """A ToolKit opened on these tools (as App.open_tools opens the bot's at start-up)."""
+    from bot.adapters.tools.factory import Toolbox
+
+    async def opener() -> Toolbox:
+        return Toolbox(registry, runner, max_rounds, None, None)
+
+    kit = ToolKit(opener)
+    await kit.open()
+    return kit

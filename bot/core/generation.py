@@ -1,12 +1,10 @@
 """The upstream part of one turn: the model's rounds streamed to a sink, tools run between them.
 
-This module is the turn's loop (rounds, tools, Stop and deadlines); one round's streaming is
-bot.core.round_stream.
-
 One turn is one or more rounds. A round is one streamed request; when it ends asking for tool
 calls (and the turn's ToolRounds allow another round), the calls run, their results join the
 request and the next round goes. Stop, the answer deadlines and the size cap apply to the turn as
-a whole; a Stop during a tool cancels the tool and keeps what was generated.
+a whole; a Stop during a tool cancels the tool and keeps what was generated. What the rounds
+report is folded into the turn's `Progress` (bot.core.progress).
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.core.budget import PROMPT_OVERHEAD, TokenCalibration
 from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
@@ -24,7 +22,7 @@ from bot.core.limits import AnswerLimits, watch
 from bot.core.models import ChatKey, ChatMessage, Outcome, Reply
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import AdminAlerts, LLMGateway, ReplySink
-from bot.core.round_stream import Progress, RoundStream
+from bot.core.progress import Progress
 from bot.core.stop import stopped_as
 from bot.core.tool_rounds import ToolRounds
 
@@ -35,16 +33,22 @@ RoundCheck = Callable[[int, int], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
-class Turn:
-    """Who asks, with which model and system prompt; `ratio` is the real prompt tokens per
-    estimated one (TokenCalibration)."""
+class Prompt:
+    """What one attempt at a turn sends: who asks where, the model, the system prompt and the
+    messages after it; `ratio` is the real prompt tokens per estimated one (TokenCalibration)."""
 
     chat: ChatKey
     user_id: int
+    group: bool
     model: str
     system: ChatMessage
-    group: bool
+    messages: Sequence[ChatMessage]
     ratio: float = 1.0
+
+    @property
+    def tokens(self) -> int:
+        """The prompt's estimate, the request's own overhead included."""
+        return self.system.tokens + sum(m.tokens for m in self.messages) + PROMPT_OVERHEAD
 
 
 @dataclass(slots=True)
@@ -56,42 +60,42 @@ class Generated:
     final_text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """What the rounds stream from and report to."""
+
+    gateway: LLMGateway
+    max_tokens: int
+    limits: AnswerLimits
+    answer_chars: int  # the size cap: max_tokens' worth of characters
+    calibration: TokenCalibration
+    monitor: UpstreamMonitor | None = None
+    alerts: AdminAlerts | None = None
+
+
 class Generator:
     """Streams one turn's rounds to a sink and returns its reply and tool messages."""
 
-    def __init__(
-        self,
-        gateway: LLMGateway,
-        max_tokens: int,
-        limits: AnswerLimits,
-        answer_chars: int,
-        calibration: TokenCalibration,
-        monitor: UpstreamMonitor | None,
-        alerts: Callable[[], AdminAlerts | None],
-    ) -> None:
-        self._limits = limits
-        self._monitor = monitor
-        self._round = RoundStream(gateway, max_tokens, answer_chars, calibration, monitor, alerts)
+    def __init__(self, upstream: Upstream) -> None:
+        self._up = upstream
 
     async def run(
         self,
-        turn: Turn,
-        messages: Sequence[ChatMessage],
+        prompt: Prompt,
         sink: ReplySink,
         stop: asyncio.Event,
         rounds: ToolRounds | None = None,
         check: RoundCheck | None = None,
     ) -> Generated:
-        """Generate the answer to `messages`; with `rounds`, tool calls run between rounds
+        """Generate the answer to `prompt`; with `rounds`, tool calls run between rounds
         (`check` is asked before each further round). Stop, the deadlines and the size cap end
         it with what was generated; failures before any text raise UpstreamError."""
         started = time.monotonic()
         acc = Progress(content_at=started)
-        task = asyncio.create_task(self._rounds(turn, messages, acc, sink, rounds, check))
-        outcome, why = await self._supervise(turn, task, acc, sink, stop, started)
-        self._round.close(turn, acc)
+        task = asyncio.create_task(self._rounds(prompt, acc, sink, rounds, check))
+        outcome, why = await self._supervise(prompt, task, acc, sink, stop, started)
         if outcome == "timed_out":
-            log.warning("answer timed out chat=%s why=%s", turn.chat.chat_id, why)
+            log.warning("answer timed out chat=%s why=%s", prompt.chat.chat_id, why)
             if not acc.text:
                 self._failed(AnswerTimedOut(why))
         if outcome == "complete" and acc.finish == "length":
@@ -101,14 +105,14 @@ class Generator:
             await sink.finish(reply)
         except Exception:
             # Whatever the delivery met, the tokens were spent: count them and keep the turn.
-            log.exception("delivering the answer failed chat=%s", turn.chat.chat_id)
-        self._log(turn, reply, acc.rounds, started)
+            log.exception("delivering the answer failed chat=%s", prompt.chat.chat_id)
+        _log(prompt, reply, acc.rounds, started)
         tool_messages = list(rounds.messages) if rounds is not None else []
         return Generated(reply, tool_messages, acc.text[acc.round_from :].strip())
 
     async def _supervise(
         self,
-        turn: Turn,
+        prompt: Prompt,
         task: asyncio.Task[None],
         acc: Progress,
         sink: ReplySink,
@@ -118,7 +122,7 @@ class Generator:
         """Wait for the rounds, Stop or a deadline; the outcome and the deadline's reason."""
         outcome: Outcome = "complete"
         stopper = asyncio.create_task(stop.wait())
-        watchdog = asyncio.create_task(watch(self._limits, started, lambda: acc.content_at))
+        watchdog = asyncio.create_task(watch(self._up.limits, started, lambda: acc.content_at))
         try:
             # One turn of the loop lets the request go out first: the placeholder the sink
             # shows is a Bot API call, and in a burst of turns it would hold every request back.
@@ -140,64 +144,107 @@ class Generator:
             except StreamBroken:
                 if not acc.text:
                     raise
-                log.warning("upstream stream broke mid-answer chat=%s", turn.chat.chat_id)
+                log.warning("upstream stream broke mid-answer chat=%s", prompt.chat.chat_id)
                 outcome = "interrupted"
         return outcome, watchdog.result() if expired else ""
 
     async def _rounds(
         self,
-        turn: Turn,
-        messages: Sequence[ChatMessage],
+        prompt: Prompt,
         acc: Progress,
         sink: ReplySink,
         rounds: ToolRounds | None,
         check: RoundCheck | None,
     ) -> None:
-        base = [m.as_openai() for m in (turn.system, *messages)]
-        base_prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
+        base = [m.as_openai() for m in (prompt.system, *prompt.messages)]
         while True:
             tools = rounds.tools_param() if rounds is not None else None
             done = rounds.messages if rounds is not None else []
             offered = rounds.spec_tokens if rounds is not None and tools else 0
-            acc.round_prompt = base_prompt + offered + sum(m.tokens for m in done)
-            await self._round.stream(
-                turn, [*base, *(m.as_openai() for m in done)], acc, sink, tools
-            )
-            self._round.close(turn, acc)
-            calls, acc.calls = acc.calls, ()
+            acc.begin(prompt.tokens + offered + sum(m.tokens for m in done))
+            try:
+                await self._stream(
+                    prompt, [*base, *(m.as_openai() for m in done)], acc, sink, tools
+                )
+            finally:
+                self._close(prompt, acc)  # a cut round (Stop, a deadline) is counted too
+            calls = acc.calls
             if rounds is None or not calls or not rounds.can_continue():
                 return
             sink.tool_status(rounds.status_lines(calls))
-            said = acc.text[acc.round_from :].strip()
-            acc.round_from = len(acc.text)  # that text belongs to the calls' message
-            await rounds.run_round(said, calls)
-            # A tool's results are progress: the idle bound waits for the next round from here.
-            acc.content_at = time.monotonic()
-            prompt = base_prompt + sum(m.tokens for m in rounds.messages)
-            if check is not None and not await check(acc.spent.total_tokens, prompt):
-                log.info("no quota left for another tool round chat=%s", turn.chat.chat_id)
+            await rounds.run_round(acc.hand_to_tools(), calls)
+            acc.tools_ran()
+            next_prompt = prompt.tokens + sum(m.tokens for m in rounds.messages)
+            if check is not None and not await check(acc.spent.total_tokens, next_prompt):
+                log.info("no quota left for another tool round chat=%s", prompt.chat.chat_id)
                 return
+
+    async def _stream(
+        self,
+        prompt: Prompt,
+        payload: list[dict[str, Any]],
+        acc: Progress,
+        sink: ReplySink,
+        tools: list[dict[str, Any]] | None,
+    ) -> None:
+        """Stream one request into `acc`; the sink gets every change of text or reasoning."""
+        up, started, first = self._up, time.monotonic(), True
+        stream = up.gateway.stream(prompt.model, payload, up.max_tokens, tools=tools)
+        try:
+            async for event in stream:
+                if first and up.monitor is not None:
+                    up.monitor.first_token(time.monotonic() - started, prompt.model)
+                first = False
+                if not acc.fold(event):
+                    continue
+                if len(acc.text) + len(acc.reasoning) > up.answer_chars:
+                    log.warning(
+                        "answer over its size bound chars=%d", len(acc.text) + len(acc.reasoning)
+                    )
+                    acc.cut(up.answer_chars)
+                    break
+                sink.update(acc.text, acc.reasoning)
+        except UpstreamError as exc:
+            await self._upstream_failed(exc, prompt.model)
+            raise
+        finally:
+            acc.flush()
+            await stream.aclose()
+
+    def _close(self, prompt: Prompt, acc: Progress) -> None:
+        sample = acc.close(prompt.ratio)
+        if sample is not None:
+            estimate, usage = sample
+            chat_id = prompt.chat.chat_id
+            self._up.calibration.observe(prompt.model, chat_id, estimate, usage.prompt_tokens)
+
+    async def _upstream_failed(self, exc: UpstreamError, model: str) -> None:
+        if self._up.monitor is not None:
+            self._up.monitor.error(exc.kind, model)
+        alerts = self._up.alerts if exc.notified_key is not None else None
+        if alerts is not None and await alerts.upstream_failed(exc.kind):
+            exc.owner_notified()
 
     def _failed(self, exc: UpstreamError) -> NoReturn:
         """Count the failure, then raise it."""
-        if self._monitor is not None:
-            self._monitor.error(exc.kind)
+        if self._up.monitor is not None:
+            self._up.monitor.error(exc.kind)
         raise exc
 
-    @staticmethod
-    def _log(turn: Turn, reply: Reply, rounds: int, started: float) -> None:
-        usage = reply.usage
-        log.info(
-            "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
-            "outcome=%s rounds=%d latency_ms=%d",
-            turn.user_id,
-            turn.chat.chat_id,
-            turn.model,
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens,
-            reply.usage_estimated,
-            reply.outcome,
-            rounds,
-            (time.monotonic() - started) * 1000,
-        )
+
+def _log(prompt: Prompt, reply: Reply, rounds: int, started: float) -> None:
+    usage = reply.usage
+    log.info(
+        "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
+        "outcome=%s rounds=%d latency_ms=%d",
+        prompt.user_id,
+        prompt.chat.chat_id,
+        prompt.model,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.total_tokens,
+        reply.usage_estimated,
+        reply.outcome,
+        rounds,
+        (time.monotonic() - started) * 1000,
+    )

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
 
+Lang = str
+"""A language with a catalog in bot/locales ("en", "ru", ...): the Telegram layer picks it."""
+
 
 @dataclass(frozen=True, slots=True)
 class ChatKey:

@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from bot.core.budget import estimate_tokens
 from bot.core.models import ChatMessage, ToolCall
@@ -108,15 +107,38 @@ class ToolRounds:
         return new
 
 
-@dataclass(frozen=True, slots=True)
-class ToolKit:
-    """What the conversation needs of the tools: which a chat gets, how they run, the cap."""
+class ToolSet(Protocol):
+    """The tools a bot was started with: which a chat gets, how they run, the round cap."""
 
     registry: ToolRegistry
     runner: ToolRunner
     max_rounds: int
 
-    async def rounds(self, chat_id: int, lang: Lang = "en") -> ToolRounds | None:
-        """A turn's rounds in this chat; None when no tool is on there."""
-        tools = await self.registry.for_chat(chat_id)
-        return ToolRounds(self.runner, tools, self.max_rounds, lang) if tools else None
+    async def aclose(self) -> None: ...
+
+
+class ToolKit:
+    """What a turn needs of the tools. Built by the composition root with how to open them;
+    opened once at start-up, before updates are taken (MCP servers start then)."""
+
+    def __init__(self, opener: Callable[[], Awaitable[ToolSet]]) -> None:
+        self._opener = opener
+        self._set: ToolSet | None = None
+
+    async def open(self) -> ToolSet:
+        """Open the tools (once); the set opened."""
+        if self._set is None:
+            self._set = await self._opener()
+        return self._set
+
+    async def aclose(self) -> None:
+        if self._set is not None:
+            await self._set.aclose()
+
+    async def rounds(self, chat_id: int, lang: Lang) -> ToolRounds | None:
+        """A turn's rounds in this chat; None when no tool is on there (or none is open)."""
+        box = self._set
+        tools = await box.registry.for_chat(chat_id) if box is not None else None
+        if box is None or not tools:
+            return None
+        return ToolRounds(box.runner, tools, box.max_rounds, lang)

@@ -12,8 +12,8 @@ from typing import Any, Literal, Protocol
 
 from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens
 from bot.core.models import ChatMessage, ToolCall
+from bot.core.models import Lang as Lang  # one Lang: the tools' labels take any catalog's
 
-Lang = Literal["en", "ru"]
 Outcome = Literal["ok", "error", "timeout", "bad_arguments", "unknown_tool"]
 ALL_TOOLS = "*"
 

@@ -1,18 +1,18 @@
-"""What a turn leaves behind: its quota hold before the upstream call, its history entries and
-its counted usage after it."""
+"""What a turn leaves behind: its quota hold before the upstream call (and more before each
+further tool round), its history entries and its counted usage after it."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
-from bot.core.budget import MESSAGE_OVERHEAD, PROMPT_OVERHEAD, estimate_tokens, message_tokens
+from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens, message_tokens
 from bot.core.errors import StorageUnavailable
-from bot.core.generation import Generated, RoundCheck, Turn
+from bot.core.generation import Generated, Prompt, RoundCheck
 from bot.core.models import ChatKey, ChatMessage, Reply
 from bot.core.ports import HistoryStore, UsageStore
-from bot.core.quota import Hold, QuotaLimits, RoundHolds, reserve
+from bot.core.quota import Hold, QuotaExhausted, QuotaLimits, next_day, next_month
 from bot.core.tool_rounds import ToolRounds
 
 
@@ -37,8 +37,7 @@ class TurnLedger:
 
     async def hold(
         self,
-        turn: Turn,
-        messages: Sequence[ChatMessage],
+        prompt: Prompt,
         quota: QuotaLimits | None,
         rounds: ToolRounds | None,
     ) -> tuple[Hold | None, RoundHolds | None, RoundCheck | None]:
@@ -47,13 +46,12 @@ class TurnLedger:
         the hold (RoundHolds, whose `allows` is the returned check): more is held when needed."""
         if quota is None:
             return None, None, None
-        prompt = turn.system.tokens + sum(m.tokens for m in messages) + PROMPT_OVERHEAD
-        prompt += rounds.spec_tokens if rounds is not None else 0
-        amount = prompt + self._max_tokens
-        hold = await reserve(self._usage, turn.user_id, quota, amount, self._clock())
+        tokens = prompt.tokens + (rounds.spec_tokens if rounds is not None else 0)
+        amount = tokens + self._max_tokens
+        hold = await reserve(self._usage, prompt.user_id, quota, amount, self._clock())
         if rounds is None:
             return hold, None, None
-        holds = RoundHolds(self._usage, turn.user_id, quota, hold, self._max_tokens, self._clock)
+        holds = RoundHolds(self._usage, prompt.user_id, quota, hold, self._max_tokens, self._clock)
         return hold, holds, holds.allows
 
     async def release(self, hold: Hold | None, holds: RoundHolds | None) -> None:
@@ -95,18 +93,18 @@ class TurnLedger:
         return ChatMessage("assistant", cut, message_tokens("assistant", cut))
 
     async def count(
-        self, turn: Turn, reply: Reply, hold: Hold | None, holds: RoundHolds | None
+        self, prompt: Prompt, reply: Reply, hold: Hold | None, holds: RoundHolds | None
     ) -> None:
         """Count the turn's usage (every round), settling its hold; then give back the extra
         holds of its tool rounds."""
-        group_id = turn.chat.chat_id if turn.group else None
+        group_id = prompt.chat.chat_id if prompt.group else None
         await self._usage.add(
-            turn.user_id,
-            turn.model,
+            prompt.user_id,
+            prompt.model,
             reply.usage,
             self._clock(),
             group_id=group_id,
-            chat_id=turn.chat.chat_id,
+            chat_id=prompt.chat.chat_id,
             hold=hold,
         )
         if holds is not None:
@@ -119,3 +117,62 @@ def answer_tokens(reply: Reply) -> int:
     if reply.usage_estimated or reply.outcome != "complete" or reply.reasoning:
         return estimate_tokens(reply.text) + MESSAGE_OVERHEAD
     return reply.usage.completion_tokens + MESSAGE_OVERHEAD
+
+
+async def reserve(
+    usage: UsageStore, owner_id: int, limits: QuotaLimits, amount: int, at: datetime
+) -> Hold:
+    """Hold up to `amount` tokens of the owner's quotas; QuotaExhausted when none are left."""
+    hold = await usage.reserve(owner_id, limits, amount, at)
+    if hold.exhausted:
+        day = hold.exhausted == "day"
+        limit = limits.daily if day else limits.monthly
+        raise QuotaExhausted(hold.exhausted, limit, next_day(at) if day else next_month(at))
+    return hold
+
+
+class RoundHolds:
+    """The quota of a turn with tool rounds: re-checked against the turn's hold before each
+    further round. The first hold covers the first round's worst case; when the tokens spent plus
+    the next round's worst case exceed what is held, the difference is held too (that hold is
+    given back at the end: the turn's real usage is counted once, settling the first hold).
+    When the quota cannot hold the tokens spent plus the next round's prompt, the rounds end:
+    the model's answer so far is the reply."""
+
+    def __init__(
+        self,
+        usage: UsageStore,
+        owner_id: int,
+        limits: QuotaLimits,
+        first: Hold,
+        max_tokens: int,
+        at: Callable[[], datetime],
+    ) -> None:
+        self._usage = usage
+        self._owner = owner_id
+        self._limits = limits
+        self._held = first.amount
+        self._max_tokens = max_tokens
+        self._at = at
+        self.extra: list[Hold] = []
+
+    async def allows(self, spent: int, next_prompt: int) -> bool:
+        """Whether the next round may go, holding more of the quota when needed."""
+        need = spent + next_prompt + self._max_tokens - self._held
+        if need <= 0:
+            return True
+        try:
+            hold = await reserve(self._usage, self._owner, self._limits, need, self._at())
+        except QuotaExhausted:
+            return False
+        self.extra.append(hold)
+        self._held += hold.amount
+        # Like a first round, the next one may go on a partial hold (its answer is what gets
+        # cut), but the tokens spent and its prompt must be within the quota.
+        return self._held >= spent + next_prompt
+
+    async def release(self) -> None:
+        """Give back the extra holds (after the turn's usage is counted)."""
+        for hold in self.extra:
+            await self._usage.release(hold)
+        self.extra.clear()

@@ -1,5 +1,5 @@
-"""One answer, start to end: admit, resolve the model, reply (once more with the fallback model
-when the chosen one is gone), then record how it ended."""
+"""One answer in Telegram, start to end: admit, build the turn's request, run it (bot.core.turns)
+with this chat's sink, then record how it ended."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
-from bot.core.conversation import ConversationService
-from bot.core.errors import BotError, ModelUnavailable, UpstreamError
-from bot.core.inputs import sees_images
-from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, Question, Reply
-from bot.core.ports import ReplicaSignals, ReplySink
+from bot.core.errors import UpstreamError
+from bot.core.model_choice import ModelChoice
+from bot.core.models import ChatKey, Question
+from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.titles import topic_title
+from bot.core.turns import Answered, Ask, Continue, TurnKind, TurnRequest, Turns
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
@@ -31,38 +29,26 @@ from bot.telegram.turn import Turn, error_text
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    """What one answer is asked: `text` (None: continue the last answer), held against `quota`."""
-
-    text: str | Question | None
-    quota: QuotaLimits | None
-
-
 class Answering:
     """Answers a user in Telegram: streams, stores, and turns failures into clear words."""
 
     def __init__(
         self,
         bot: Bot,
-        service: ConversationService,
-        models: ModelResolver,
+        turns: Turns,
         admission: Admission,
         notices: Notices,
         running: Running,
         signals: ReplicaSignals,
         metrics: Metrics,
-        vision_models: tuple[str, ...] | None = None,
     ) -> None:
         self._bot = bot
-        self._service = service
-        self._models = models
+        self._turns = turns
         self._admission = admission
         self._notices = notices
         self._running = running
         self._signals = signals
         self._metrics = metrics
-        self._vision_models = vision_models  # None: every model is taken to see images
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -82,15 +68,14 @@ class Answering:
     ) -> None:
         """Answer a turn the gate has let in (with the `quota` it holds against): a file or a
         photo is admitted before it is downloaded."""
-        chat = ChatKey(turn.chat_id, turn.thread_id)
+        words = None
         # A private topic is a conversation: the first question names it.
-        topic = turn.private and turn.thread_id is not None and await self._has_topics()
-        name = topic and await self._service.is_new(chat)
-        await self._run(turn, text, quota)
-        if name and turn.thread_id is not None:
-            words = own_words if own_words is not None else text
-            title = topic_title(words.kept.content if isinstance(words, Question) else words)
-            await self._rename_topic(turn.chat_id, turn.thread_id, title)
+        if turn.private and turn.thread_id is not None and await self._has_topics():
+            asked = text.kept.content if isinstance(text, Question) else text
+            words = own_words if own_words is not None else asked
+        answered = await self._run(turn, Ask(text), quota, words)
+        if answered is not None and answered.title and turn.thread_id is not None:
+            await self._rename_topic(turn.chat_id, turn.thread_id, answered.title)
 
     async def take_continuable(self, turn: Turn, generation_id: str) -> bool:
         """True once if `generation_id` is the chat's latest answer cut by the length limit
@@ -99,7 +84,8 @@ class Answering:
 
     async def continue_answer(self, turn: Turn, quota: QuotaLimits | None) -> bool:
         """Continue the chat's answer cut by the length limit; False when history holds none."""
-        return await self._run(turn, None, quota) is not None or self._running.closing
+        answered = await self._run(turn, Continue(), quota)
+        return (answered is not None and answered.reply is not None) or self._running.closing
 
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
@@ -113,9 +99,9 @@ class Answering:
         return True
 
     async def _run(
-        self, turn: Turn, text: str | Question | None, quota: QuotaLimits | None
-    ) -> Reply | None:
-        """Stream one reply (`text` None: a continuation) and record how it ended."""
+        self, turn: Turn, kind: TurnKind, quota: QuotaLimits | None, words: str | None = None
+    ) -> Answered | None:
+        """Run one turn to this chat's sink and record how it ended; None when shutting down."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
@@ -127,76 +113,40 @@ class Answering:
             )
         )
         begun = time.monotonic()
-        reply: Reply | None = None
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        request = TurnRequest(chat, turn.actor, turn.lang, kind, not turn.private, quota, words)
+        answered = Answered()
         try:
-            reply = await self._reply_with_fallback(turn, _Ask(text, quota), sink, generation)
-        except BotError as exc:
-            log.warning(
-                "turn failed chat=%s error=%s detail=%s", turn.chat_id, type(exc).__name__, exc
-            )
-            if not isinstance(exc, UpstreamError):  # upstream errors: counted by the monitor
-                self._metrics.turn_errors.inc(type(exc).__name__)
-            await sink.fail(error_text(exc, turn.lang))
+            answered = await self._turns.run(request, sink, generation.stop, self._told(turn))
+            if answered.error is not None:
+                if not isinstance(answered.error, UpstreamError):  # counted by the monitor
+                    self._metrics.turn_errors.inc(type(answered.error).__name__)
+                await sink.fail(error_text(answered.error, turn.lang))
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             await sink.close()
-            await self._ended(turn, generation, reply, begun)
-        return reply
+            await self._ended(turn, generation, answered, begun)
+        return answered
 
-    async def _reply_with_fallback(
-        self, turn: Turn, ask: _Ask, sink: ReplySink, generation: Generation
-    ) -> Reply | None:
-        """The chat's model answers; when it is gone, the fallback model answers, once."""
-        choice = await self._models.resolve(turn.chat_id)
-        await self._tell_replaced(turn, choice)
-        try:
-            return await self._reply(turn, ask, choice.model, sink, generation)
-        except ModelUnavailable:
-            self._models.mark_unavailable(choice.model)
-            retry = await self._models.resolve(turn.chat_id)
-            if retry.model == choice.model:
-                raise
-            await self._tell_replaced(turn, retry)
-            return await self._reply(turn, ask, retry.model, sink, generation)
+    def _told(self, turn: Turn) -> Callable[[ModelChoice], Awaitable[None]]:
+        async def told(choice: ModelChoice) -> None:
+            text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
+            await self._notices.notify(turn, text)
 
-    async def _reply(
-        self, turn: Turn, ask: _Ask, model: str, sink: ReplySink, generation: Generation
-    ) -> Reply | None:
-        chat = ChatKey(turn.chat_id, turn.thread_id)
-        group = not turn.private
-        generation.model = model
-        text = ask.text
-        if isinstance(text, Question) and text.blind is not None and not self._sees(model):
-            text = Question(text.blind, text.kept)  # a replacement model without vision
-        if text is None:
-            return await self._service.continue_reply(
-                chat, turn.actor, model, sink, generation.stop, group=group, quota=ask.quota
-            )
-        return await self._service.reply(
-            chat, turn.actor, text, model, sink, generation.stop, group=group, quota=ask.quota,
-            lang="ru" if turn.lang == "ru" else "en",
-        )  # fmt: skip
-
-    def _sees(self, model: str) -> bool:
-        return self._vision_models is None or sees_images(model, self._vision_models)
-
-    async def _tell_replaced(self, turn: Turn, choice: ModelChoice) -> None:
-        if choice.notice:
-            await self._notices.notify(
-                turn, t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
-            )
+        return told
 
     async def _ended(
-        self, turn: Turn, generation: Generation, reply: Reply | None, begun: float
+        self, turn: Turn, generation: Generation, answered: Answered, begun: float
     ) -> None:
         self._running.end(generation)
+        reply = answered.reply
         continuable = reply is not None and reply.outcome == "length" and bool(reply.text)
         await self._signals.set_continuable(turn.chat_id, generation.id if continuable else None)
         if reply is None:
             return
-        metrics, model = self._metrics, generation.model
+        metrics, model = self._metrics, answered.model
         metrics.replies.inc(reply.outcome, model=model)
         metrics.tokens.inc("prompt", reply.usage.prompt_tokens, model=model)
         metrics.tokens.inc("completion", reply.usage.completion_tokens, model=model)

@@ -19,6 +19,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tools import ToolRegistry
+from bot.core.turns import Turns
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
@@ -41,6 +42,7 @@ class Parts:
 
     bot: Bot
     service: ConversationService
+    turns: Turns
     models: ModelResolver
     gate: Gate
     stats: StatsService
@@ -57,9 +59,8 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     burst = BurstLimiter(config.quick_reply_window, time.monotonic)
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
-        parts.bot, parts.service, parts.models, admission, notices, parts.running,
-        parts.signals, parts.metrics, config.vision_models,
-    )  # fmt: skip
+        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
+    )
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config)
     )

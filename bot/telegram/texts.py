@@ -23,8 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-Lang = str
-"""A language with a catalog in bot/locales: "en", "ru", ..."""
+from bot.core.models import Lang as Lang  # one Lang: the core's
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"

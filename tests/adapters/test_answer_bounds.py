@@ -11,11 +11,12 @@ from openai import AsyncOpenAI, DefaultAioHttpClient
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
-from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.conversation import ConversationConfig
 from bot.core.limits import AnswerLimits
 from bot.core.models import ChatKey
 from tests.adapters.test_token_calibration import MODEL, _Sink
 from tests.doubles.fake_gonka import FakeGonka, Reply
+from tests.fakes import ask, go_on, make_turns
 
 
 async def test_continuations_cannot_grow_one_entry_past_its_cap() -> None:
@@ -30,18 +31,20 @@ async def test_continuations_cannot_grow_one_entry_past_its_cap() -> None:
             http_client=DefaultAioHttpClient(),
         ) as client,
     ):
-        service = ConversationService(
+        service = make_turns(
+            GonkaGateway(client),
             history,
             RedisUsageStore(redis, RedisKeys("bounds")),
-            GonkaGateway(client),
-            ConversationConfig("Be brief.", 4000, 1000, limits=AnswerLimits(entry_chars=700)),
+            config=ConversationConfig(
+                "Be brief.", 4000, 1000, limits=AnswerLimits(entry_chars=700)
+            ),
         )
         part = "A sentence of a long answer that keeps going on. " * 6  # 300 characters
         gonka.enqueue(*[Reply(text=part, finish_reason="length") for _ in range(4)])
-        reply = await service.reply(chat, 5, "Tell me all", MODEL, _Sink(), asyncio.Event())
+        reply = await ask(service, chat, 5, "Tell me all", MODEL, _Sink(), asyncio.Event())
         assert reply.outcome == "length"
         for _ in range(3):
-            assert await service.continue_reply(chat, 5, MODEL, _Sink(), asyncio.Event())
+            assert await go_on(service, chat, 5, MODEL, _Sink(), asyncio.Event())
     stored = (await history.load(chat))[-1]
     await redis.aclose()
     assert stored.role == "assistant"

@@ -14,11 +14,12 @@ from bot.adapters.gonka import GonkaGateway
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.core.budget import TokenCalibration
-from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.conversation import ConversationConfig
 from bot.core.models import ChatKey, Reply
 from tests.doubles.fake_gonka import FakeGonka
 from tests.doubles.fake_gonka import Reply as Scripted
 from tests.doubles.qwen_tokens import count_chat
+from tests.fakes import ask, make_turns
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
 BUDGET, MAX_TOKENS = 3000, 200
@@ -66,15 +67,16 @@ async def _prompts(gonka: FakeGonka, question: str, answer: str, turns: int) -> 
     async with AsyncOpenAI(
         api_key=gonka.api_key, base_url=gonka.base_url + "/v1", http_client=DefaultAioHttpClient()
     ) as client:
-        service = ConversationService(
+        service = make_turns(
+            GonkaGateway(client),
             RedisHistoryStore(redis, keys),
             RedisUsageStore(redis, keys),
-            GonkaGateway(client),
-            ConversationConfig("You are a helpful assistant.", BUDGET, MAX_TOKENS),
+            config=ConversationConfig("You are a helpful assistant.", BUDGET, MAX_TOKENS),
         )
         for i in range(turns):
             gonka.enqueue(Scripted(text=f"{i}. {answer}"))
-            await service.reply(ChatKey(7), 7, f"{i}. {question}", MODEL, _Sink(), asyncio.Event())
+            question_i = f"{i}. {question}"
+            await ask(service, ChatKey(7), 7, question_i, MODEL, _Sink(), asyncio.Event())
     await redis.aclose()
     return [count_chat(body["messages"]) for body in gonka.requests]
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from bot.adapters.memory_signals import LocalSignals
 from bot.core.access import Verdict
-from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.errors import ModelUnavailable
 from bot.core.inputs import Image, image_question
 from bot.core.model_choice import ModelResolver
@@ -14,7 +13,7 @@ from bot.metrics import Metrics
 from bot.telegram.answering import Answering
 from bot.telegram.runtime.running import Running
 from bot.telegram.turn import Turn
-from tests.fakes import MemoryHistory, MemoryUsage, ScriptedGateway
+from tests.fakes import ScriptedGateway, make_turns
 from tests.telegram.helpers import ALICE, GROUP, Notes
 from tests.unit.test_model_choice import Catalog, Store
 
@@ -32,14 +31,12 @@ def _answering(
     running: Running | None = None,
     vision_models: tuple[str, ...] | None = None,
 ) -> tuple[Answering, Notes, Any]:
-    config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
-    service = ConversationService(MemoryHistory(), MemoryUsage(), gateway, config)
+    turns = make_turns(gateway, models=models, vision_models=vision_models)
     running, notes = running or Running(), Notes()
     metrics = Metrics(active_streams=lambda: running.active, api_calls=int, api_429=int)
     answering = Answering(
         None,  # type: ignore[arg-type]  # Telegram is only asked about private topics
-        service, models, LetIn(), notes, running, LocalSignals(), metrics,  # type: ignore[arg-type]
-        vision_models=vision_models,
+        turns, LetIn(), notes, running, LocalSignals(), metrics,  # type: ignore[arg-type]
     )  # fmt: skip
     return answering, notes, metrics
 

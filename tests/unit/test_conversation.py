@@ -1,24 +1,36 @@
-"""ConversationService with in-memory ports: what a turn stores and counts, however it ends."""
+"""The turn use case with in-memory ports: what a turn stores and counts, however it ends."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey
 from bot.core.monitor import UpstreamMonitor
 from bot.core.stop import StopSignal
-from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink, ScriptedGateway
+from bot.core.turns import Ask, TurnRequest, Turns
+from tests.fakes import (
+    MemoryHistory,
+    MemoryUsage,
+    RecordingSink,
+    ScriptedGateway,
+    ask,
+    go_on,
+    make_turns,
+)
 
 CHAT = ChatKey(42)
 
 
 def _service(gateway: ScriptedGateway, monitor: UpstreamMonitor | None = None) -> tuple[
-    ConversationService, MemoryHistory, MemoryUsage
+    Turns, MemoryHistory, MemoryUsage
 ]:  # fmt: skip
     history, usage = MemoryHistory(), MemoryUsage()
-    config = ConversationConfig(system_prompt="Be brief.", token_budget=4000, max_tokens=200)
-    return ConversationService(history, usage, gateway, config, monitor=monitor), history, usage
+    return make_turns(gateway, history, usage, monitor=monitor), history, usage
+
+
+async def _untold(choice: ModelChoice) -> None:
+    raise AssertionError(f"no replacement expected, got {choice}")
 
 
 async def test_a_turn_is_stored_and_counted_once() -> None:
@@ -26,7 +38,7 @@ async def test_a_turn_is_stored_and_counted_once() -> None:
     monitor = UpstreamMonitor(on_first_token=lambda seconds, _model: seen.append(seconds))
     service, history, usage = _service(ScriptedGateway("Hello there."), monitor)
     sink = RecordingSink()
-    reply = await service.reply(CHAT, 7, "hi", "m", sink, StopSignal())
+    reply = await ask(service, CHAT, 7, "hi", "m", sink, StopSignal())
     assert reply.outcome == "complete" and reply.text == "Hello there."
     assert sink.finished == reply
     assert [(m.role, m.content) for m in await history.load(CHAT)] == [
@@ -40,7 +52,7 @@ async def test_a_turn_is_stored_and_counted_once() -> None:
 async def test_an_answer_cut_by_a_shutdown_keeps_its_partial_text_and_usage() -> None:
     service, history, usage = _service(ScriptedGateway("word " * 200, delay=0.005))
     sink, stop = RecordingSink(), StopSignal()
-    task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
+    task = asyncio.create_task(ask(service, CHAT, 7, "talk", "m", sink, stop))
     await sink.first_text.wait()
     await asyncio.sleep(0.02)
     stop.shut_down()  # the shutdown's grace is over
@@ -53,7 +65,7 @@ async def test_an_answer_cut_by_a_shutdown_keeps_its_partial_text_and_usage() ->
 async def test_the_users_stop_marks_the_answer_stopped() -> None:
     service, _, _ = _service(ScriptedGateway("word " * 200, delay=0.005))
     sink, stop = RecordingSink(), StopSignal()
-    task = asyncio.create_task(service.reply(CHAT, 7, "talk", "m", sink, stop))
+    task = asyncio.create_task(ask(service, CHAT, 7, "talk", "m", sink, stop))
     await sink.first_text.wait()
     stop.set()
     stop.shut_down()  # too late: it was stopped by the user first
@@ -62,8 +74,8 @@ async def test_the_users_stop_marks_the_answer_stopped() -> None:
 
 async def test_continue_extends_the_last_answer_in_history() -> None:
     service, history, _ = _service(ScriptedGateway("The first half", "and the rest."))
-    await service.reply(CHAT, 7, "story", "m", RecordingSink(), StopSignal())
-    reply = await service.continue_reply(CHAT, 7, "m", RecordingSink(), StopSignal())
+    await ask(service, CHAT, 7, "story", "m", RecordingSink(), StopSignal())
+    reply = await go_on(service, CHAT, 7, "m", RecordingSink(), StopSignal())
     assert reply is not None
     assert [m.content for m in await history.load(CHAT)] == [
         "story",
@@ -73,14 +85,16 @@ async def test_continue_extends_the_last_answer_in_history() -> None:
 
 async def test_nothing_to_continue_without_an_answer() -> None:
     service, _, usage = _service(ScriptedGateway())
-    assert await service.continue_reply(CHAT, 7, "m", RecordingSink(), StopSignal()) is None
+    assert await go_on(service, CHAT, 7, "m", RecordingSink(), StopSignal()) is None
     assert usage.added == []
 
 
-async def test_whether_a_chat_is_new_is_asked_without_reading_its_history() -> None:
-    service, history, _ = _service(ScriptedGateway("Hello there."))
-    assert await service.is_new(CHAT)
-    await service.reply(CHAT, 7, "hi", "m", RecordingSink(), StopSignal())
+async def test_a_private_topics_first_question_names_it_without_reading_its_history() -> None:
+    service, history, _ = _service(ScriptedGateway("Hello there.", "Again."))
+    request = TurnRequest(CHAT, 7, "en", Ask("hi"), topic_words="Trip to Rome")
+    first = await service.run(request, RecordingSink(), StopSignal(), _untold)
+    assert first.title == "Trip to Rome" and first.model == "m" and first.reply is not None
     loads = history.loads
-    assert not await service.is_new(CHAT)
-    assert history.loads == loads  # a private topic's first-question check costs no history read
+    second = await service.run(request, RecordingSink(), StopSignal(), _untold)
+    assert second.title is None and second.reply is not None
+    assert history.loads == loads + 1  # the turn's own load: the check costs no history read

@@ -7,7 +7,7 @@ from bot.core.documents import NO_QUESTION, DocumentText, prepare_documents
 from bot.core.inputs import BurstLimiter, Image, image_question, image_tokens, text_question
 from bot.core.models import ChatKey
 from bot.core.stop import StopSignal
-from tests.fakes import RecordingSink, ScriptedGateway
+from tests.fakes import RecordingSink, ScriptedGateway, ask
 from tests.unit.test_conversation import _service
 
 CHAT = ChatKey(42)
@@ -20,7 +20,7 @@ async def test_a_question_sends_one_form_and_keeps_the_other() -> None:
     asked = image_question(
         "what is it?", "[The user sent a photo.]\nwhat is it?", [Image(URL, 800, 600)]
     )
-    await service.reply(CHAT, 7, asked, "m", RecordingSink(), StopSignal())
+    await ask(service, CHAT, 7, asked, "m", RecordingSink(), StopSignal())
     sent = gateway.calls[0][1][-1]["content"]
     assert sent == [
         {"type": "text", "text": "what is it?"},
@@ -28,7 +28,7 @@ async def test_a_question_sends_one_form_and_keeps_the_other() -> None:
     ]
     stored = await history.load(CHAT)
     assert stored[0].content == "[The user sent a photo.]\nwhat is it?" and not stored[0].parts
-    await service.reply(CHAT, 7, "and now?", "m", RecordingSink(), StopSignal())
+    await ask(service, CHAT, 7, "and now?", "m", RecordingSink(), StopSignal())
     again = gateway.calls[1][1]
     assert again[1]["content"] == "[The user sent a photo.]\nwhat is it?"  # no image any more
 

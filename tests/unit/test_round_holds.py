@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.quota import QuotaLimits, RoundHolds, reserve
+from bot.core.quota import QuotaLimits
+from bot.core.turn_ledger import RoundHolds, reserve
 from tests.fakes import MemoryUsage
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

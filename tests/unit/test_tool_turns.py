@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
-from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.conversation import ConversationConfig
 from bot.core.models import (
     ChatKey,
     Finished,
@@ -18,10 +18,10 @@ from bot.core.models import (
     UsageReport,
 )
 from bot.core.quota import QuotaLimits
-from bot.core.tool_rounds import ToolKit
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Lang, ToolRegistry, ToolSpec
-from tests.fakes import MemoryHistory, MemoryUsage, RecordingSink
+from bot.core.turns import Turns
+from tests.fakes import MemoryUsage, RecordingSink, ask, make_turns, open_toolkit
 
 
 class Echo:
@@ -59,15 +59,16 @@ class CallingGateway:
         yield UsageReport(Usage(1000, 5))
 
 
-def _service(gateway: CallingGateway, usage: MemoryUsage) -> ConversationService:
-    tools = ToolKit(ToolRegistry([Echo()]), ToolRunner(ToolLimits()), max_rounds=4)
+async def _service(gateway: CallingGateway, usage: MemoryUsage) -> Turns:
+    tools = await open_toolkit(ToolRegistry([Echo()]), ToolRunner(ToolLimits()), max_rounds=4)
     config = ConversationConfig("Be brief.", token_budget=8000, max_tokens=500)
-    return ConversationService(MemoryHistory(), usage, gateway, config, tools=tools)
+    return make_turns(gateway, usage=usage, config=config, tools=tools)
 
 
 async def test_every_rounds_usage_is_counted_and_the_lines_shown() -> None:
     usage, gateway, sink = MemoryUsage(), CallingGateway(2), RecordingSink()
-    reply = await _service(gateway, usage).reply(ChatKey(1), 7, "hi", "m", sink, asyncio.Event())
+    service = await _service(gateway, usage)
+    reply = await ask(service, ChatKey(1), 7, "hi", "m", sink, asyncio.Event())
     assert reply.text == "done"
     assert reply.usage == Usage(3000, 25)
     assert [entry.usage for entry in usage.added] == [Usage(3000, 25)]
@@ -77,10 +78,10 @@ async def test_every_rounds_usage_is_counted_and_the_lines_shown() -> None:
 
 async def test_the_quota_is_checked_again_before_each_further_round() -> None:
     usage, gateway = MemoryUsage(), CallingGateway(3)
-    service = _service(gateway, usage)
+    service = await _service(gateway, usage)
     quota = QuotaLimits(daily=2050, monthly=0)
-    reply = await service.reply(
-        ChatKey(1), 7, "hi", "m", RecordingSink(), asyncio.Event(), quota=quota
+    reply = await ask(
+        service, ChatKey(1), 7, "hi", "m", RecordingSink(), asyncio.Event(), quota=quota
     )
     # Round 1 spent 1010 of the 2050: round 2 goes on a further hold; after it 2020 are spent,
     # and the third round's prompt no longer fits in the quota.

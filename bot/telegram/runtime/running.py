@@ -31,7 +31,6 @@ class Generation:
     user_id: int
     draft_id: int
     stop: StopSignal = field(default_factory=StopSignal)
-    model: str = ""  # the model answering, once chosen (the metrics' model label)
 
 
 class Running:
