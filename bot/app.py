@@ -26,6 +26,7 @@ from bot.adapters.tools.factory import build_toolbox
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.generation import Generator
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
@@ -155,9 +156,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         retry_budget=settings.upstream_retry_budget,
     )
     turns = Turns(
-        history, usage_store, gateway, service, models, config,
-        clock=now, monitor=monitor, alerts=alerts, tools=tools,
-        vision_models=settings.vision_models,
+        history, usage_store, service, models, Generator(gateway, config, monitor, alerts),
+        clock=now, tools=tools, vision_models=settings.vision_models,
     )  # fmt: skip
     pacers = Pacers(
         {

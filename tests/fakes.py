@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.generation import Generator
 from bot.core.model_choice import ModelResolver
 from bot.core.models import (
     AccessRecord,
@@ -253,10 +254,8 @@ def make_turns(
     )
     chats = ConversationService(history, usage, config)
     models = models or ModelResolver(Catalog(["m"]), Store(), "m")
-    return Turns(
-        history, usage, gateway, chats, models, config,
-        monitor=monitor, tools=tools, vision_models=vision_models,
-    )  # fmt: skip
+    generator = Generator(gateway, config, monitor)
+    return Turns(history, usage, chats, models, generator, tools=tools, vision_models=vision_models)
 
 
 async def ask(

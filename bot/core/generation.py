@@ -13,12 +13,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from bot.core.budget import PROMPT_OVERHEAD, TokenCalibration
+from bot.core.conversation import ConversationConfig
 from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
-from bot.core.limits import AnswerLimits, watch
+from bot.core.limits import watch
 from bot.core.models import ChatKey, ChatMessage, Outcome, Reply
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import AdminAlerts, LLMGateway, ReplySink
@@ -61,23 +62,14 @@ class Generated:
 
 
 @dataclass(frozen=True, slots=True)
-class Upstream:
-    """What the rounds stream from and report to."""
-
-    gateway: LLMGateway
-    max_tokens: int
-    limits: AnswerLimits
-    answer_chars: int  # the size cap: max_tokens' worth of characters
-    calibration: TokenCalibration
-    monitor: UpstreamMonitor | None = None
-    alerts: AdminAlerts | None = None
-
-
 class Generator:
     """Streams one turn's rounds to a sink and returns its reply and tool messages."""
 
-    def __init__(self, upstream: Upstream) -> None:
-        self._up = upstream
+    gateway: LLMGateway
+    config: ConversationConfig
+    monitor: UpstreamMonitor | None = None
+    alerts: AdminAlerts | None = None
+    calibration: TokenCalibration = field(default_factory=TokenCalibration)
 
     async def run(
         self,
@@ -122,7 +114,7 @@ class Generator:
         """Wait for the rounds, Stop or a deadline; the outcome and the deadline's reason."""
         outcome: Outcome = "complete"
         stopper = asyncio.create_task(stop.wait())
-        watchdog = asyncio.create_task(watch(self._up.limits, started, lambda: acc.content_at))
+        watchdog = asyncio.create_task(watch(self.config.limits, started, lambda: acc.content_at))
         try:
             # One turn of the loop lets the request go out first: the placeholder the sink
             # shows is a Bot API call, and in a burst of turns it would hold every request back.
@@ -188,20 +180,17 @@ class Generator:
         tools: list[dict[str, Any]] | None,
     ) -> None:
         """Stream one request into `acc`; the sink gets every change of text or reasoning."""
-        up, started, first = self._up, time.monotonic(), True
-        stream = up.gateway.stream(prompt.model, payload, up.max_tokens, tools=tools)
+        max_tokens, started, first = self.config.max_tokens, time.monotonic(), True
+        cap = self.config.limits.answer_chars(max_tokens)  # the size cap
+        stream = self.gateway.stream(prompt.model, payload, max_tokens, tools=tools)
         try:
             async for event in stream:
-                if first and up.monitor is not None:
-                    up.monitor.first_token(time.monotonic() - started, prompt.model)
+                if first and self.monitor is not None:
+                    self.monitor.first_token(time.monotonic() - started, prompt.model)
                 first = False
                 if not acc.fold(event):
                     continue
-                if len(acc.text) + len(acc.reasoning) > up.answer_chars:
-                    log.warning(
-                        "answer over its size bound chars=%d", len(acc.text) + len(acc.reasoning)
-                    )
-                    acc.cut(up.answer_chars)
+                if acc.capped(cap):
                     break
                 sink.update(acc.text, acc.reasoning)
         except UpstreamError as exc:
@@ -216,19 +205,19 @@ class Generator:
         if sample is not None:
             estimate, usage = sample
             chat_id = prompt.chat.chat_id
-            self._up.calibration.observe(prompt.model, chat_id, estimate, usage.prompt_tokens)
+            self.calibration.observe(prompt.model, chat_id, estimate, usage.prompt_tokens)
 
     async def _upstream_failed(self, exc: UpstreamError, model: str) -> None:
-        if self._up.monitor is not None:
-            self._up.monitor.error(exc.kind, model)
-        alerts = self._up.alerts if exc.notified_key is not None else None
+        if self.monitor is not None:
+            self.monitor.error(exc.kind, model)
+        alerts = self.alerts if exc.notified_key is not None else None
         if alerts is not None and await alerts.upstream_failed(exc.kind):
             exc.owner_notified()
 
     def _failed(self, exc: UpstreamError) -> NoReturn:
         """Count the failure, then raise it."""
-        if self._up.monitor is not None:
-            self._up.monitor.error(exc.kind)
+        if self.monitor is not None:
+            self.monitor.error(exc.kind)
         raise exc
 
 
@@ -237,14 +226,7 @@ def _log(prompt: Prompt, reply: Reply, rounds: int, started: float) -> None:
     log.info(
         "usage user=%s chat=%s model=%s prompt=%s completion=%s total=%s estimated=%s "
         "outcome=%s rounds=%d latency_ms=%d",
-        prompt.user_id,
-        prompt.chat.chat_id,
-        prompt.model,
-        usage.prompt_tokens,
-        usage.completion_tokens,
-        usage.total_tokens,
-        reply.usage_estimated,
-        reply.outcome,
-        rounds,
-        (time.monotonic() - started) * 1000,
-    )
+        prompt.user_id, prompt.chat.chat_id, prompt.model, usage.prompt_tokens,
+        usage.completion_tokens, usage.total_tokens, reply.usage_estimated, reply.outcome,
+        rounds, (time.monotonic() - started) * 1000,
+    )  # fmt: skip

@@ -6,6 +6,7 @@ cap reached) and `Progress` folds it: it is the only writer of its fields.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from bot.core.models import (
     UsageReport,
 )
 from bot.formatting.reasoning import ThinkSplitter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -76,12 +79,17 @@ class Progress:
         self.text = self.text.rstrip()
         self.reasoning = self.reasoning.strip()
 
-    def cut(self, chars: int) -> None:
-        """The upstream went past `chars` characters: keep that much and end as "length"."""
+    def capped(self, chars: int) -> bool:
+        """Whether the upstream went past `chars` characters: then that much is kept and the
+        answer ends as "length"."""
+        if len(self.text) + len(self.reasoning) <= chars:
+            return False
+        log.warning("answer over its size bound chars=%d", len(self.text) + len(self.reasoning))
         self.reasoning = self.reasoning[:chars]
         self.text = self.text[: max(chars - len(self.reasoning), 0)]
         self.round_from = min(self.round_from, len(self.text))
         self.finish = "length"
+        return True
 
     def close(self, ratio: float) -> tuple[int, Usage] | None:
         """Count the round that just ended: its reported usage, else an estimate (the prompt's

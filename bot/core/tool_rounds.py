@@ -1,18 +1,7 @@
 """The tool part of one turn: which tools a request offers, the rounds run, the messages kept.
 
-The conversation loop (sketch; `stream` is the gateway, `quota_ok` the quota check):
-
-    rounds = ToolRounds(runner, await registry.for_chat(chat_id), max_rounds, lang)
-    while True:
-        events = stream(model, payload + rounds.payload(), max_tokens, tools=rounds.tools_param())
-        ... text deltas to the sink; a ToolCallsRequested event gives `calls` ...
-        if not calls or not rounds.can_continue():
-            break                                  # the answer is the text
-        sink.status(rounds.status_lines(calls))    # "🌦 Weather: Berlin…"
-        await rounds.run_round(text_so_far, calls)
-        if not await quota_ok():                   # checked again before each further round
-            break
-    history.append(user message, *rounds.messages, final assistant message)
+A turn's loop (bot.core.generation) asks it which tools a round offers, runs a round's calls
+and keeps the calls' and results' messages, which the turn stores with its answer.
 """
 
 from __future__ import annotations

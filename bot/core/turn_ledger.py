@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens, message_tokens
+from bot.core.conversation import ConversationConfig
 from bot.core.errors import StorageUnavailable
-from bot.core.generation import Generated, Prompt, RoundCheck
+from bot.core.generation import Generated, Prompt
 from bot.core.models import ChatKey, ChatMessage, Reply
 from bot.core.ports import HistoryStore, UsageStore
 from bot.core.quota import Hold, QuotaExhausted, QuotaLimits, next_day, next_month
@@ -24,43 +25,30 @@ class TurnLedger:
         history: HistoryStore,
         usage: UsageStore,
         clock: Callable[[], datetime],
-        max_tokens: int,
-        history_keep: int,
-        entry_chars: int,
+        config: ConversationConfig,
     ) -> None:
-        self._history = history
-        self._usage = usage
-        self._clock = clock
-        self._max_tokens = max_tokens
-        self._keep = history_keep
-        self._entry_chars = entry_chars
+        self._history, self._usage, self._clock = history, usage, clock
+        self._max_tokens, self._keep = config.max_tokens, config.history_keep
+        self._entry_chars = config.limits.history_chars(config.token_budget)
 
     async def hold(
-        self,
-        prompt: Prompt,
-        quota: QuotaLimits | None,
-        rounds: ToolRounds | None,
-    ) -> tuple[Hold | None, RoundHolds | None, RoundCheck | None]:
-        """Hold the turn's worst case against `quota` (settled by `count`, given back by
-        `release` when the turn fails before an answer). Further tool rounds are checked against
-        the hold (RoundHolds, whose `allows` is the returned check): more is held when needed."""
+        self, prompt: Prompt, quota: QuotaLimits | None, rounds: ToolRounds | None
+    ) -> RoundHolds | None:
+        """Hold the turn's worst case against `quota` (its first hold is settled by `count`;
+        `release` gives all back when the turn fails before an answer). Further tool rounds
+        are checked against it (`RoundHolds.allows`): more is held when needed."""
         if quota is None:
-            return None, None, None
-        tokens = prompt.tokens + (rounds.spec_tokens if rounds is not None else 0)
-        amount = tokens + self._max_tokens
-        hold = await reserve(self._usage, prompt.user_id, quota, amount, self._clock())
-        if rounds is None:
-            return hold, None, None
-        holds = RoundHolds(self._usage, prompt.user_id, quota, hold, self._max_tokens, self._clock)
-        return hold, holds, holds.allows
+            return None
+        amount = prompt.tokens + (rounds.spec_tokens if rounds else 0) + self._max_tokens
+        first = await reserve(self._usage, prompt.user_id, quota, amount, self._clock())
+        return RoundHolds(self._usage, prompt.user_id, quota, first, self._max_tokens, self._clock)
 
-    async def release(self, hold: Hold | None, holds: RoundHolds | None) -> None:
+    async def release(self, holds: RoundHolds | None) -> None:
         """Give back the holds of a turn that failed; a storage failure is ignored (holds
         expire by themselves)."""
         with contextlib.suppress(StorageUnavailable):
-            if hold is not None:
-                await self._usage.release(hold)
             if holds is not None:
+                await self._usage.release(holds.first)
                 await holds.release()
 
     async def store(self, chat: ChatKey, question: ChatMessage, done: Generated) -> None:
@@ -92,9 +80,7 @@ class TurnLedger:
         cut = content[: self._entry_chars]
         return ChatMessage("assistant", cut, message_tokens("assistant", cut))
 
-    async def count(
-        self, prompt: Prompt, reply: Reply, hold: Hold | None, holds: RoundHolds | None
-    ) -> None:
+    async def count(self, prompt: Prompt, reply: Reply, holds: RoundHolds | None) -> None:
         """Count the turn's usage (every round), settling its hold; then give back the extra
         holds of its tool rounds."""
         group_id = prompt.chat.chat_id if prompt.group else None
@@ -105,7 +91,7 @@ class TurnLedger:
             self._clock(),
             group_id=group_id,
             chat_id=prompt.chat.chat_id,
-            hold=hold,
+            hold=holds.first if holds is not None else None,
         )
         if holds is not None:
             await holds.release()
@@ -151,6 +137,7 @@ class RoundHolds:
         self._usage = usage
         self._owner = owner_id
         self._limits = limits
+        self.first = first
         self._held = first.amount
         self._max_tokens = max_tokens
         self._at = at

@@ -18,15 +18,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core.budget import TokenCalibration, fit_history, message_tokens
-from bot.core.conversation import ConversationConfig, ConversationService
+from bot.core.budget import fit_history, message_tokens
+from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ModelUnavailable
-from bot.core.generation import Generator, Prompt, Upstream
+from bot.core.generation import Generator, Prompt
 from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
 from bot.core.models import ChatKey, ChatMessage, Lang, Question, Reply
-from bot.core.monitor import UpstreamMonitor
-from bot.core.ports import AdminAlerts, HistoryStore, LLMGateway, ReplySink, UsageStore
+from bot.core.ports import HistoryStore, ReplySink, UsageStore
 from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
 from bot.core.tool_rounds import ToolKit
@@ -83,9 +82,9 @@ class Answered:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What a kind of turn sends and keeps: the history it may send (the budget trims its front;
-    `whole`: all of it or nothing), the message after it, the question to store (None: the
-    answer at `position` from the end grows)."""
+    """What a kind of turn sends and keeps: the history it may send (the budget trims its
+    front), the message after it, the question to store (None: the answer at `position` from
+    the end grows, and must be sent)."""
 
     history: list[ChatMessage]
     sent: ChatMessage
@@ -105,31 +104,19 @@ class Turns:
         self,
         history: HistoryStore,
         usage: UsageStore,
-        gateway: LLMGateway,
         chats: ConversationService,
         models: ModelResolver,
-        config: ConversationConfig,
+        generator: Generator,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        monitor: UpstreamMonitor | None = None,
-        alerts: AdminAlerts | None = None,
         tools: ToolKit | None = None,
         vision_models: tuple[str, ...] | None = None,  # None: every model is taken to see
     ) -> None:
         self._history, self._chats, self._models = history, chats, models
-        self._config, self._tools, self._vision = config, tools, vision_models
-        self._calibration = TokenCalibration()
-        limits = config.limits
-        self._ledger = TurnLedger(
-            history, usage, clock, config.max_tokens, config.history_keep,
-            limits.history_chars(config.token_budget),
-        )  # fmt: skip
-        answer_chars = limits.answer_chars(config.max_tokens)
-        self._generator = Generator(
-            Upstream(
-                gateway, config.max_tokens, limits, answer_chars, self._calibration, monitor, alerts
-            )
-        )
+        self._config, self._calibration = generator.config, generator.calibration
+        self._tools, self._vision = tools, vision_models
+        self._ledger = TurnLedger(history, usage, clock, generator.config)
+        self._generator = generator
 
     async def run(
         self, request: TurnRequest, sink: ReplySink, stop: asyncio.Event, told: Told
@@ -196,11 +183,12 @@ class Turns:
         messages = [*keep_tool_pairs(kept), plan.sent]
         prompt = Prompt(chat, request.user_id, request.group, model, system, messages, ratio)
         ledger = self._ledger
-        hold, holds, check = await ledger.hold(prompt, request.quota, rounds)
+        holds = await ledger.hold(prompt, request.quota, rounds)
+        check = holds.allows if holds is not None and rounds is not None else None
         try:
             done = await self._generator.run(prompt, sink, stop, rounds, check)
         except BaseException:
-            await ledger.release(hold, holds)
+            await ledger.release(holds)
             raise
         try:  # history first: the user saw this answer, the next turn must know it
             if plan.kept is not None:
@@ -208,7 +196,7 @@ class Turns:
             else:
                 await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
         finally:
-            await ledger.count(prompt, done.reply, hold, holds)
+            await ledger.count(prompt, done.reply, holds)
         return done.reply
 
     def _plan(self, kind: TurnKind, history: list[ChatMessage], model: str) -> _Plan | None:

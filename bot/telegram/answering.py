@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -117,7 +117,9 @@ class Answering:
         request = TurnRequest(chat, turn.actor, turn.lang, kind, not turn.private, quota, words)
         answered = Answered()
         try:
-            answered = await self._turns.run(request, sink, generation.stop, self._told(turn))
+            answered = await self._turns.run(
+                request, sink, generation.stop, partial(self._told, turn)
+            )
             if answered.error is not None:
                 if not isinstance(answered.error, UpstreamError):  # counted by the monitor
                     self._metrics.turn_errors.inc(type(answered.error).__name__)
@@ -130,12 +132,9 @@ class Answering:
             await self._ended(turn, generation, answered, begun)
         return answered
 
-    def _told(self, turn: Turn) -> Callable[[ModelChoice], Awaitable[None]]:
-        async def told(choice: ModelChoice) -> None:
-            text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
-            await self._notices.notify(turn, text)
-
-        return told
+    async def _told(self, turn: Turn, choice: ModelChoice) -> None:
+        text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
+        await self._notices.notify(turn, text)
 
     async def _ended(
         self, turn: Turn, generation: Generation, answered: Answered, begun: float
