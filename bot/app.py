@@ -181,7 +181,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(),
+        signals or LocalSignals(), tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

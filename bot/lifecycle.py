@@ -63,7 +63,6 @@ class App:
         and for /tools; once, before updates are taken."""
         if self.tools is not None:
             self.toolbox = await self.tools.open()
-            self.dispatcher["tools"] = self.toolbox.registry
 
     async def run(self) -> None:
         """Webhook mode when WEBHOOK_URL is set, else long polling; SIGTERM stops it gracefully:

@@ -120,6 +120,11 @@ class ToolKit:
             self._set = await self._opener()
         return self._set
 
+    @property
+    def registry(self) -> ToolRegistry | None:
+        """The tools' registry (which a chat has on), once opened."""
+        return self._set.registry if self._set is not None else None
+
     async def aclose(self) -> None:
         if self._set is not None:
             await self._set.aclose()

@@ -18,7 +18,7 @@ from bot.core.inputs import BurstLimiter
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
-from bot.core.tools import ToolRegistry
+from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
@@ -51,7 +51,7 @@ class Parts:
     metrics: Metrics
     pacers: Pacers
     signals: ReplicaSignals
-    tools: ToolRegistry | None = None
+    tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:

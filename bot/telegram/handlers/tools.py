@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.core.tool_rounds import ToolKit
 from bot.core.tools import ALL_TOOLS, ToolRegistry
 from bot.telegram.context import Rights
 from bot.telegram.notices import Notices
@@ -20,25 +21,26 @@ async def cmd_tools(
     lang: Lang,
     rights: Rights,
     notices: Notices,
-    tools: ToolRegistry | None = None,
+    tools: ToolKit | None = None,
 ) -> None:
     """`/tools` lists them with their state here; `/tools on|off [name]` switches all or one.
     Bot admins everywhere, a group's own admins in their group."""
     if not await _may_switch(turn, rights, notices):
         return
-    if tools is None or not tools.names:
+    registry = tools.registry if tools is not None else None
+    if registry is None or not registry.names:
         await notices.notify(turn, t("tools_none", lang))
         return
     args = (command.args or "").split()
     if args and args[0].lower() in ("on", "off") and len(args) <= 2:
         name = args[1] if len(args) == 2 else ALL_TOOLS
-        if not await tools.switch(turn.chat_id, args[0].lower() == "on", name):
+        if not await registry.switch(turn.chat_id, args[0].lower() == "on", name):
             await notices.notify(turn, t("tools_unknown", lang, name=name))
             return
     elif args:
         await notices.notify(turn, t("tools_usage", lang))
         return
-    await notices.notify(turn, await _listing(tools, turn.chat_id, lang))
+    await notices.notify(turn, await _listing(registry, turn.chat_id, lang))
 
 
 async def _may_switch(turn: Turn, rights: Rights, notices: Notices) -> bool:
