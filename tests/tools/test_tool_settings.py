@@ -97,5 +97,6 @@ async def test_toolbox_off_and_unreadable_mcp_file(
 ) -> None:
     toolbox = await build_toolbox(_settings(tools="", mcp_servers_file=tmp_path / "missing.json"))
     assert await toolbox.registry.for_chat(1) == {}
-    assert "mcp config unreadable" in caplog.text
+    # One line naming the variable and the file (it named neither).
+    assert f"MCP_SERVERS_FILE={tmp_path / 'missing.json'}: No such file" in caplog.text
     await toolbox.aclose()

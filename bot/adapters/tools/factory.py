@@ -65,7 +65,7 @@ async def build_toolbox(settings: ToolSettings, switches: ToolSwitches | None = 
         try:
             configs = load_mcp_config(settings.mcp_servers_file)
         except (OSError, ValueError) as exc:
-            log.error("mcp config unreadable error=%s", exc)
+            log.error("mcp servers not started: %s", exc)
         else:
             hub = McpHub(configs)
             mcp_tools = await hub.start()

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
-import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -25,59 +20,12 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
+from bot.adapters.tools.mcp_config import McpServerConfig, load_mcp_config, tool_name
 from bot.core.tools import Lang, ToolError, ToolSpec, short
 
 log = logging.getLogger(__name__)
 
-NAME_LIMIT = 64  # OpenAI function names: ^[a-zA-Z0-9_-]{1,64}$
-
-
-@dataclass(frozen=True, slots=True)
-class McpServerConfig:
-    """One server: a stdio `command` (with args, env, cwd) or a streamable HTTP `url`."""
-
-    name: str
-    command: str | None = None
-    args: tuple[str, ...] = ()
-    env: Mapping[str, str] | None = None
-    cwd: str | None = None
-    url: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def load_mcp_config(path: str | Path) -> list[McpServerConfig]:
-    """The servers of a JSON or TOML file: {"servers": {name: {...}}} (or "mcpServers")."""
-    file = Path(path)
-    raw = file.read_text(encoding="utf-8")
-    data = tomllib.loads(raw) if file.suffix == ".toml" else json.loads(raw)
-    servers = data.get("servers", data.get("mcpServers")) if isinstance(data, dict) else None
-    if not isinstance(servers, dict):
-        raise ValueError(f"{file}: expected a 'servers' table of named servers")
-    configs = []
-    for name, entry in servers.items():
-        if not isinstance(entry, dict) or not (entry.get("command") or entry.get("url")):
-            raise ValueError(f"{file}: server {name!r} needs a 'command' or a 'url'")
-        configs.append(
-            McpServerConfig(
-                name=str(name),
-                command=entry.get("command"),
-                args=tuple(str(arg) for arg in entry.get("args", ())),
-                env=entry.get("env"),
-                cwd=entry.get("cwd"),
-                url=entry.get("url"),
-                headers=dict(entry.get("headers") or {}),
-            )
-        )
-    return configs
-
-
-def tool_name(server: str, tool: str) -> str:
-    """`server__tool`, made a valid function name of at most 64 characters."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{server}__{tool}")
-    if len(name) <= NAME_LIMIT:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[: NAME_LIMIT - 9]}_{digest}"
+__all__ = ["McpHub", "McpServerConfig", "McpTool", "load_mcp_config", "tool_name"]
 
 
 class McpTool:
