@@ -65,7 +65,9 @@ class App:
         to the conversation and to /tools; once, before updates are taken."""
         if self.toolbox is not None or self.service is None:
             return
-        self.toolbox = box = await build_toolbox(self.settings, self.switches)
+        self.toolbox = box = await build_toolbox(
+            self.settings, self.switches, self.settings.context_token_budget
+        )
         self.service.tools = ToolKit(box.registry, box.runner, box.max_rounds)
         self.dispatcher["tools"] = box.registry
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,13 @@ async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
         )
         toolbox = await build_toolbox(settings)
         try:
+            # The built-ins at once; the server's tools when it has started (in the background).
+            assert toolbox.registry.names == ["get_weather", "get_time", "calculate", "fetch_url"]
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 120  # only ends a test that would never pass
+            while len(toolbox.registry.names) < 7:
+                assert loop.time() < deadline
+                await asyncio.sleep(0.05)
             tools = await toolbox.registry.for_chat(1)
             assert list(tools) == [
                 "get_weather", "get_time", "calculate", "fetch_url",
