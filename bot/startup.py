@@ -10,6 +10,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 
+import httpx2
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -121,6 +122,28 @@ def gonka_status_problem(url: str, exc: APIStatusError) -> str:
     if status == 402:
         return f"GONKA_API_KEY has no balance: {url} answered 402"
     return f"GONKA_BASE_URL: {url} answered {status}: is it an OpenAI-compatible /v1 URL?"
+
+
+async def gonka_problem(llm: AsyncOpenAI, settings: Settings) -> str | None:
+    """At `run`: what to fix about Gonka, in one line, or None. Costs no generation: the model
+    list (the URL), then a request the upstream judges only after the key (an empty body:
+    refused with 400 when the key is good, 401 or LiteLLM's 400 "No connected db." when not)."""
+    url, timeout = settings.gonka_base_url, settings.startup_timeout
+    client = llm.with_options(max_retries=0, timeout=timeout)
+    try:
+        await asyncio.wait_for(client.models.list(), timeout)
+        await asyncio.wait_for(
+            client.post("/chat/completions", body=[], cast_to=httpx2.Response), timeout
+        )
+    except APIStatusError as exc:
+        judged = exc.status_code in (400, 422) and not _KEY_REFUSED.search(read_body(exc.body).text)
+        return None if judged else gonka_status_problem(url, exc)
+    except (APIConnectionError, TimeoutError, OSError) as exc:
+        return (
+            f"cannot reach Gonka at {url} ({failure_kind(exc, timeout)}): check the network or "
+            "GONKA_BASE_URL"
+        )
+    return None
 
 
 async def check_redis(redis: RedisClient, settings: Settings) -> str:
