@@ -91,7 +91,7 @@ class App:
     async def check_model(self) -> None:
         """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing);
         when Gonka cannot be reached or refuses the key, one line names the variable to fix."""
-        problem = await gonka_problem(self.llm, self.settings)
+        problem = await gonka_problem(self.settings)
         if problem is not None:
             log.error("%s (running anyway: answers fail until it is fixed)", problem)
             return
