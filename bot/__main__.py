@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -42,28 +42,17 @@ async def serve(settings: Settings) -> None:
         await app.close()
 
 
-async def check(settings: Settings) -> int:
-    """`python -m bot check`: one line per service; non-zero when any failed."""
-    from bot.app import build_app
-    from bot.startup import StartupError, check_gonka, check_redis, check_telegram
+async def check(settings: Settings, redact: Callable[[str], str]) -> int:
+    """`python -m bot check`: exactly one line per check; non-zero when any failed."""
+    from bot.startup import run_checks
 
-    app = build_app(settings)
-    checks: list[tuple[str, Callable[[], Awaitable[str]]]] = [
-        ("telegram", lambda: check_telegram(app.bot, settings)),
-        ("gonka", lambda: check_gonka(app.llm, settings)),
-    ]
-    if settings.redis_url:
-        checks.append(("redis", lambda: check_redis(app.redis, settings)))
     failed = 0
-    try:
-        for name, step in checks:
-            try:
-                print(f"ok    {name}: {await step()}")
-            except StartupError as exc:
-                failed += 1
-                print(f"FAIL  {name}: {exc}")
-    finally:
-        await app.close()
+    for name, problem, result in await run_checks(settings):
+        if problem is None:
+            print(redact(f"ok    {name}: {result}"))
+        else:
+            failed += 1
+            print(redact(f"FAIL  {name}: {problem}"))
     return 1 if failed else 0
 
 
@@ -77,12 +66,14 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     from bot.logging_setup import configure_logging
 
-    redact = configure_logging(settings.log_level, settings.secrets())
+    # `check` says one line per check: its library noise (and the SDK's retries) stays quiet.
+    level = settings.log_level if not argv or settings.log_level == "DEBUG" else "ERROR"
+    redact = configure_logging(level, settings.secrets())
     from bot.startup import StartupError
 
     try:
         if argv:
-            return run_loop(check(settings))
+            return run_loop(check(settings, redact))
         run_loop(serve(settings))
     except StartupError as exc:
         print(redact(f"error: {exc}"), file=sys.stderr)

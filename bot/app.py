@@ -148,7 +148,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     service = ConversationService(history, usage_store, config, clock=now, prompts=chat_store)
     # The tools open at start-up (App.open_tools), before updates are taken.
-    tools = ToolKit(lambda: build_toolbox(settings, chat_store))
+    tools = ToolKit(lambda: build_toolbox(settings, chat_store, settings.context_token_budget))
     gateway = GonkaGateway(
         llm,
         settings.temperature,

@@ -176,7 +176,14 @@ class Settings(ToolSettings, BaseSettings):
     @classmethod
     def _parse_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            wrong = [part for part in parts if not re.fullmatch(r"-?[0-9]+", part)]
+            if wrong:
+                raise ValueError(
+                    f"{wrong[0]!r} is not a numeric Telegram id: give comma-separated numbers, "
+                    "like 123456789,987654321 (a group's id starts with -100)"
+                )
+            return frozenset(int(part) for part in parts)
         if isinstance(value, int):
             return frozenset({value})
         return value

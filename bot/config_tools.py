@@ -21,7 +21,7 @@ OFF = ("off", "none", "-")
 
 
 class ToolSettings(BaseSettings):
-    """TOOLS, TOOL_TIMEOUT, TOOL_MAX_ROUNDS, TOOL_RESULT_TOKENS, the tools' URLs, MCP_SERVERS_FILE."""
+    """TOOLS, TOOL_TIMEOUT, TOOL_MAX_ROUNDS, TOOL_RESULT_TOKENS, the tools' URLs, MCP_*."""
 
     tools: Annotated[tuple[str, ...] | None, NoDecode] = None
     tool_timeout: float = Field(default=15.0, gt=0, le=300)
@@ -31,6 +31,10 @@ class ToolSettings(BaseSettings):
     open_meteo_forecast_url: str = "https://api.open-meteo.com/v1/forecast"
     searxng_url: str | None = None
     mcp_servers_file: Path | None = None
+    # What the MCP servers' tool definitions may take of CONTEXT_TOKEN_BUDGET (the rest of their
+    # tools are left out, said at start), and the most bytes of one message of a stdio server.
+    mcp_tools_share: float = Field(default=0.25, gt=0, le=0.9)
+    mcp_max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
 
     @field_validator("tools", mode="before")
     @classmethod

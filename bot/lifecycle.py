@@ -24,6 +24,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder
 from bot.core.tool_rounds import ToolKit, ToolSet
 from bot.metrics import Metrics
+from bot.startup import gonka_problem
 from bot.telegram.bot_api import ApiCounters
 from bot.telegram.commands_menu import publish_menu
 from bot.telegram.runtime.http_server import build_http, serve
@@ -81,7 +82,12 @@ class App:
             await self.drain()
 
     async def check_model(self) -> None:
-        """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing)."""
+        """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing);
+        when Gonka cannot be reached or refuses the key, one line names the variable to fix."""
+        problem = await gonka_problem(self.settings)
+        if problem is not None:
+            log.error("%s (running anyway: answers fail until it is fixed)", problem)
+            return
         try:
             await self.models.startup_check()
         except BotError as exc:  # e.g. Redis down: the first turn will say so to the user

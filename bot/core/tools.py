@@ -182,6 +182,13 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return list(self._tools)
 
+    def add(self, tools: Sequence[Tool]) -> list[Tool]:
+        """Offer more tools from now on (an MCP server's, once it is ready); a name already
+        offered is skipped. Returns the tools added."""
+        added = [tool for tool in tools if tool.spec.name not in self._tools]
+        self._tools.update((tool.spec.name, tool) for tool in added)
+        return added
+
     async def for_chat(self, chat_id: int) -> dict[str, Tool]:
         """The tools on in the chat by name; empty when tools are off there (or everywhere)."""
         if not self._tools:

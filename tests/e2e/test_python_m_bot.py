@@ -75,3 +75,32 @@ async def test_missing_secrets_stop_with_one_clear_line(tmp_path: Path) -> None:
     assert stderr.strip() == (
         "Set BOT_TOKEN and GONKA_API_KEY in the environment or in .env (see .env.example)."
     )
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "wrong key"])
+async def test_run_names_the_gonka_variable_to_fix_and_keeps_running(
+    doubles: tuple[FakeTelegramServer, FakeGonka], tmp_path: Path, fault: str
+) -> None:
+    # It polled with a log that read like success ("model list unavailable", "model checked").
+    telegram, gonka = doubles
+    closed = FakeGonka()
+    await closed.start()
+    unreachable = closed.base_url + "/v1"
+    await closed.stop()
+    env = bot_env(
+        BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.base_url,
+        GONKA_API_KEY="sk-wrong-key" if fault == "wrong key" else gonka.api_key,
+        GONKA_BASE_URL=unreachable if fault == "unreachable" else gonka.base_url + "/v1",
+    )
+    bot = await BotProcess.start(tmp_path, env)
+    try:
+        await wait_polling(bot, telegram)  # it keeps running: the upstream may come back
+    finally:
+        await bot.stop()
+    variable = "GONKA_BASE_URL" if fault == "unreachable" else "GONKA_API_KEY"
+    said = [line for line in bot.lines if "GONKA_" in line]
+    assert len(said) == 1, bot.output
+    assert variable in said[0] and "level=ERROR" in said[0]
+    assert "model checked" not in bot.output and "model list unavailable" not in bot.output
+    assert "sk-wrong-key" not in bot.output

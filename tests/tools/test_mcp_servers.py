@@ -11,9 +11,30 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.tools.mcp_servers import McpHub, McpServerConfig, load_mcp_config, tool_name
+from bot.adapters.tools.mcp_servers import (
+    McpHub,
+    McpLimits,
+    McpServerConfig,
+    load_mcp_config,
+    tool_name,
+)
 from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
+from bot.core.tools import Tool, ToolRegistry
+
+BOUND = 120.0  # waits end on a signal; the bound only ends a test that would never pass
+
+
+async def started(hub: McpHub, registry: ToolRegistry, count: int) -> dict[str, Tool]:
+    """The tools offered once `count` of them are (servers start in the background)."""
+    hub.start()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BOUND
+    while len(registry.names) < count:
+        assert loop.time() < deadline, registry.names
+        await asyncio.sleep(0.05)
+    return await registry.for_chat(1)
+
 
 SERVER = '''
 import anyio
@@ -57,6 +78,7 @@ async def test_stdio_server_tools_listed_and_called(
     server_script: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
+    registry = ToolRegistry([])
     hub = McpHub(
         [
             McpServerConfig("demo", command=sys.executable, args=(str(server_script),)),
@@ -65,10 +87,11 @@ async def test_stdio_server_tools_listed_and_called(
             ),
             McpServerConfig("missing", command="/nonexistent/mcp-server"),
         ],
-        start_timeout=20,
+        registry.add,
+        McpLimits(start_timeout=BOUND, restart_min=3600),
     )
     try:
-        tools = {tool.spec.name: tool for tool in await hub.start()}
+        tools = await started(hub, registry, 3)
         assert sorted(tools) == ["demo__add", "demo__refuse", "demo__slow"]
         spec = tools["demo__add"].spec
         assert spec.description == "Add two integers."
@@ -90,8 +113,8 @@ async def test_stdio_server_tools_listed_and_called(
             await asyncio.wait_for(task, 2)
         [again] = await runner.run([ToolCall("4", "demo__add", '{"a": 1, "b": 1}')], tools)
         assert again.content == "2"
-        assert "mcp server skipped name=broken" in caplog.text
-        assert "mcp server skipped name=missing" in caplog.text
+        assert "mcp server down name=broken" in caplog.text
+        assert "mcp server down name=missing error=FileNotFoundError" in caplog.text
     finally:
         await hub.aclose()
 
@@ -163,11 +186,14 @@ async def test_streamable_http_server(tmp_path: Path) -> None:
             writer.close()
             break
         url = f"http://127.0.0.1:{port}/mcp"
+        registry = ToolRegistry([])
         hub = McpHub(
-            [McpServerConfig("remote", url=url, headers={"X-Test": "1"})], start_timeout=20
+            [McpServerConfig("remote", url=url, headers={"X-Test": "1"})],
+            registry.add,
+            McpLimits(start_timeout=BOUND),
         )
         try:
-            [tool] = await hub.start()
+            [tool] = (await started(hub, registry, 1)).values()
             assert tool.spec.name == "remote__whoami"
             assert await tool.run({}) == "remote server"
         finally:

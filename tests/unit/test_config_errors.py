@@ -35,3 +35,18 @@ def test_an_undecodable_value_names_the_variable() -> None:
         'error parsing value for field "admin_ids" from source "EnvSettingsSource"'
     )
     assert "ADMIN_IDS" in config_error(error)
+
+
+@pytest.mark.parametrize("field", ["admin_ids", "allowed_user_ids", "allowed_chat_ids"])
+def test_a_non_numeric_id_list_says_what_a_valid_value_looks_like(field: str) -> None:
+    # It printed Python's own "invalid literal for int() with base 10: 'abc'".
+    text = _error(**{field: "123, abc"})
+    assert text.startswith(f"Invalid configuration: {field.upper()}: ")
+    assert "int()" not in text and "\n" not in text
+    assert "'abc'" in text and "123456789,987654321" in text
+
+
+def test_id_lists_accept_spaces_and_negative_chat_ids() -> None:
+    settings = Settings(_env_file=None, **BASE, admin_ids="1, 2", allowed_chat_ids="-1001,5")  # type: ignore[arg-type]
+    assert settings.admin_ids == frozenset({1, 2})
+    assert settings.allowed_chat_ids == frozenset({-1001, 5})

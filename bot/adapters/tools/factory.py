@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 
 from bot.adapters.tools.calculate import CalculateTool
 from bot.adapters.tools.fetch_url import FetchLimits, FetchUrlTool
 from bot.adapters.tools.http import tool_session
-from bot.adapters.tools.mcp_servers import McpHub, load_mcp_config
+from bot.adapters.tools.mcp_config import McpConfigError, load_mcp_config
 from bot.adapters.tools.open_meteo import OpenMeteoGeocoder, TimeTool, WeatherTool
 from bot.adapters.tools.web_search import SearxngSearchTool
 from bot.config_tools import ToolSettings
+from bot.core.budget import estimate_tokens
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Tool, ToolRegistry, ToolSwitches
+
+if TYPE_CHECKING:  # the SDK (~50 MiB) is imported only when MCP servers are configured
+    from bot.adapters.tools.mcp_servers import McpHub
 
 log = logging.getLogger(__name__)
 
@@ -53,26 +59,44 @@ def builtin_tools(settings: ToolSettings, session: aiohttp.ClientSession) -> lis
     return [makers[name]() for name in settings.enabled_tools]
 
 
-async def build_toolbox(settings: ToolSettings, switches: ToolSwitches | None = None) -> Toolbox:
-    """The tools of this bot: call once at start-up, `aclose()` at shutdown. MCP servers that
-    fail to start (or a config file that cannot be read) are logged and skipped."""
+async def build_toolbox(
+    settings: ToolSettings, switches: ToolSwitches | None = None, context_budget: int = 16000
+) -> Toolbox:
+    """The tools of this bot: call once at start-up, `aclose()` at shutdown. It returns at once:
+    MCP servers start in the background and their tools are offered when each is ready (a
+    config file that cannot be read is logged in one line and skipped)."""
     session = (
         tool_session(timeout=max(settings.tool_timeout - 1, 1)) if settings.enabled_tools else None
     )
     tools = builtin_tools(settings, session) if session is not None else []
+    registry = ToolRegistry(tools, switches)
     hub = None
     if settings.mcp_servers_file is not None:
-        try:
-            configs = load_mcp_config(settings.mcp_servers_file)
-        except (OSError, ValueError) as exc:
-            log.error("mcp config unreadable error=%s", exc)
-        else:
-            hub = McpHub(configs)
-            mcp_tools = await hub.start()
-            taken = {tool.spec.name for tool in tools}
-            tools += [tool for tool in mcp_tools if tool.spec.name not in taken]
+        # MCP tools' definitions may take MCP_TOOLS_SHARE of the context, less the built-ins'.
+        taken = estimate_tokens(json.dumps([tool.spec.as_openai() for tool in tools]))
+        share = int(context_budget * settings.mcp_tools_share)
+        hub = start_mcp(settings, registry, max(share - taken, 0))
     limits = ToolLimits(timeout=settings.tool_timeout, result_tokens=settings.tool_result_tokens)
     log.info("tools ready names=%s", ",".join(tool.spec.name for tool in tools) or "none")
-    return Toolbox(
-        ToolRegistry(tools, switches), ToolRunner(limits), settings.tool_max_rounds, session, hub
+    return Toolbox(registry, ToolRunner(limits), settings.tool_max_rounds, session, hub)
+
+
+def start_mcp(settings: ToolSettings, registry: ToolRegistry, tools_tokens: int) -> McpHub | None:
+    """Start the servers of MCP_SERVERS_FILE in the background, their tools' definitions
+    within `tools_tokens`."""
+    assert settings.mcp_servers_file is not None
+    try:
+        configs = load_mcp_config(settings.mcp_servers_file)
+    except McpConfigError as exc:
+        log.error("mcp servers not started: %s", exc)
+        return None
+    from bot.adapters.tools.mcp_servers import McpHub, McpLimits
+
+    limits = McpLimits(
+        call_timeout=max(settings.tool_timeout - 1, 1),
+        max_message_bytes=settings.mcp_max_message_bytes,
+        tools_tokens=tools_tokens,
     )
+    hub = McpHub(configs, registry.add, limits)
+    hub.start()
+    return hub
