@@ -40,6 +40,7 @@ from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
+from bot.workers.pool import WorkerLimits, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         else ChatLocks()
     )
     stats = StatsService(usage_store, catalog, monitor, now)
+    jobs = build_workers(settings)
     parts = Parts(
         bot, service, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(),
+        signals or LocalSignals(), jobs,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -195,8 +197,22 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded, service=service, switches=chat_store,
+        webhook, signals, embedded=embedded, service=service, switches=chat_store, jobs=jobs,
     )  # fmt: skip
+
+
+def build_workers(settings: Settings) -> WorkerPool:
+    """The worker processes for documents, page text and calculate (none start until needed)."""
+    return WorkerPool(
+        WorkerLimits(
+            processes=settings.worker_processes,
+            timeout=settings.worker_job_timeout,
+            memory_mb=settings.worker_memory_mb,
+            max_jobs=settings.worker_max_jobs,
+            user_jobs=settings.worker_user_jobs,
+            idle_seconds=settings.worker_idle_seconds,
+        )
+    )
 
 
 __all__ = ["App", "build_app", "build_store"]

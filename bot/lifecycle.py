@@ -32,6 +32,7 @@ from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
 from bot.telegram.runtime.webhook import WebhookReceiver
+from bot.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,14 @@ class App:
     service: ConversationService | None = None
     switches: ToolSwitches | None = None
     toolbox: Toolbox | None = None
+    jobs: WorkerPool | None = None
 
     async def open_tools(self) -> None:
         """Build the tools (the built-ins TOOLS turns on, the MCP servers' tools) and give them
         to the conversation and to /tools; once, before updates are taken."""
-        if self.toolbox is not None or self.service is None:
+        if self.toolbox is not None or self.service is None or self.jobs is None:
             return
-        self.toolbox = box = await build_toolbox(self.settings, self.switches)
+        self.toolbox = box = await build_toolbox(self.settings, self.jobs, self.switches)
         self.service.tools = ToolKit(box.registry, box.runner, box.max_rounds)
         self.dispatcher["tools"] = box.registry
 
@@ -150,6 +152,8 @@ class App:
         if self.webhook is not None:
             self.webhook.stop()
         await self.running.finish(self.settings.shutdown_grace)
+        if self.jobs is not None:
+            await self.jobs.aclose()  # a document or page still being read ends now
         await self._stop_http()
 
     async def _stop_http(self) -> None:
@@ -186,6 +190,8 @@ class App:
 
     async def close(self) -> None:
         await self._stop_http()
+        if self.jobs is not None:
+            await self.jobs.aclose()
         await self.bot.session.close()
         await self.llm.close()
         if self.toolbox is not None:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from bot.adapters.tools.factory import build_toolbox
 from bot.config import Settings
 from bot.core.models import ToolCall
+from bot.workers.pool import WorkerPool
 from tests.doubles.fake_open_meteo import FakeOpenMeteo
 from tests.tools.test_mcp_servers import SERVER
 
@@ -62,7 +63,7 @@ def test_bad_tool_settings_fail_at_start(monkeypatch: pytest.MonkeyPatch) -> Non
         _settings()
 
 
-async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
+async def test_toolbox_from_settings_with_mcp(tmp_path: Path, jobs: WorkerPool) -> None:
     script = tmp_path / "demo_server.py"
     script.write_text(SERVER)
     config = tmp_path / "mcp.toml"
@@ -74,7 +75,7 @@ async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
             mcp_servers_file=config,
             tool_max_rounds=3,
         )
-        toolbox = await build_toolbox(settings)
+        toolbox = await build_toolbox(settings, jobs)
         try:
             tools = await toolbox.registry.for_chat(1)
             assert list(tools) == [
@@ -93,9 +94,11 @@ async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
 
 
 async def test_toolbox_off_and_unreadable_mcp_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, jobs: WorkerPool
 ) -> None:
-    toolbox = await build_toolbox(_settings(tools="", mcp_servers_file=tmp_path / "missing.json"))
+    toolbox = await build_toolbox(
+        _settings(tools="", mcp_servers_file=tmp_path / "missing.json"), jobs
+    )
     assert await toolbox.registry.for_chat(1) == {}
     assert "mcp config unreadable" in caplog.text
     await toolbox.aclose()
