@@ -1,8 +1,8 @@
 """One worker process: `python -m bot.workers.child MEMORY_MB CPU_SECONDS JOBS_JSON`.
 
 Reads jobs from stdin and writes results to stdout, one frame each (a 4-byte big-endian length,
-then a pickle): `(job, args)` in, `("ok", value)`, `("raised", exception)` or `("failed",
-reason)` out. Its address space is capped (RLIMIT_AS) for its whole life, and each job may use
+then a pickle): `(job, args)` in; `("started", None)` once the job's module is loaded, then
+`("ok", value)`, `("raised", exception)` or `("failed", reason)` out. Its address space is capped (RLIMIT_AS) for its whole life, and each job may use
 CPU_SECONDS of CPU (RLIMIT_CPU, raised before each job): past it the kernel ends the process.
 Imports only the standard library until a job needs its module.
 """
@@ -63,21 +63,33 @@ def resolve(path: str) -> Callable[..., Any]:
     return function
 
 
-def run_one(jobs: dict[str, str], request: bytes) -> tuple[bytes, bool]:
-    """The reply frame for one request, and whether this worker should end after it."""
+def run_one(jobs: dict[str, str], request: bytes, replies: BinaryIO, cpu: float) -> bool:
+    """Run one request: a "started" frame once the job's module is imported (the job's time
+    and CPU limits count from then), then its reply frame. True: this worker should end."""
     try:
         job, args = pickle.loads(request)
-        result: tuple[str, Any] = ("ok", resolve(jobs[job])(*args))
+        function: Callable[..., Any] | None = resolve(jobs[job])
+        error: Exception | None = None
+    except Exception as exc:
+        function, error = None, exc
+    write_frame(replies, pickle.dumps(("started", None)))
+    allow_cpu(cpu)
+    try:
+        result: tuple[str, Any] = ("raised", error) if function is None else ("ok", function(*args))
     except MemoryError:
-        return pickle.dumps(("failed", "memory")), True
+        write_frame(replies, pickle.dumps(("failed", "memory")))
+        return True
     except Exception as exc:
         result = ("raised", exc)
     try:
-        return pickle.dumps(result), False
+        reply = pickle.dumps(result)
     except MemoryError:
-        return pickle.dumps(("failed", "memory")), True
+        write_frame(replies, pickle.dumps(("failed", "memory")))
+        return True
     except Exception:  # an exception that cannot be pickled: its type is enough
-        return pickle.dumps(("raised", RuntimeError(type(result[1]).__name__))), False
+        reply = pickle.dumps(("raised", RuntimeError(type(result[1]).__name__)))
+    write_frame(replies, reply)
+    return False
 
 
 def main(argv: list[str]) -> int:
@@ -89,10 +101,7 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     requests = sys.stdin.buffer
     while (request := read_frame(requests)) is not None:
-        allow_cpu(cpu)
-        reply, last = run_one(jobs, request)
-        write_frame(replies, reply)
-        if last:
+        if run_one(jobs, request, replies, cpu):
             return 0
     return 0
 

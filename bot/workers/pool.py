@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding the `bot` package
 MAX_REPLY = 256 * 1024 * 1024  # a 10 MB document's text, pickled, is far below
+START_TIMEOUT = 60.0  # for a worker to load a job's module
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,24 +54,38 @@ class _Worker:
         self.process = process
         self.idle_since = 0.0
 
-    async def call(self, job: str, args: tuple[Any, ...]) -> Any:
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
+    async def start(self, job: str, args: tuple[Any, ...]) -> None:
+        """Send the job; return once the worker has loaded its module and begins."""
+        stdin = self.process.stdin
+        assert stdin is not None
         request = pickle.dumps((job, args))
         stdin.write(HEADER.pack(len(request)) + request)
         try:
             await stdin.drain()
-            (size,) = HEADER.unpack(await stdout.readexactly(HEADER.size))
-            if size > MAX_REPLY:
-                raise JobFailed("memory")
-            kind, value = pickle.loads(await stdout.readexactly(size))
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except ConnectionError:
             raise JobFailed(await self._death()) from None
+        await self._frame()
+
+    async def result(self) -> Any:
+        """The job's value; its own exception re-raised; JobFailed when a limit ended it."""
+        kind, value = await self._frame()
         if kind == "ok":
             return value
         if kind == "failed":
             raise JobFailed(value)
         raise value
+
+    async def _frame(self) -> tuple[str, Any]:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            (size,) = HEADER.unpack(await stdout.readexactly(HEADER.size))
+            if size > MAX_REPLY:
+                raise JobFailed("memory")
+            frame: tuple[str, Any] = pickle.loads(await stdout.readexactly(size))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            raise JobFailed(await self._death()) from None
+        return frame
 
     async def _death(self) -> FailReason:
         code = await self.process.wait()
@@ -108,6 +123,7 @@ class WorkerPool:
         self._per_user: Counter[int] = Counter()
         self._closed = False
         self._reaper: asyncio.TimerHandle | None = None
+        self._dying: set[asyncio.Task[Any]] = set()
 
     @property
     def processes(self) -> list[int]:
@@ -157,8 +173,12 @@ class WorkerPool:
         try:
             worker = self._idle.pop() if self._idle else await self._spawn()
             try:
+                # A fresh worker imports the job's module first (pypdf, trafilatura: seconds
+                # on a loaded machine): not counted in the job's time.
+                async with asyncio.timeout(START_TIMEOUT) as deadline:
+                    await worker.start(job, args)
                 async with asyncio.timeout(timeout) as deadline:
-                    result = await worker.call(job, args)
+                    result = await worker.result()
             except TimeoutError:
                 if deadline.expired():
                     raise JobFailed("timeout") from None
@@ -218,13 +238,17 @@ class WorkerPool:
             self._idle.remove(worker)
             self._all.discard(worker)
             task = loop.create_task(worker.close())
-            task.add_done_callback(lambda _: None)
+            self._dying.add(task)
+            task.add_done_callback(self._dying.discard)
         if self._idle:
             self._reaper = loop.call_later(self._limits.idle_seconds, self._reap)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
         self._all.discard(worker)
+        task = asyncio.get_running_loop().create_task(worker.process.wait())
+        self._dying.add(task)
+        task.add_done_callback(self._dying.discard)
         with contextlib.suppress(ValueError):
             self._idle.remove(worker)
 
@@ -241,6 +265,7 @@ class WorkerPool:
             worker.kill()
         for worker in workers:
             await worker.process.wait()
+        await asyncio.gather(*self._dying, return_exceptions=True)
 
 
 def _child_env() -> dict[str, str]:
