@@ -40,7 +40,8 @@ from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
-from bot.workers.pool import WorkerLimits, WorkerPool
+from bot.workers.lanes import WorkerLanes
+from bot.workers.pool import WorkerLimits
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +202,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )  # fmt: skip
 
 
-def build_workers(settings: Settings) -> WorkerPool:
+def build_workers(settings: Settings) -> WorkerLanes:
     """The worker processes for documents, page text and calculate (none start until needed)."""
-    return WorkerPool(
+    return WorkerLanes(
         WorkerLimits(
             processes=settings.worker_processes,
             timeout=settings.worker_job_timeout,

@@ -32,7 +32,7 @@ from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
 from bot.telegram.runtime.webhook import WebhookReceiver
-from bot.workers.pool import WorkerPool
+from bot.workers.lanes import WorkerLanes
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class App:
     service: ConversationService | None = None
     switches: ToolSwitches | None = None
     toolbox: Toolbox | None = None
-    jobs: WorkerPool | None = None
+    jobs: WorkerLanes | None = None
 
     async def open_tools(self) -> None:
         """Build the tools (the built-ins TOOLS turns on, the MCP servers' tools) and give them
