@@ -190,6 +190,8 @@ class WorkerPool:
                 self._discard(worker)
                 reason = exc.reason if isinstance(exc, JobFailed) else type(exc).__name__
                 log.warning("worker job stopped job=%s reason=%s", job, reason)
+            if self._closed and isinstance(exc, JobFailed):  # killed by the shutdown, not a limit
+                raise JobsBusy("the bot is stopping") from None
             raise
         else:
             self._give_back(worker)

@@ -128,7 +128,7 @@ async def test_close_kills_running_jobs(pool: WorkerPool) -> None:
     [worker] = pool.processes
     await pool.aclose()
     assert not alive(worker)
-    with pytest.raises(JobFailed):
+    with pytest.raises(JobsBusy):  # the user hears "busy, send it again", not "could not read"
         await task
     with pytest.raises(JobsBusy):
         await pool.run("pid")
