@@ -44,6 +44,8 @@ from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
+from bot.workers.lanes import WorkerLanes
+from bot.workers.pool import WorkerLimits
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +150,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     service = ConversationService(history, usage_store, config, clock=now, prompts=chat_store)
     # The tools open at start-up (App.open_tools), before updates are taken.
-    tools = ToolKit(lambda: build_toolbox(settings, chat_store, settings.context_token_budget))
+    jobs = build_workers(settings)
+    tools = ToolKit(
+        lambda: build_toolbox(settings, jobs, chat_store, settings.context_token_budget)
+    )
     gateway = GonkaGateway(
         llm,
         settings.temperature,
@@ -181,7 +186,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(), tools,
+        signals or LocalSignals(), jobs, tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -198,8 +203,22 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded, service=service, tools=tools,
+        webhook, signals, embedded=embedded, service=service, tools=tools, jobs=jobs,
     )  # fmt: skip
+
+
+def build_workers(settings: Settings) -> WorkerLanes:
+    """The worker processes for documents, page text and calculate (none start until needed)."""
+    return WorkerLanes(
+        WorkerLimits(
+            processes=settings.worker_processes,
+            timeout=settings.worker_job_timeout,
+            memory_mb=settings.worker_memory_mb,
+            max_jobs=settings.worker_max_jobs,
+            user_jobs=settings.worker_user_jobs,
+            idle_seconds=settings.worker_idle_seconds,
+        )
+    )
 
 
 __all__ = ["App", "build_app", "build_store"]

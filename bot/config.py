@@ -199,6 +199,13 @@ class Settings(ToolSettings, BaseSettings):
     document_history_tokens: int = Field(default=1500, ge=0)
     vision_models: Annotated[tuple[str, ...], NoDecode] = ()
     quick_reply_window: float = Field(default=10.0, ge=0)
+    # --- Worker processes (issue 25): documents, page text and calculate, with limits ---------
+    worker_processes: int = Field(default=2, ge=1, le=32)
+    worker_job_timeout: float = Field(default=30.0, gt=0, le=600)
+    worker_memory_mb: int = Field(default=768, ge=0)
+    worker_max_jobs: int = Field(default=8, ge=1)
+    worker_user_jobs: int = Field(default=2, ge=1)
+    worker_idle_seconds: float = Field(default=120.0, gt=0)
 
     @field_validator("vision_models", mode="before")
     @classmethod

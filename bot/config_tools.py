@@ -21,11 +21,13 @@ OFF = ("off", "none", "-")
 
 
 class ToolSettings(BaseSettings):
-    """TOOLS, TOOL_TIMEOUT, TOOL_MAX_ROUNDS, TOOL_RESULT_TOKENS, the tools' URLs, MCP_*."""
+    """TOOLS, TOOL_TIMEOUT, TOOL_MAX_ROUNDS, TOOL_MAX_CALLS_PER_ROUND, TOOL_RESULT_TOKENS, the tools'
+    URLs, MCP_*."""
 
     tools: Annotated[tuple[str, ...] | None, NoDecode] = None
     tool_timeout: float = Field(default=15.0, gt=0, le=300)
     tool_max_rounds: int = Field(default=4, ge=1, le=20)
+    tool_max_calls_per_round: int = Field(default=8, ge=1, le=64)
     tool_result_tokens: int = Field(default=1500, ge=100)
     open_meteo_geocoding_url: str = "https://geocoding-api.open-meteo.com/v1/search"
     open_meteo_forecast_url: str = "https://api.open-meteo.com/v1/forecast"

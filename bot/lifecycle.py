@@ -31,6 +31,7 @@ from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
 from bot.telegram.runtime.webhook import WebhookReceiver
+from bot.workers.lanes import WorkerLanes
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class App:
     service: ConversationService | None = None
     tools: ToolKit | None = None
     toolbox: ToolSet | None = None  # the tools opened
+    jobs: WorkerLanes | None = None
 
     async def open_tools(self) -> None:
         """Open the tools (the built-ins TOOLS turns on, the MCP servers' tools) for the turns
@@ -151,6 +153,8 @@ class App:
         if self.webhook is not None:
             self.webhook.stop()
         await self.running.finish(self.settings.shutdown_grace)
+        if self.jobs is not None:
+            await self.jobs.aclose()  # a document or page still being read ends now
         await self._stop_http()
 
     async def _stop_http(self) -> None:
@@ -187,6 +191,8 @@ class App:
 
     async def close(self) -> None:
         await self._stop_http()
+        if self.jobs is not None:
+            await self.jobs.aclose()
         await self.bot.session.close()
         await self.llm.close()
         if self.tools is not None:

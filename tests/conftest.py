@@ -10,6 +10,8 @@ import fakeredis
 import pytest
 from redis.asyncio import Redis
 
+from bot.workers.pool import WorkerLimits, WorkerPool
+
 # The fake Telegram server, a Bot talking to it, and a hand-moved clock.
 pytest_plugins = ["tests.doubles.telegram_fixtures"]
 
@@ -47,3 +49,11 @@ async def redis(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterato
     if keys:
         await real.delete(*keys)
     await real.aclose()
+
+
+@pytest.fixture
+async def jobs() -> AsyncIterator[WorkerPool]:
+    """The worker pool the bot builds (its processes start on the first job), closed after."""
+    pool = WorkerPool(WorkerLimits())
+    yield pool
+    await pool.aclose()

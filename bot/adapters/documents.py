@@ -1,6 +1,8 @@
 """Text out of a downloaded file: plain text and code, PDF, DOCX and HTML.
 
-CPU-bound (a PDF of 50 pages takes a second or so): call it through `asyncio.to_thread`.
+Runs in a worker process only (the job "read_document" of bot/workers/jobs.py): parsing a
+hostile file may cost minutes of CPU and gigabytes, which the worker's limits end. The bot's
+own process never imports this module, nor pypdf or python-docx.
 Everything else, such as archives, images, binaries and scans, becomes `Unreadable`, naming the
 type, so the user hears what the file is and why it was not read.
 """
@@ -10,21 +12,23 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import charset_normalizer
 import docx
 from docx.table import Table
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from bot.adapters.html_text import html_to_text
-from bot.core.documents import DocumentText, Unreadable
+from bot.core.documents import DocumentLimits, DocumentText, Unreadable, kind_by_name
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # Bot API getFile: "file is too big" above it
+# A DOCX is a zip archive: what its members may expand to, checked before anything is inflated
+# (a 62 KB archive of 60 MB of XML cost 37 s of CPU and 330 MB). Real documents expand 5-30x.
+ZIP_MAX_TOTAL = 64 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+ZIP_MAX_MEMBERS = 5000
 
 # Leading bytes of types a user may send that hold no text we read.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -61,30 +65,13 @@ _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 _SNIFF = 8192
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentLimits:
-    """The bot's own limits: bytes it downloads (at most Telegram's 20 MB) and PDF pages read."""
-
-    max_bytes: int = 10 * 1024 * 1024
-    max_pages: int = 50
-
-
-def refuse_before_download(
-    name: str, size: int | None, limits: DocumentLimits
-) -> Unreadable | None:
-    """`Unreadable("too_big")` when the size Telegram announced is over the bot's limit."""
-    if size is not None and size > min(limits.max_bytes, TELEGRAM_DOWNLOAD_LIMIT):
-        return Unreadable(name, _kind_by_name(name), "too_big", size)
-    return None
-
-
 def extract(
     name: str, data: bytes, limits: DocumentLimits, mime_type: str | None = None
 ) -> DocumentText | Unreadable:
     """The text of the file `name` with contents `data`, or why there is none."""
     size = len(data)
     if size > limits.max_bytes:
-        return Unreadable(name, _kind_by_name(name), "too_big", size)
+        return Unreadable(name, kind_by_name(name), "too_big", size)
     head = data[:_SNIFF]
     if head.lstrip()[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
         return _pdf(name, data, limits)
@@ -101,11 +88,6 @@ def extract(
     if len(head) > 262 and head[257:262] == b"ustar":
         return Unreadable(name, "tar archive", "unsupported", size)
     return _text(name, data, mime_type)
-
-
-def _kind_by_name(name: str) -> str:
-    suffix = PurePosixPath(name).suffix.lower().lstrip(".")
-    return f"{suffix.upper()} file" if suffix else "file"
 
 
 def _text(name: str, data: bytes, mime_type: str | None) -> DocumentText | Unreadable:
@@ -162,7 +144,9 @@ def _pdf(name: str, data: bytes, limits: DocumentLimits) -> DocumentText | Unrea
         total = len(reader.pages)
         pages = min(total, limits.max_pages)
         texts = [reader.pages[index].extract_text() for index in range(pages)]
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except MemoryError:
+        raise  # the worker reports it: the file is too costly, not damaged
+    except Exception as exc:  # pypdf raises many kinds on a malformed file: all mean "damaged"
         log.info("pdf unreadable error=%s", type(exc).__name__)
         return Unreadable(name, "damaged PDF", "damaged", size)
     text = "\n\n".join(t.strip() for t in texts if t and t.strip())
@@ -175,13 +159,31 @@ def _zip(name: str, data: bytes) -> DocumentText | Unreadable:
     size = len(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
         return Unreadable(name, "damaged ZIP archive", "damaged", size)
+    names = {member.filename for member in members}
     kind = next((k for member, k in _ZIP_KINDS if member in names), "ZIP archive")
     if kind != "DOCX":
         return Unreadable(name, kind, "unsupported", size)
+    if zip_bomb(members):
+        return Unreadable(name, "DOCX that expands too much (a zip bomb?)", "too_complex", size)
     return _docx(name, data)
+
+
+def zip_bomb(members: list[zipfile.ZipInfo]) -> bool:
+    """Whether an archive's members, as their headers declare (zipfile never inflates more than
+    declared), expand beyond ZIP_MAX_TOTAL in all, or one of over 1 MB more than ZIP_MAX_RATIO
+    times, or are too many."""
+    if len(members) > ZIP_MAX_MEMBERS:
+        return True
+    if sum(member.file_size for member in members) > ZIP_MAX_TOTAL:
+        return True
+    return any(
+        member.file_size > 1024 * 1024
+        and member.file_size > ZIP_MAX_RATIO * max(member.compress_size, 1)
+        for member in members
+    )
 
 
 def _docx(name: str, data: bytes) -> DocumentText | Unreadable:
@@ -195,7 +197,9 @@ def _docx(name: str, data: bytes) -> DocumentText | Unreadable:
                 blocks.extend(rows)
             elif block.text.strip():
                 blocks.append(block.text)
-    except (ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # lxml's XPathEvalError, zipfile's errors...: "damaged"
         log.info("docx unreadable error=%s", type(exc).__name__)
         return Unreadable(name, "damaged DOCX", "damaged", size)
     text = "\n".join(blocks)

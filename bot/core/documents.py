@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Literal
 
 from bot.core.budget import estimate_tokens
 from bot.core.speakers import speaker_label
 
-UnreadableReason = Literal["too_big", "unsupported", "no_text", "encrypted", "damaged"]
+UnreadableReason = Literal[
+    "too_big", "unsupported", "no_text", "encrypted", "damaged", "too_complex"
+]
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # Bot API getFile: "file is too big" above it
 
 SAMPLE_CHARS = 200_000
 NO_QUESTION = (
     "(The user sent this file without a question: say in a few sentences what it is, "
     "and offer to help with it.)"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLimits:
+    """The bot's own limits: bytes it downloads (at most Telegram's 20 MB) and PDF pages read."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_pages: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,21 @@ class Unreadable:
     kind: str
     reason: UnreadableReason
     size: int
+
+
+def kind_by_name(name: str) -> str:
+    """A file's type as its name says ("PDF file"), for a file whose bytes were not looked at."""
+    suffix = PurePosixPath(name).suffix.lower().lstrip(".")
+    return f"{suffix.upper()} file" if suffix else "file"
+
+
+def refuse_before_download(
+    name: str, size: int | None, limits: DocumentLimits
+) -> Unreadable | None:
+    """`Unreadable("too_big")` when the size Telegram announced is over the bot's limit."""
+    if size is not None and size > min(limits.max_bytes, TELEGRAM_DOWNLOAD_LIMIT):
+        return Unreadable(name, kind_by_name(name), "too_big", size)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +176,7 @@ UNREADABLE_TEXT_KEYS: dict[UnreadableReason, str] = {
     "no_text": "doc_no_text",
     "encrypted": "doc_encrypted",
     "damaged": "doc_damaged",
+    "too_complex": "doc_too_complex",
 }
 
 

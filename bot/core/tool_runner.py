@@ -27,8 +27,11 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class ToolLimits:
+    """TOOL_TIMEOUT per call, TOOL_RESULT_TOKENS per result, TOOL_MAX_CALLS_PER_ROUND."""
+
     timeout: float = 15.0
     result_tokens: int = 1500
+    max_calls: int = 8
 
 
 class BadArguments(Exception):
@@ -65,10 +68,24 @@ class ToolRunner:
         return lines
 
     async def run(self, calls: Sequence[ToolCall], tools: Mapping[str, Tool]) -> list[ToolResult]:
-        """The results of `calls`, in their order."""
+        """The results of `calls`, in their order; the calls beyond `max_calls` are not run:
+        each is answered as refused."""
+        allowed = self._limits.max_calls
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._one(call, tools)) for call in calls]
-        return [task.result() for task in tasks]
+            tasks = [group.create_task(self._one(call, tools)) for call in calls[:allowed]]
+        refused = [self._refused(call) for call in calls[allowed:]]
+        if refused:
+            log.warning("tool calls refused count=%d max=%d", len(refused), allowed)
+        return [task.result() for task in tasks] + refused
+
+    def _refused(self, call: ToolCall) -> ToolResult:
+        content = (
+            f"Error: not run. At most {self._limits.max_calls} tool calls run in one round; "
+            "make fewer calls, only those the answer needs."
+        )
+        return ToolResult(
+            call, content, "refused", 0.0, fit_tokens(content, self._limits.result_tokens)[1]
+        )
 
     async def _one(self, call: ToolCall, tools: Mapping[str, Tool]) -> ToolResult:
         started = self._clock()

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
-from bot.adapters.documents import DocumentLimits
 from bot.config import Settings
 from bot.core.access import Gate
 from bot.core.coalesce import Coalescer
 from bot.core.conversation import ConversationService
+from bot.core.documents import DocumentLimits
 from bot.core.inputs import BurstLimiter
+from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
@@ -28,6 +29,7 @@ from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
 from bot.telegram.input_turns import InputOptions, InputTurns
+from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
@@ -51,6 +53,7 @@ class Parts:
     metrics: Metrics
     pacers: Pacers
     signals: ReplicaSignals
+    jobs: JobRunner
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
@@ -62,7 +65,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
     )
     inputs = InputTurns(
-        parts.bot, admission, answering, parts.models, notices, input_options(config)
+        parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
     )
     chat_admins = ChatAdmins(parts.bot)
     dispatcher = Dispatcher(
@@ -81,6 +84,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
+    dispatcher.update.outer_middleware(JobOwnerMiddleware())
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))

@@ -12,8 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Document, Message
 
-from bot.adapters.documents import DocumentLimits
-from bot.core.documents import DocumentText, prepare_documents, unreadable_notice
+from bot.core.documents import DocumentLimits, DocumentText, prepare_documents, unreadable_notice
 from bot.core.inputs import (
     Image,
     PhotoSize,
@@ -23,6 +22,7 @@ from bot.core.inputs import (
     sees_images,
     text_question,
 )
+from bot.core.jobs import JobRunner, JobsBusy
 from bot.core.model_choice import ModelResolver
 from bot.core.models import Question
 from bot.telegram.admission import Admission
@@ -79,8 +79,11 @@ class InputTurns:
         models: ModelResolver,
         notices: Notices,
         options: InputOptions,
+        jobs: JobRunner,
     ) -> None:
+        """`jobs` reads documents in worker processes."""
         self._bot = bot
+        self._jobs = jobs
         self._admission = admission
         self._answering = answering
         self._models = models
@@ -104,6 +107,10 @@ class InputTurns:
         except FileDownloadFailed as exc:
             log.info("file not downloaded chat=%s error=%s", turn.chat_id, exc)
             await self._notices.notify(turn, t("doc_download_failed", turn.lang))
+            return
+        except JobsBusy as exc:
+            log.info("file not read chat=%s busy=%s", turn.chat_id, exc)
+            await self._notices.notify(turn, t("jobs_busy", turn.lang))
             return
         if asked is not None:
             # A file sent without a word names a new topic by its file name.
@@ -133,7 +140,7 @@ class InputTurns:
         options = self._options
         readable: list[DocumentText] = []
         for document in documents:
-            result = await read_document(self._bot, document, options.limits)
+            result = await read_document(self._bot, document, options.limits, self._jobs)
             if isinstance(result, DocumentText):
                 readable.append(result)
                 continue

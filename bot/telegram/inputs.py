@@ -3,7 +3,6 @@ kinds, photo sizes; and downloading a file and reading a document."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import logging
@@ -20,10 +19,16 @@ from aiogram.types import (
     MessageOriginUser,
 )
 
-from bot.adapters.documents import DocumentLimits, extract, refuse_before_download
 from bot.core.coalesce import CoalesceKey, Part, PartKind
-from bot.core.documents import DocumentText, Unreadable
+from bot.core.documents import (
+    DocumentLimits,
+    DocumentText,
+    Unreadable,
+    kind_by_name,
+    refuse_before_download,
+)
 from bot.core.inputs import ForwardOrigin, PhotoSize, QuickKind, forwarded_text
+from bot.core.jobs import JobFailed, JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +122,11 @@ async def download(bot: Bot, file_id: str) -> bytes:
 
 
 async def read_document(
-    bot: Bot, document: Document, limits: DocumentLimits
+    bot: Bot, document: Document, limits: DocumentLimits, jobs: JobRunner
 ) -> DocumentText | Unreadable:
-    """The text of a document a user sent, or why there is none (too big, unsupported, ...).
-
-    Checks the announced size before downloading; extraction runs in a worker thread.
-    """
+    """The text of a document a user sent, or why there is none (too big, unsupported, too
+    costly to read, ...). Checks the announced size before downloading; extraction runs in a
+    worker process (JobsBusy propagates: the user is told to try again)."""
     name = document.file_name or "file"
     refused = refuse_before_download(name, document.file_size, limits)
     if refused is not None:
@@ -133,7 +137,13 @@ async def read_document(
         if "file is too big" not in exc.message:
             raise FileDownloadFailed(exc.message) from exc
         return Unreadable(name, "file", "too_big", document.file_size or 0)
-    return await asyncio.to_thread(extract, name, data, limits, document.mime_type)
+    try:
+        result = await jobs.run("read_document", name, data, limits, document.mime_type)
+    except JobFailed as exc:
+        log.warning("document not read size=%d reason=%s", len(data), exc.reason)
+        return Unreadable(name, kind_by_name(name), "too_complex", len(data))
+    assert isinstance(result, DocumentText | Unreadable)
+    return result
 
 
 def data_url(data: bytes, mime_type: str = "image/jpeg") -> str:

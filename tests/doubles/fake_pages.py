@@ -37,6 +37,7 @@ class PageServer(LocalServer):
         app.router.add_get("/disguised", self._disguised)
         app.router.add_get("/huge", self._huge)
         app.router.add_get("/empty", self._empty)
+        app.router.add_get("/crafted", self._crafted)
 
     async def _article(self, request: web.Request) -> web.Response:
         return web.Response(text=ARTICLE, content_type="text/html", charset="utf-8")
@@ -71,6 +72,12 @@ class PageServer(LocalServer):
         except ConnectionError:
             pass  # the client stopped reading at its limit, as it should
         return response
+
+    async def _crafted(self, request: web.Request) -> web.Response:
+        """2 MB of tiny table cells: seconds of trafilatura's CPU per call (issue 25)."""
+        row = "<tr><td>a</td><td>b</td></tr>"
+        body = f"<html><body><table>{row * (2 * 1024 * 1024 // len(row))}</table></body></html>"
+        return web.Response(text=body, content_type="text/html")
 
     async def _empty(self, request: web.Request) -> web.Response:
         return web.Response(text="<html><body></body></html>", content_type="text/html")

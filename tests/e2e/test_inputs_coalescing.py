@@ -12,9 +12,8 @@ import docx
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
-from bot.adapters.documents import DocumentLimits
 from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
-from bot.core.documents import DocumentText, Unreadable
+from bot.core.documents import DocumentLimits, DocumentText, Unreadable
 from bot.core.inputs import ForwardOrigin
 from bot.telegram.coalescing import CoalesceMiddleware
 from bot.telegram.inputs import (
@@ -26,6 +25,7 @@ from bot.telegram.inputs import (
     quick_kind,
     read_document,
 )
+from bot.workers.pool import WorkerPool
 from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.doubles.fake_telegram_files import origin_channel, origin_hidden_user, origin_user
 
@@ -138,7 +138,9 @@ async def test_message_helpers(tg: FakeTelegramServer, bot: Bot) -> None:
     assert data_url(b"\xff\xd8") == "data:image/jpeg;base64,/9g="
 
 
-async def test_read_document_downloads_and_extracts(tg: FakeTelegramServer, bot: Bot) -> None:
+async def test_read_document_downloads_and_extracts(
+    tg: FakeTelegramServer, bot: Bot, jobs: WorkerPool
+) -> None:
     document = docx.Document()
     document.add_paragraph("The unique phrase is saffron-lynx-808.")
     out = io.BytesIO()
@@ -149,10 +151,10 @@ async def test_read_document_downloads_and_extracts(tg: FakeTelegramServer, bot:
     small, huge, big = [u.message for u in await bot.get_updates(timeout=0)]
     assert small and small.document and huge and huge.document and big and big.document
     limits = DocumentLimits(max_bytes=100_000)
-    result: Any = await read_document(bot, small.document, limits)
+    result: Any = await read_document(bot, small.document, limits, jobs)
     assert isinstance(result, DocumentText) and "saffron-lynx-808" in result.text
-    assert await read_document(bot, huge.document, limits) == Unreadable(
+    assert await read_document(bot, huge.document, limits, jobs) == Unreadable(
         "huge.pdf", "PDF file", "too_big", 25 * 1024 * 1024
     )
-    assert (await read_document(bot, big.document, limits)).reason == "too_big"  # type: ignore[union-attr]
+    assert (await read_document(bot, big.document, limits, jobs)).reason == "too_big"  # type: ignore[union-attr]
     assert len(tg.files.downloads) == 1  # too-big files are never downloaded

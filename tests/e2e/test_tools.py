@@ -259,7 +259,8 @@ async def test_fetch_url_refuses_the_bots_own_network(make_env: EnvFactory) -> N
         # A public page that redirects into the network is refused after the redirect.
         assert env.app.toolbox is not None
         allow = {("127.0.0.1", pages.port)}
-        env.app.toolbox.registry._tools["fetch_url"] = FetchUrlTool(allow=allow)
+        assert env.app.jobs is not None
+        env.app.toolbox.registry._tools["fetch_url"] = FetchUrlTool(allow=allow, jobs=env.app.jobs)
         env.gonka.enqueue(
             Reply(
                 text="",

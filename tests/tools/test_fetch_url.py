@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.adapters.tools.fetch_url import FetchLimits, FetchUrlTool, refused_address
 from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
+from bot.workers.pool import WorkerLimits, WorkerPool
 from tests.doubles.fake_pages import InternalService, PageServer
 
 
@@ -48,11 +49,11 @@ async def internal() -> AsyncIterator[InternalService]:
         yield server
 
 
-def _tool(pages: PageServer, **kwargs: Any) -> FetchUrlTool:
+def _tool(pages: PageServer, jobs: WorkerPool, **kwargs: Any) -> FetchUrlTool:
     # Only the page server's own (address, port) is let through: the guard still refuses
     # every other loopback port, such as the internal service's.
     resolver = MapResolver({"pages.test": "127.0.0.1", "internal.test": "127.0.0.1"})
-    return FetchUrlTool(allow={("127.0.0.1", pages.port)}, resolver=resolver, **kwargs)
+    return FetchUrlTool(allow={("127.0.0.1", pages.port)}, resolver=resolver, jobs=jobs, **kwargs)
 
 
 async def _fetch(tool: FetchUrlTool, url: str) -> tuple[str, str]:
@@ -63,16 +64,18 @@ async def _fetch(tool: FetchUrlTool, url: str) -> tuple[str, str]:
     return result.content, result.outcome
 
 
-async def test_reads_the_article_without_boilerplate(pages: PageServer) -> None:
-    text, outcome = await _fetch(_tool(pages), pages.url("/article"))
+async def test_reads_the_article_without_boilerplate(pages: PageServer, jobs: WorkerPool) -> None:
+    text, outcome = await _fetch(_tool(pages, jobs), pages.url("/article"))
     assert outcome == "ok"
     assert text.startswith(f"Page: {pages.url('/article')}\n\nTitle: The network doubled")
     assert "median latency of a request fell to 180 milliseconds" in text
     assert "Cookie settings" not in text and "Log in" not in text
 
 
-async def test_plain_text_in_its_charset_and_a_name_resolved(pages: PageServer) -> None:
-    text, _ = await _fetch(_tool(pages), f"http://pages.test:{pages.port}/plain")
+async def test_plain_text_in_its_charset_and_a_name_resolved(
+    pages: PageServer, jobs: WorkerPool
+) -> None:
+    text, _ = await _fetch(_tool(pages, jobs), f"http://pages.test:{pages.port}/plain")
     assert text.endswith("Привет: plain text in windows-1251.")
 
 
@@ -80,11 +83,11 @@ async def test_plain_text_in_its_charset_and_a_name_resolved(pages: PageServer) 
     "host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]", "0.0.0.0"]
 )
 async def test_private_addresses_refused(
-    pages: PageServer, internal: InternalService, host: str
+    pages: PageServer, jobs: WorkerPool, internal: InternalService, host: str
 ) -> None:
     port = internal.port if "127" in host or "::1" in host or host == "0.0.0.0" else 80
     started = time.perf_counter()
-    text, outcome = await _fetch(_tool(pages), f"http://{host}:{port}/latest/meta-data/")
+    text, outcome = await _fetch(_tool(pages, jobs), f"http://{host}:{port}/latest/meta-data/")
     assert outcome == "error"
     assert text.startswith("Error: Refused:") and "only public web pages" in text
     assert time.perf_counter() - started < 1
@@ -95,10 +98,10 @@ async def test_private_addresses_refused(
     "target", ["127.0.0.1:{internal}", "10.0.0.1", "169.254.169.254", "internal.test:{internal}"]
 )
 async def test_redirect_to_a_private_address_refused(
-    pages: PageServer, internal: InternalService, target: str
+    pages: PageServer, jobs: WorkerPool, internal: InternalService, target: str
 ) -> None:
     to = "http://" + target.format(internal=internal.port) + "/secret"
-    text, outcome = await _fetch(_tool(pages), pages.url(f"/redirect?to={to}"))
+    text, outcome = await _fetch(_tool(pages, jobs), pages.url(f"/redirect?to={to}"))
     assert outcome == "error" and text.startswith("Error: Refused:"), text
     assert pages.paths == [f"/redirect?to={to}"]
     assert internal.paths == []
@@ -106,15 +109,17 @@ async def test_redirect_to_a_private_address_refused(
 
 
 async def test_a_name_resolving_to_loopback_is_refused_at_the_socket(
-    pages: PageServer, internal: InternalService
+    pages: PageServer, jobs: WorkerPool, internal: InternalService
 ) -> None:
-    text, _ = await _fetch(_tool(pages), f"http://internal.test:{internal.port}/")
+    text, _ = await _fetch(_tool(pages, jobs), f"http://internal.test:{internal.port}/")
     assert text.startswith("Error: Refused:") and "(127.0.0.1)" in text
     assert internal.paths == []
 
 
-async def test_without_the_test_allowance_the_page_server_is_refused_too(pages: PageServer) -> None:
-    text, _ = await _fetch(FetchUrlTool(), pages.url("/article"))
+async def test_without_the_test_allowance_the_page_server_is_refused_too(
+    pages: PageServer, jobs: WorkerPool
+) -> None:
+    text, _ = await _fetch(FetchUrlTool(jobs=jobs), pages.url("/article"))
     assert text.startswith("Error: Refused:")
     assert pages.paths == []
 
@@ -129,22 +134,24 @@ async def test_without_the_test_allowance_the_page_server_is_refused_too(pages: 
         ("/empty", "has no readable text"),
     ],
 )
-async def test_pages_that_cannot_be_read(pages: PageServer, path: str, error: str) -> None:
-    text, outcome = await _fetch(_tool(pages), pages.url(path))
+async def test_pages_that_cannot_be_read(
+    pages: PageServer, jobs: WorkerPool, path: str, error: str
+) -> None:
+    text, outcome = await _fetch(_tool(pages, jobs), pages.url(path))
     assert outcome == "error" and error in text
 
 
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://a/", "http:///nohost"]
 )
-async def test_other_schemes_refused(pages: PageServer, url: str) -> None:
-    text, outcome = await _fetch(_tool(pages), url)
+async def test_other_schemes_refused(pages: PageServer, jobs: WorkerPool, url: str) -> None:
+    text, outcome = await _fetch(_tool(pages, jobs), url)
     assert outcome == "error"
     assert "Only http and https" in text or "has no host name" in text
 
 
-async def test_huge_page_is_cut_at_the_size_limit(pages: PageServer) -> None:
-    tool = _tool(pages, limits=FetchLimits(max_bytes=256 * 1024))
+async def test_huge_page_is_cut_at_the_size_limit(pages: PageServer, jobs: WorkerPool) -> None:
+    tool = _tool(pages, jobs, limits=FetchLimits(max_bytes=256 * 1024))
     started = time.perf_counter()
     text, outcome = await _fetch(tool, pages.url("/huge"))
     assert outcome == "ok"
@@ -163,6 +170,6 @@ def test_address_classes() -> None:
 
 
 def test_status_line() -> None:
-    tool = FetchUrlTool()
+    tool = FetchUrlTool(jobs=WorkerPool(WorkerLimits()))
     assert tool.status({"url": "https://example.com/a/b"}, "en") == "🌐 Reading: example.com…"
     assert tool.status({"url": "https://example.com/a/b"}, "ru") == "🌐 Читаю: example.com…"

@@ -22,6 +22,7 @@ from bot.core.budget import estimate_tokens
 from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import ToolError, ToolRegistry
+from bot.workers.pool import WorkerPool
 
 # Waits end on a signal; the bound only ends a test that would never pass.
 BOUND = 120.0
@@ -106,7 +107,10 @@ async def until(predicate: Callable[[], object], timeout: float = BOUND) -> None
 
 
 async def test_a_server_with_2000_tools_is_capped_to_a_share_of_the_context(
-    tmp_path: Path, raw_server: Callable[..., McpServerConfig], caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    raw_server: Callable[..., McpServerConfig],
+    caplog: pytest.LogCaptureFixture,
+    jobs: WorkerPool,
 ) -> None:
     # 2,000 tools made every message "too long (limit 0)": their definitions took the budget.
     caplog.set_level(logging.INFO)
@@ -116,7 +120,7 @@ async def test_a_server_with_2000_tools_is_capped_to_a_share_of_the_context(
         json.dumps({"servers": {"big": {"command": big.command, "args": big.args}}})
     )
     settings = ToolSettings(tools="calculate", mcp_servers_file=mcp_file, mcp_tools_share=0.25)  # type: ignore[call-arg]
-    toolbox = await build_toolbox(settings, context_budget=16000)
+    toolbox = await build_toolbox(settings, jobs, context_budget=16000)
     try:
         await until(lambda: len(toolbox.registry.names) > 1)
         tools = await toolbox.registry.for_chat(1)
@@ -157,7 +161,7 @@ async def test_an_endless_line_stops_the_server_and_fails_the_call_while_others_
 
 
 async def test_a_server_hanging_at_start_does_not_hold_up_the_others(
-    tmp_path: Path, raw_server: Callable[..., McpServerConfig]
+    tmp_path: Path, raw_server: Callable[..., McpServerConfig], jobs: WorkerPool
 ) -> None:
     # One that hangs at start delayed start-up by its 30 s start timeout.
     mcp_file = tmp_path / "mcp.json"
@@ -166,7 +170,7 @@ async def test_a_server_hanging_at_start_does_not_hold_up_the_others(
     mcp_file.write_text(json.dumps({"servers": servers}))
     settings = ToolSettings(tools="calculate", mcp_servers_file=mcp_file)  # type: ignore[call-arg]
     # build_toolbox returns before any server is ready (before the slowest, at 30 s, before).
-    toolbox = await asyncio.wait_for(build_toolbox(settings), BOUND)
+    toolbox = await asyncio.wait_for(build_toolbox(settings, jobs), BOUND)
     try:
         assert toolbox.registry.names == ["calculate"]
         await until(lambda: "good__tool_0" in toolbox.registry.names)
@@ -212,7 +216,9 @@ def test_mcp_is_imported_only_when_servers_are_configured(tmp_path: Path) -> Non
         "from bot.lifecycle import App\n"
         "from bot.adapters.tools.factory import build_toolbox\n"
         "from bot.config_tools import ToolSettings\n"
-        "box = asyncio.run(build_toolbox(ToolSettings(tools='calculate')))\n"
+        "from bot.workers.pool import WorkerLimits, WorkerPool\n"
+        "jobs = WorkerPool(WorkerLimits())\n"
+        "box = asyncio.run(build_toolbox(ToolSettings(tools='calculate'), jobs))\n"
         "asyncio.run(box.aclose())\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mcp', 'mcp_types')))\n"
     )

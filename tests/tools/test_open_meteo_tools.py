@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -13,7 +14,9 @@ from bot.adapters.tools.open_meteo import OpenMeteoGeocoder, TimeTool, WeatherTo
 from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Tool
+from bot.workers.pool import WorkerPool
 from tests.doubles.fake_open_meteo import FakeOpenMeteo
+from tests.doubles.hostile_files import HOSTILE_EXPRESSIONS
 
 NOW = datetime(2026, 12, 1, 17, 3, 42, tzinfo=UTC)
 
@@ -25,13 +28,13 @@ async def meteo() -> AsyncIterator[FakeOpenMeteo]:
 
 
 @pytest.fixture
-async def tools(meteo: FakeOpenMeteo) -> AsyncIterator[dict[str, Tool]]:
+async def tools(meteo: FakeOpenMeteo, jobs: WorkerPool) -> AsyncIterator[dict[str, Tool]]:
     async with tool_session(timeout=5) as session:
         geocoder = OpenMeteoGeocoder(session, meteo.geocoding_url)
         yield {
             "get_weather": WeatherTool(session, geocoder, meteo.forecast_url),
             "get_time": TimeTool(geocoder, clock=lambda: NOW),
-            "calculate": CalculateTool(),
+            "calculate": CalculateTool(jobs),
         }
 
 
@@ -116,9 +119,9 @@ async def test_calculate(tools: dict[str, Tool], expression: str, expected: str)
         ("(10**999)**999", "The result would be too large."),
         ("1/0", "Division by zero."),
         ("1e308 * 10", "not a finite number"),
-        ("__import__('os').system('id')", "Cannot evaluate"),
-        ("(1).__class__", "Cannot evaluate"),
-        ("'a' * 1000000", "numbers only"),
+        ("__import__('os').system('id')", "Only arithmetic is allowed"),
+        ("(1).__class__", "not attributes"),
+        ("'a' * 1000000", "not text"),
         ("2,340 * 2", "without thousands separators"),
         ("1+" * 200 + "1", "longer than 300 characters"),
     ],
@@ -127,6 +130,25 @@ async def test_calculate_refuses(tools: dict[str, Tool], expression: str, error:
     escaped = expression.replace("'", "\\u0027")
     text, outcome = await _run(tools, "calculate", f'{{"expression": "{escaped}"}}')
     assert outcome == "error" and error in text
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    list(
+        zip(
+            HOSTILE_EXPRESSIONS,
+            ("at most 100 digits", "not methods", "not methods", "not text"),
+            strict=True,
+        )
+    ),
+)
+async def test_calculate_refuses_what_froze_the_bot(
+    tools: dict[str, Tool], jobs: WorkerPool, expression: str, error: str
+) -> None:
+    """Issue 25: each ran for seconds or allocated hundreds of MB on the event loop."""
+    text, outcome = await _run(tools, "calculate", json.dumps({"expression": expression}))
+    assert outcome == "error" and error in text
+    assert len(jobs.processes) == 1  # it ran in a worker process, not in the bot's
 
 
 def test_status_lines(tools: dict[str, Tool]) -> None:

@@ -152,3 +152,16 @@ def test_status_lines_per_language() -> None:
     calls = [_call('{"seconds": 2}'), _call("{oops"), _call("{}", name="teleport")]
     assert runner.status_lines(calls, tools, "en") == ["😴 Sleeping: 2", "🛠 sleep…", "🛠 teleport…"]
     assert runner.status_lines(calls[:1], tools, "ru") == ["😴 Сплю: 2"]
+
+
+async def test_calls_beyond_the_per_round_cap_are_refused_not_run() -> None:
+    """Issue 25: nothing capped the calls of a round (500 ran)."""
+    tool = SleepTool()
+    runner = ToolRunner(ToolLimits(timeout=5, max_calls=8))
+    calls = [_call(f'{{"seconds": 0, "text": "r{n}"}}', id=str(n)) for n in range(12)]
+    results = await runner.run(calls, {"sleep": tool})
+    assert tool.started == 8
+    assert [r.call.id for r in results] == [str(n) for n in range(12)]  # every call answered
+    assert [r.outcome for r in results] == ["ok"] * 8 + ["refused"] * 4
+    assert all("At most 8 tool calls" in r.content for r in results[8:])
+    assert ToolLimits().max_calls == 8

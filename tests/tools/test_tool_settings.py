@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from bot.adapters.tools.factory import build_toolbox
 from bot.config import Settings
 from bot.core.models import ToolCall
+from bot.workers.pool import WorkerPool
 from tests.doubles.fake_open_meteo import FakeOpenMeteo
 from tests.tools.test_mcp_servers import SERVER
 
@@ -63,7 +64,7 @@ def test_bad_tool_settings_fail_at_start(monkeypatch: pytest.MonkeyPatch) -> Non
         _settings()
 
 
-async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
+async def test_toolbox_from_settings_with_mcp(tmp_path: Path, jobs: WorkerPool) -> None:
     script = tmp_path / "demo_server.py"
     script.write_text(SERVER)
     config = tmp_path / "mcp.toml"
@@ -75,7 +76,7 @@ async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
             mcp_servers_file=config,
             tool_max_rounds=3,
         )
-        toolbox = await build_toolbox(settings)
+        toolbox = await build_toolbox(settings, jobs)
         try:
             # The built-ins at once; the server's tools when it has started (in the background).
             assert toolbox.registry.names == ["get_weather", "get_time", "calculate", "fetch_url"]
@@ -101,9 +102,11 @@ async def test_toolbox_from_settings_with_mcp(tmp_path: Path) -> None:
 
 
 async def test_toolbox_off_and_unreadable_mcp_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, jobs: WorkerPool
 ) -> None:
-    toolbox = await build_toolbox(_settings(tools="", mcp_servers_file=tmp_path / "missing.json"))
+    toolbox = await build_toolbox(
+        _settings(tools="", mcp_servers_file=tmp_path / "missing.json"), jobs
+    )
     assert await toolbox.registry.for_chat(1) == {}
     # One line naming the variable and the file (it named neither).
     assert f"MCP_SERVERS_FILE={tmp_path / 'missing.json'}: No such file" in caplog.text

@@ -9,10 +9,12 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
-from bot.adapters.documents import DocumentLimits, extract, refuse_before_download
+from bot.adapters.documents import extract, zip_bomb
+from bot.adapters.html_text import html_to_text
 from bot.core.budget import estimate_tokens
 from bot.core.documents import (
     UNREADABLE_TEXT_KEYS,
+    DocumentLimits,
     DocumentText,
     Unreadable,
     document_history,
@@ -20,9 +22,11 @@ from bot.core.documents import (
     fit_document,
     human_size,
     prepare_document,
+    refuse_before_download,
     unreadable_notice,
 )
 from bot.telegram.texts import t
+from tests.doubles.hostile_files import docx_bomb, end_tag_flood
 
 LIMITS = DocumentLimits()
 RUSSIAN = (
@@ -289,3 +293,44 @@ def test_unreadable_notice_texts() -> None:
     key, values = unreadable_notice(Unreadable("b.pdf", "PDF file", "too_big", 30 << 20), 10 << 20)
     assert "30.0 MB" in t(key, "ru", **values)
     assert "10.0 MB" in t(key, "en", **values)
+
+
+def test_a_docx_zip_bomb_is_refused_before_it_is_inflated() -> None:
+    bomb = docx_bomb(make_docx(["x"]))  # 60 MB of XML in ~120 KB (the issue's: 62 KB)
+    result = extract("bomb.docx", bomb, LIMITS)
+    assert result == Unreadable(
+        "bomb.docx", "DOCX that expands too much (a zip bomb?)", "too_complex", len(bomb)
+    )
+    key, values = unreadable_notice(result, LIMITS.max_bytes)
+    assert key == "doc_too_complex" and "bomb.docx" in t(key, "ru", **values)
+
+
+def test_zip_limits_count_what_the_headers_declare() -> None:
+    def member(size: int, packed: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo("word/part.xml")
+        info.file_size, info.compress_size = size, packed
+        return info
+
+    assert not zip_bomb([member(5 << 20, 1 << 20), member(900_000, 1000)])  # 5x; small
+    assert zip_bomb([member(3 << 20, 20_000)])  # over 100x
+    assert zip_bomb([member(30 << 20, 10 << 20)] * 3)  # 90 MB in all
+    assert zip_bomb([member(10, 10)] * 6000)
+
+
+def test_any_parser_error_is_a_damaged_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """lxml's XPathEvalError escaped python-docx on a large bomb: no parser error escapes."""
+
+    def explode(_: object) -> None:
+        raise RuntimeError("XPathEvalError: Memory allocation failed")
+
+    data = make_docx(["x"])
+    monkeypatch.setattr(docx, "Document", explode)
+    result = extract("odd.docx", data, LIMITS)
+    assert isinstance(result, Unreadable) and result.reason == "damaged"
+
+
+def test_an_html_file_of_end_tags_reads_as_its_text() -> None:
+    # "</" with no ">" after it is text; HTMLParser looked for the ">" again at each one.
+    result = extract("flood.html", end_tag_flood(400_000), LIMITS)
+    assert isinstance(result, DocumentText) and result.text == "</" * 200_000
+    assert html_to_text("<p>a &lt; b</p><p>c</p>x</y</") == "a < b\n\nc\n\nx</y</"

@@ -1,4 +1,10 @@
-"""calculate(expression): safe arithmetic with simpleeval (an AST walker, never eval)."""
+"""calculate(expression): arithmetic only, with simpleeval (an AST walker, never eval).
+
+The expression is checked first: numbers, the operators below, the names and functions listed,
+nothing else (no attribute, no method, no string). Every operation that could grow without
+bound is capped, and `evaluate` runs in a worker process (the job "calculate"), whose CPU and
+wall-clock limits end whatever slips through.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,13 @@ from typing import Any
 
 import simpleeval
 
+from bot.core.jobs import JobFailed, JobRunner, JobsBusy
 from bot.core.tools import Lang, ToolError, ToolSpec, short
 
 MAX_EXPRESSION = 300
 MAX_EXPONENT = 1000
 MAX_RESULT_BITS = 100_000
+MAX_ROUND_DIGITS = 100
 
 
 def _power(base: Any, exponent: Any) -> Any:
@@ -33,6 +41,12 @@ def _mult(left: Any, right: Any) -> Any:
     if both_int and abs(left).bit_length() + abs(right).bit_length() > MAX_RESULT_BITS:
         raise ToolError("The result would be too large.")
     return operator.mul(left, right)
+
+
+def _round(number: Any, digits: Any = None) -> Any:
+    if digits is not None and (not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS):
+        raise ToolError(f"round() takes at most {MAX_ROUND_DIGITS} digits.")
+    return round(number) if digits is None else round(number, digits)
 
 
 OPERATORS: dict[type[ast.AST], Callable[..., Any]] = {
@@ -58,8 +72,47 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
         "log", "log10", "log2", "exp", "floor", "ceil", "degrees", "radians", "hypot", "gcd",
     )
-} | {"abs": abs, "round": round, "min": min, "max": max}  # fmt: skip
+} | {"abs": abs, "round": _round, "min": min, "max": max}  # fmt: skip
 NAMES = {"pi": math.pi, "e": math.e, "tau": math.tau}
+_STRUCTURE = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Load)
+
+
+def check_arithmetic(tree: ast.AST) -> None:
+    """ToolError unless `tree` is arithmetic: numbers, OPERATORS, NAMES and calls of FUNCTIONS
+    by name with plain arguments."""
+    for node in ast.walk(tree):
+        if isinstance(node, _STRUCTURE) or type(node) in OPERATORS:
+            continue
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            continue
+        if isinstance(node, ast.Name) and (node.id in NAMES or node.id in FUNCTIONS):
+            continue
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in FUNCTIONS
+            and not node.keywords
+            and not any(isinstance(arg, ast.Starred) for arg in node.args)
+        ):
+            continue
+        raise ToolError(
+            "Only arithmetic is allowed: numbers, + - * / // % ** ( ), comparisons and the "
+            f"functions {', '.join(FUNCTIONS)}; not {_what(node)}."
+        )
+
+
+def _what(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        return "methods or other functions"
+    if isinstance(node, ast.Attribute):
+        return "attributes"
+    if isinstance(node, ast.Tuple):
+        return "commas (write numbers without thousands separators)"
+    if isinstance(node, ast.Constant):
+        return "text or other constants"
+    if isinstance(node, ast.Name):
+        return f"the name {short(node.id, 20)!r}"
+    return type(node).__name__.lower()
 
 
 def evaluate(expression: str) -> str:
@@ -68,7 +121,9 @@ def evaluate(expression: str) -> str:
         raise ToolError(f"The expression is longer than {MAX_EXPRESSION} characters.")
     evaluator = simpleeval.SimpleEval(operators=OPERATORS, functions=FUNCTIONS, names=NAMES)
     try:
-        value = evaluator.eval(_normalized(expression))
+        tree = ast.parse(_normalized(expression).strip(), mode="eval")
+        check_arithmetic(tree)
+        value = evaluator.eval(_normalized(expression), previously_parsed=tree.body)
     except ToolError:
         raise
     except ZeroDivisionError:
@@ -118,6 +173,18 @@ class CalculateTool:
         label = "Считаю" if lang == "ru" else "Calculating"
         return f"🧮 {label}: {short(args.get('expression', ''))}…"
 
+    def __init__(self, jobs: JobRunner) -> None:
+        """`jobs` runs `evaluate` in a worker process."""
+        self._jobs = jobs
+
     async def run(self, args: Mapping[str, Any]) -> str:
         expression = str(args["expression"])
-        return f"{expression} = {evaluate(expression)}"
+        try:
+            value = await self._jobs.run("calculate", expression)
+        except JobFailed as exc:
+            raise ToolError(
+                f"The calculation was stopped ({exc.reason}): it is too costly."
+            ) from None
+        except JobsBusy:
+            raise ToolError("The calculator is busy; try again in a moment.") from None
+        return f"{expression} = {value}"

@@ -18,6 +18,7 @@ from bot.adapters.tools.open_meteo import OpenMeteoGeocoder, TimeTool, WeatherTo
 from bot.adapters.tools.web_search import SearxngSearchTool
 from bot.config_tools import ToolSettings
 from bot.core.budget import estimate_tokens
+from bot.core.jobs import JobRunner
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Tool, ToolRegistry, ToolSwitches
 
@@ -45,22 +46,28 @@ class Toolbox:
             await self._session.close()
 
 
-def builtin_tools(settings: ToolSettings, session: aiohttp.ClientSession) -> list[Tool]:
-    """The built-in tools TOOLS turns on, in the order listed."""
+def builtin_tools(
+    settings: ToolSettings, session: aiohttp.ClientSession, jobs: JobRunner
+) -> list[Tool]:
+    """The built-in tools TOOLS turns on, in the order listed; `jobs` runs their CPU-heavy part
+    (calculate, a page's text) in worker processes."""
     geocoder = OpenMeteoGeocoder(session, settings.open_meteo_geocoding_url)
     fetch_timeout = max(settings.tool_timeout - 1, 1)
     makers: dict[str, Callable[[], Tool]] = {
         "get_weather": lambda: WeatherTool(session, geocoder, settings.open_meteo_forecast_url),
         "get_time": lambda: TimeTool(geocoder),
-        "calculate": CalculateTool,
-        "fetch_url": lambda: FetchUrlTool(FetchLimits(timeout=fetch_timeout)),
+        "calculate": lambda: CalculateTool(jobs),
+        "fetch_url": lambda: FetchUrlTool(FetchLimits(timeout=fetch_timeout), jobs=jobs),
         "web_search": lambda: SearxngSearchTool(session, settings.searxng_url or ""),
     }
     return [makers[name]() for name in settings.enabled_tools]
 
 
 async def build_toolbox(
-    settings: ToolSettings, switches: ToolSwitches | None = None, context_budget: int = 16000
+    settings: ToolSettings,
+    jobs: JobRunner,
+    switches: ToolSwitches | None = None,
+    context_budget: int = 16000,
 ) -> Toolbox:
     """The tools of this bot: call once at start-up, `aclose()` at shutdown. It returns at once:
     MCP servers start in the background and their tools are offered when each is ready (a
@@ -68,7 +75,7 @@ async def build_toolbox(
     session = (
         tool_session(timeout=max(settings.tool_timeout - 1, 1)) if settings.enabled_tools else None
     )
-    tools = builtin_tools(settings, session) if session is not None else []
+    tools = builtin_tools(settings, session, jobs) if session is not None else []
     registry = ToolRegistry(tools, switches)
     hub = None
     if settings.mcp_servers_file is not None:
@@ -76,7 +83,11 @@ async def build_toolbox(
         taken = estimate_tokens(json.dumps([tool.spec.as_openai() for tool in tools]))
         share = int(context_budget * settings.mcp_tools_share)
         hub = start_mcp(settings, registry, max(share - taken, 0))
-    limits = ToolLimits(timeout=settings.tool_timeout, result_tokens=settings.tool_result_tokens)
+    limits = ToolLimits(
+        timeout=settings.tool_timeout,
+        result_tokens=settings.tool_result_tokens,
+        max_calls=settings.tool_max_calls_per_round,
+    )
     log.info("tools ready names=%s", ",".join(tool.spec.name for tool in tools) or "none")
     return Toolbox(registry, ToolRunner(limits), settings.tool_max_rounds, session, hub)
 

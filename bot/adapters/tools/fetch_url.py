@@ -1,5 +1,7 @@
 """fetch_url(url): a public web page's readable text, never a page of the bot's own network.
 
+The page is read here; its text is extracted in a worker process (bot/adapters/page_text.py).
+
 Every connection is checked at the socket: the address actually connected to (after DNS, after
 every redirect) must be a public one. A name that resolves to 127.0.0.1, or changes its answer
 between a check and the connection (DNS rebinding), is refused all the same.
@@ -7,7 +9,6 @@ between a check and the connection (DNS rebinding), is refused all the same.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import socket
@@ -17,10 +18,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-import trafilatura
 from aiohappyeyeballs import AddrInfoType
 
 from bot.adapters.tools.http import USER_AGENT
+from bot.core.jobs import JobFailed, JobRunner, JobsBusy
 from bot.core.tools import Lang, ToolError, ToolSpec, short
 
 log = logging.getLogger(__name__)
@@ -82,12 +83,15 @@ class FetchUrlTool:
         self,
         limits: FetchLimits | None = None,
         *,
+        jobs: JobRunner,
         allow: Collection[tuple[str, int]] = (),
         resolver: aiohttp.abc.AbstractResolver | None = None,
     ) -> None:
-        """`allow` lists (ip, port) pairs exempt from the address check and `resolver`
-        replaces DNS: both for tests only, never set from configuration."""
+        """`jobs` extracts the text (trafilatura) in a worker process. `allow` lists (ip, port)
+        pairs exempt from the address check and `resolver` replaces DNS: both for tests only,
+        never set from configuration."""
         self._limits = limits or FetchLimits()
+        self._jobs = jobs
         self._allow = frozenset(allow)
         self._resolver = resolver
 
@@ -111,7 +115,21 @@ class FetchUrlTool:
             connector=connector, timeout=timeout, headers=headers, trust_env=False
         ) as session:
             page = await self._fetch(session, guard, url)
-        text = await asyncio.to_thread(_readable, page)
+        try:
+            text = str(
+                await self._jobs.run(
+                    "page_text", page.url, page.content_type, page.charset, page.body
+                )
+            )
+        except JobFailed as exc:
+            raise ToolError(
+                f"Reading the text of {page.url} was stopped ({exc.reason}): the page is too "
+                "costly to read. Do not fetch it again."
+            ) from None
+        except JobsBusy:
+            raise ToolError(
+                "Too many pages are being read right now; try again in a moment."
+            ) from None
         if not text.strip():
             raise ToolError(f"The page at {page.url} has no readable text.")
         note = " (only the first part of a long page was read)" if page.cut else ""
@@ -194,26 +212,3 @@ class _Page:
     charset: str | None
     body: bytes
     cut: bool
-
-
-def _readable(page: _Page) -> str:
-    """The page's main text: trafilatura for HTML, the text itself otherwise."""
-    if b"\x00" in page.body[:4096]:
-        raise ToolError(f"The page at {page.url} is binary, not text.")
-    if page.content_type in ("text/html", "application/xhtml+xml"):
-        document = trafilatura.bare_extraction(
-            page.body,
-            url=page.url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-        )
-        if document is None:
-            return ""
-        title = getattr(document, "title", None)
-        text = str(getattr(document, "text", "") or "")
-        return f"Title: {title}\n\n{text}" if title else text
-    try:
-        return page.body.decode(page.charset or "utf-8", errors="replace")
-    except LookupError:
-        return page.body.decode("utf-8", errors="replace")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import Message, User
 
 from bot.core.coalesce import Batch
@@ -14,14 +14,15 @@ from bot.core.speakers import group_message, private_message
 from bot.telegram.addressing import called_rich, called_text, quoted, rich_text_of
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
+from bot.telegram.filters import Carries, ChatType
 from bot.telegram.input_turns import InputTurns, media_of
 from bot.telegram.inputs import part_of, quick_kind
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
 
-PRIVATE = F.chat.type == "private"
-GROUP = F.chat.type.in_({"group", "supergroup"})
+PRIVATE = ChatType("private")
+GROUP = ChatType("group", "supergroup")
 
 
 def overheard(message: Message) -> bool:
@@ -136,10 +137,11 @@ async def on_group_unsupported(
 
 def router() -> Router:
     chat = Router(name="chat")
-    chat.message.register(on_text, PRIVATE, F.text | F.document | F.photo)
-    chat.message.register(on_group_text, GROUP, F.text | F.document | F.photo)
-    chat.message.register(on_rich, PRIVATE, F.rich_message)
-    chat.message.register(on_group_rich, GROUP, F.rich_message)
+    content = Carries("text", "document", "photo")
+    chat.message.register(on_text, PRIVATE, content)
+    chat.message.register(on_group_text, GROUP, content)
+    chat.message.register(on_rich, PRIVATE, Carries("rich_message"))
+    chat.message.register(on_group_rich, GROUP, Carries("rich_message"))
     chat.message.register(on_unsupported, PRIVATE)
     chat.message.register(on_group_unsupported, GROUP)
     return chat
