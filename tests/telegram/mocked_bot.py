@@ -62,6 +62,12 @@ class MockedSession(BaseSession):
             body["parameters"] = {"retry_after": retry_after}
         self._answers.append((method, body))
 
+    def add_exception(
+        self, exc: Exception, method: type[TelegramMethod[Any]] | None = None
+    ) -> None:
+        """The next request (of `method`, when given) raises `exc`, an error nobody expects."""
+        self._answers.append((method, exc))
+
     def add_timeout(self, method: type[TelegramMethod[Any]] | None = None) -> None:
         self._answers.append((method, TelegramNetworkError(SendMessage(chat_id=0, text=""), "x")))
 

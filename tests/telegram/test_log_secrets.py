@@ -13,7 +13,7 @@ from aiogram.methods import GetChatMember
 from bot.formatting.rendered import Rendered
 from bot.logging_setup import Redactor
 from bot.telegram.chat_admins import ChatAdmins
-from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.streaming.outbox import Outbox, Target
 
 TOKEN = "123456:AAH-secret_token"
@@ -39,7 +39,7 @@ async def test_a_failed_admin_check_logs_the_error_type_not_its_url(
 async def test_a_failed_send_logs_the_error_type_not_its_url(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    pacers = Pacers({"private": Rate(0.01, 5)}, bot_rate=Rate(0.01, 5))
+    pacers = Pacers(Cadence())
     outbox = Outbox(BrokenBot(), Target(1001), pacers)  # type: ignore[arg-type]
     assert await outbox.send(Rendered("hello"), None) is None
     assert "TelegramNetworkError" in caplog.text and TOKEN not in caplog.text
