@@ -20,16 +20,17 @@ class Rate:
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
-    """Every pace of an answer on screen; a change of cadence is a change here (or in settings)."""
+    """Every pace of an answer on screen: a change of cadence is a change here or in settings
+    (the paces, keep-alive and typing interval come from there, with their defaults)."""
 
-    draft: Rate = Rate(0.8, 2)  # drafts and chat actions of one chat (they share a limit)
-    private_edit: Rate = Rate(1.0, 2)  # messages and edits of one private chat
-    group_edit: Rate = Rate(3.0, 1)  # ...of one group
+    draft: Rate  # drafts and chat actions of one chat (they share a limit)
+    private_edit: Rate  # messages and edits of one private chat
+    group_edit: Rate  # ...of one group
+    draft_keepalive: float  # an idle draft is shown again (Telegram drops it after ~30 s)
+    typing_every: float  # the typing action, while nothing else shows
     # Telegram allows a bot about 30 messages a second over all chats: stay below, with burst +
     # rate under 30 in any one second.
     bot: Rate = Rate(1 / 24, 3)
-    draft_keepalive: float = 20.0  # an idle draft is shown again (Telegram drops it after ~30 s)
-    typing_every: float = 4.5  # the typing action, while nothing else shows
     # The first typing action after the "Thinking…" draft waits until that draft's slot is back.
     first_typing_in_drafts: float = 2.0
     # The final message's urgency: streamed updates leave this many slots free, so the first

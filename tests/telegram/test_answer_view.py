@@ -21,13 +21,11 @@ from bot.core.models import Outcome, Reply, Usage
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.pacing import Cadence, Pacers, Rate
 from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
-from tests.telegram.mocked_bot import MockedBot
+from tests.telegram.mocked_bot import MockedBot, cadence
 
 PRIVATE = 1001
 GROUP = -100300
-FAST = Cadence(
-    draft=Rate(0.02, 5), private_edit=Rate(0.02, 5), group_edit=Rate(0.02, 5), bot=Rate(0.001, 30)
-)
+FAST = cadence(Rate(0.02, 5), Rate(0.001, 30))
 NOTES = {"length": "(cut)", "empty": "(empty)", "thinking": "Thinking", "reasoning": "Thoughts"}
 
 

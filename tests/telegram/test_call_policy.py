@@ -33,7 +33,10 @@ def _bot(
 ) -> tuple[MockedBot, ApiCounters]:
     bot = MockedBot()
     counters = ApiCounters()
-    cadence = Cadence(Rate(0.5, 1), private, group, everyone, reserve=reserve)
+    cadence = Cadence(
+        draft=Rate(0.5, 1), private_edit=private, group_edit=group, bot=everyone,
+        draft_keepalive=20.0, typing_every=4.5, reserve=reserve,
+    )  # fmt: skip
     pacers = Pacers(cadence)
     bot.session.middleware(CallPolicy(pacers, counters))
     return bot, counters

@@ -14,9 +14,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.models import Reply, Usage
 from bot.telegram.bot_api import ApiCounters, CallPolicy
-from bot.telegram.pacing import Cadence, Pacers, Rate
+from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
-from tests.telegram.mocked_bot import MockedBot
+from tests.telegram.mocked_bot import MockedBot, cadence
 
 PRIVATE, GROUP = 1001, -100500
 PACE = Rate(1.0, 2)  # about one a second, two at once
@@ -41,7 +41,7 @@ def _reply(text: str) -> Reply:
 
 
 def _view(bot: MockedBot, chat_id: int, drafts: bool, rich: bool) -> AnswerView:
-    pacers = Pacers(Cadence(draft=PACE, private_edit=PACE, group_edit=PACE, bot=Rate(0.01, 3)))
+    pacers = Pacers(cadence(PACE, Rate(0.01, 3)))
     bot.session.middleware(CallPolicy(pacers, ApiCounters()))
     parts = AnswerParts(
         layout=Layout(4096, show_reasoning=False, notes={"empty": "(empty)"}),

@@ -9,9 +9,9 @@ from aiogram.methods import SendMessage, SendMessageDraft
 
 from bot.core.models import Reply, Usage
 from bot.telegram.bot_api import ApiCounters, CallPolicy
-from bot.telegram.pacing import Cadence, Pacers, Rate
+from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
-from tests.telegram.mocked_bot import MockedBot
+from tests.telegram.mocked_bot import MockedBot, cadence
 
 FREE = Rate(0.001, 30)
 
@@ -20,7 +20,7 @@ async def test_a_failed_live_update_does_not_lose_the_answer_or_break_closing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     bot = MockedBot()
-    pacers = Pacers(Cadence(draft=FREE, private_edit=FREE, group_edit=FREE, bot=FREE))
+    pacers = Pacers(cadence(FREE, FREE))
     bot.session.middleware(CallPolicy(pacers, ApiCounters()))
     parts = AnswerParts(
         layout=Layout(4096, show_reasoning=False, notes={}), draft_id=5, stop_markup=None,

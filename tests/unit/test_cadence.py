@@ -21,7 +21,7 @@ def test_the_cadence_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch)
         Rate(0.5, 3), Rate(1.5, 4), Rate(4.0, 1)
     )  # fmt: skip
     assert (cadence.draft_keepalive, cadence.typing_every) == (15.0, 4.0)
-    assert cadence.bot == Cadence().bot and cadence.reserve == 1
+    assert cadence.bot == Rate(1 / 24, 3) and cadence.reserve == 1
 
 
 def test_a_draft_keepalive_past_telegrams_expiry_is_refused(
