@@ -39,7 +39,7 @@ from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.dispatcher import Parts, build_dispatcher
-from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
@@ -164,16 +164,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         history, usage_store, service, models, Generator(gateway, config, monitor, alerts),
         clock=now, tools=tools, vision_models=settings.vision_models,
     )  # fmt: skip
-    pacers = Pacers(
-        {
-            "private": Rate(settings.private_edit_interval, settings.private_edit_burst),
-            "group": Rate(settings.group_edit_interval, 1),
-            "draft": Rate(settings.draft_interval, settings.draft_burst),
-        },
-        # Telegram allows a bot about 30 messages a second over all chats: stay below, with
-        # burst + rate under 30 in any one second.
-        bot_rate=Rate(1 / 24, 3),
-    )
+    pacers = Pacers(Cadence.of(settings))  # the one cadence: the call policy's and the views'
     # Every Bot API call of the bot, handlers' included, is paced and retried in one place.
     bot.session.middleware(CallPolicy(pacers, counters))
     signals = RedisReplicaSignals(redis, keys) if settings.redis_url else None

@@ -73,6 +73,8 @@ class Settings(ToolSettings, BaseSettings):
     group_edit_interval: float = Field(default=3.0, gt=0)
     draft_interval: float = Field(default=0.8, gt=0)
     draft_burst: int = Field(default=2, ge=1)
+    draft_keepalive: float = Field(default=20.0, gt=0, le=28.0)
+    typing_interval: float = Field(default=4.5, gt=0)
     show_reasoning: Literal["folded", "hidden"] = "folded"
     message_limit: int = Field(default=4096, ge=64, le=4096)
     rich_messages: bool = True

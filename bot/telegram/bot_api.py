@@ -76,19 +76,15 @@ class NotSent(Exception):
     """A streamed update was skipped: no free slot, or Telegram asked to wait (429)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Streamed:
-    reserve: int
-
-
-_streamed: ContextVar[_Streamed | None] = ContextVar("streamed", default=None)
+# None: a final call. False: a streamed update. True: an urgent one (the first visible text).
+_streamed: ContextVar[bool | None] = ContextVar("streamed", default=None)
 
 
 @contextlib.contextmanager
 def streamed(*, urgent: bool = False) -> Iterator[None]:
-    """Calls made inside are streamed updates: one slot stays free (none when `urgent`, e.g. the
-    first visible text), and a call that would have to wait is skipped with `NotSent`."""
-    token = _streamed.set(_Streamed(reserve=0 if urgent else 1))
+    """Calls made inside are streamed updates: they leave the cadence's reserve of slots free
+    (none when `urgent`), and a call that would have to wait is skipped with `NotSent`."""
+    token = _streamed.set(urgent)
     try:
         yield
     finally:
@@ -144,18 +140,18 @@ class CallPolicy(BaseRequestMiddleware):
             except (TelegramNetworkError, TelegramServerError) as exc:
                 await self._unreachable(exc, method, mode, attempt)
 
-    async def _take_slot(self, pacers: tuple[Pacer, ...], mode: _Streamed | None) -> None:
-        if mode is None:
+    async def _take_slot(self, pacers: tuple[Pacer, ...], urgent: bool | None) -> None:
+        if urgent is None:
             for pacer in pacers:
                 await pacer.acquire()
-        elif not try_take(pacers, reserve=mode.reserve):
+        elif not try_take(pacers, reserve=0 if urgent else self._pacers.cadence.reserve):
             raise NotSent("no free slot")
 
     async def _retry_after(
         self,
         exc: TelegramRetryAfter,
         pacers: tuple[Pacer, ...],
-        mode: _Streamed | None,
+        mode: bool | None,
         attempt: int,
     ) -> None:
         """Blocks the chat's pacer for retry_after; raises when the call is not to be retried."""
@@ -177,7 +173,7 @@ class CallPolicy(BaseRequestMiddleware):
         self,
         exc: TelegramNetworkError | TelegramServerError,
         method: TelegramMethod[Any],
-        mode: _Streamed | None,
+        mode: bool | None,
         attempt: int,
     ) -> None:
         """Waits before a retry; raises when the call is not to be retried."""

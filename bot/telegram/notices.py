@@ -1,4 +1,4 @@
-"""What the bot puts in a chat: notices and keyboards, and the sink that streams an answer.
+"""What the bot puts in a chat: notices and keyboards, and the view that streams an answer.
 Every Bot API call passes the call policy (bot_api.py): paced per chat and bot-wide, retried."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from bot.formatting.rendered import Rendered
 from bot.telegram.buttons import ContinueButton, StopButton, one_button
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.running import Generation
-from bot.telegram.streaming import Layout, Outbox, SinkParts, StreamSink, Target, build_sink
-from bot.telegram.streaming.rich import RichSwitch
+from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
 from bot.telegram.texts import t
 from bot.telegram.turn import Turn
 
@@ -38,11 +37,8 @@ class Notices:
         self._no_drafts: Recent[int, None] = Recent()
         self.rich = RichSwitch(messages=options.rich_messages, drafts=options.rich_drafts)
 
-    def sink(self, turn: Turn, generation: Generation) -> StreamSink:
-        """The sink that streams `generation`'s answer into the turn's chat."""
-        return self._sink(turn, generation)
-
-    def _sink(self, turn: Turn, generation: Generation) -> StreamSink:
+    def sink(self, turn: Turn, generation: Generation) -> AnswerView:
+        """The view that streams `generation`'s answer into the turn's chat."""
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
         lang = turn.lang
         layout = Layout(
@@ -59,7 +55,7 @@ class Notices:
                 "reasoning": t("reasoning_summary", lang),
             },
         )
-        parts = SinkParts(
+        parts = AnswerParts(
             layout=layout,
             draft_id=generation.draft_id if drafts else None,
             stop_markup=one_button(t("stop_button", lang), StopButton(generation=generation.id)),
@@ -70,7 +66,7 @@ class Notices:
             on_drafts_refused=lambda: self._no_drafts.add(turn.chat_id),
         )
         target = Target(turn.chat_id, turn.thread_id, turn.reply_to)
-        return build_sink(self._bot, self._pacers, target, parts)
+        return AnswerView(Outbox(self._bot, target, self._pacers), parts)
 
     async def notify(self, turn: Turn, text: str) -> None:
         """Send a short notice in the chat (paced and retried like every other message).

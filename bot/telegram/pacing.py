@@ -1,10 +1,13 @@
-"""Per-chat pacing of Bot API calls, so streaming stays inside Telegram's flood limits."""
+"""The cadence of the bot's messages (one object, built from settings) and the per-chat pacers
+that hold every Bot API call to it, so streaming stays inside Telegram's flood limits."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass
+
+from bot.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,12 +18,38 @@ class Rate:
     burst: int = 1
 
 
-class Pacer:
-    """Paces calls of one kind in one chat; a 429's retry_after blocks it for that long.
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Every pace of an answer on screen: a change of cadence is a change here or in settings
+    (the paces, keep-alive and typing interval come from there, with their defaults)."""
 
-    Intermediate streaming updates keep one slot in reserve, so the first visible text and the
-    final answer of a reply never wait behind them.
-    """
+    draft: Rate  # drafts and chat actions of one chat (they share a limit)
+    private_edit: Rate  # messages and edits of one private chat
+    group_edit: Rate  # ...of one group
+    draft_keepalive: float  # an idle draft is shown again (Telegram drops it after ~30 s)
+    typing_every: float  # the typing action, while nothing else shows
+    # Telegram allows a bot about 30 messages a second over all chats: stay below, with burst +
+    # rate under 30 in any one second.
+    bot: Rate = Rate(1 / 24, 3)
+    # The first typing action after the "Thinking…" draft waits until that draft's slot is back.
+    first_typing_in_drafts: float = 2.0
+    # The final message's urgency: streamed updates leave this many slots free, so the first
+    # visible text and the final answer never wait behind them.
+    reserve: int = 1
+
+    @classmethod
+    def of(cls, settings: Settings) -> Cadence:
+        return cls(
+            draft=Rate(settings.draft_interval, settings.draft_burst),
+            private_edit=Rate(settings.private_edit_interval, settings.private_edit_burst),
+            group_edit=Rate(settings.group_edit_interval, 1),
+            draft_keepalive=settings.draft_keepalive,
+            typing_every=settings.typing_interval,
+        )
+
+
+class Pacer:
+    """Paces calls of one kind in one chat; a 429's retry_after blocks it for that long."""
 
     __slots__ = ("_blocked_until", "_rate", "_tokens", "_updated")
 
@@ -80,11 +109,16 @@ def try_take(pacers: tuple[Pacer, ...], reserve: int = 0) -> bool:
 class Pacers:
     """One pacer per (chat, kind), shared by every reply in that chat."""
 
-    def __init__(self, rates: dict[str, Rate], bot_rate: Rate, max_entries: int = 10_000) -> None:
-        self._rates = rates
+    def __init__(self, cadence: Cadence, max_entries: int = 10_000) -> None:
+        self.cadence = cadence
+        self._rates = {
+            "draft": cadence.draft,
+            "private": cadence.private_edit,
+            "group": cadence.group_edit,
+        }
         self._pacers: dict[tuple[int, str], Pacer] = {}
         self._max_entries = max_entries
-        self.bot = Pacer(bot_rate)  # all messages of the bot, over every chat
+        self.bot = Pacer(cadence.bot)  # all messages of the bot, over every chat
 
     def of_chat(self, chat_id: int, *, draft: bool) -> tuple[Pacer, ...]:
         """Drafts and chat actions share one pace; messages have the chat's and the bot's."""

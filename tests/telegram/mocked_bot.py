@@ -27,6 +27,8 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 
+from bot.telegram.pacing import Cadence, Rate
+
 Answer = dict[str, Any] | Exception
 
 
@@ -61,6 +63,12 @@ class MockedSession(BaseSession):
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         self._answers.append((method, body))
+
+    def add_exception(
+        self, exc: Exception, method: type[TelegramMethod[Any]] | None = None
+    ) -> None:
+        """The next request (of `method`, when given) raises `exc`, an error nobody expects."""
+        self._answers.append((method, exc))
 
     def add_timeout(self, method: type[TelegramMethod[Any]] | None = None) -> None:
         self._answers.append((method, TelegramNetworkError(SendMessage(chat_id=0, text=""), "x")))
@@ -128,3 +136,12 @@ class MockedBot(Bot):
     def mocked(self) -> MockedSession:
         assert isinstance(self.session, MockedSession)
         return self.session
+
+
+def cadence(rate: Rate, everyone: Rate) -> Cadence:
+    """One pace for a chat's drafts and messages (`everyone`: the bot-wide one); the settings'
+    default keep-alive and typing interval."""
+    return Cadence(
+        draft=rate, private_edit=rate, group_edit=rate, draft_keepalive=20.0, typing_every=4.5,
+        bot=everyone,
+    )  # fmt: skip

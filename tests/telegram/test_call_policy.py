@@ -17,7 +17,7 @@ from aiogram.methods import (
 
 from bot.telegram import bot_api
 from bot.telegram.bot_api import ApiCounters, CallPolicy, try_call
-from bot.telegram.pacing import Pacers, Rate
+from bot.telegram.pacing import Cadence, Pacers, Rate
 from tests.telegram.mocked_bot import MockedBot
 
 PRIVATE = 1001
@@ -29,11 +29,15 @@ EVERYONE = Rate(0.001, 30)
 
 
 def _bot(
-    private: Rate = FREE, group: Rate = FREE, everyone: Rate = EVERYONE
+    private: Rate = FREE, group: Rate = FREE, everyone: Rate = EVERYONE, reserve: int = 1
 ) -> tuple[MockedBot, ApiCounters]:
     bot = MockedBot()
     counters = ApiCounters()
-    pacers = Pacers({"private": private, "group": group, "draft": Rate(0.5, 1)}, everyone)
+    cadence = Cadence(
+        draft=Rate(0.5, 1), private_edit=private, group_edit=group, bot=everyone,
+        draft_keepalive=20.0, typing_every=4.5, reserve=reserve,
+    )  # fmt: skip
+    pacers = Pacers(cadence)
     bot.session.middleware(CallPolicy(pacers, counters))
     return bot, counters
 
@@ -75,6 +79,16 @@ async def test_streamed_updates_keep_a_slot_for_the_final_message() -> None:
     started = time.monotonic()
     await bot.send_message(PRIVATE, "final")  # takes the kept slot at once
     assert time.monotonic() - started < 0.1
+
+
+async def test_the_slots_kept_for_the_final_message_are_the_cadences() -> None:
+    bot, _ = _bot(private=Rate(1.0, 3), reserve=2)
+    edit = EditMessageText(chat_id=PRIVATE, message_id=5, text="x")
+    assert await try_call(bot, edit) is not None  # 3 slots: one taken, two kept
+    assert await try_call(bot, edit) is None
+    assert await try_call(bot, edit, urgent=True) is not None  # the kept ones: first text...
+    assert await try_call(bot, edit, urgent=True) is not None  # ...and the final message
+    assert await try_call(bot, edit, urgent=True) is None
 
 
 async def test_message_is_not_modified_is_success() -> None:

@@ -15,6 +15,7 @@ from bot.logging_setup import Redactor
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.pacing import Pacers, Rate
 from bot.telegram.streaming.outbox import Outbox, Target
+from tests.telegram.mocked_bot import cadence
 
 TOKEN = "123456:AAH-secret_token"
 LEAKY = f"HTTP Client says - ClientOSError: 502, url=URL('https://api.telegram.org/bot{TOKEN}/x')"
@@ -39,7 +40,7 @@ async def test_a_failed_admin_check_logs_the_error_type_not_its_url(
 async def test_a_failed_send_logs_the_error_type_not_its_url(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    pacers = Pacers({"private": Rate(0.01, 5)}, bot_rate=Rate(0.01, 5))
+    pacers = Pacers(cadence(Rate(0.01, 5), Rate(0.01, 5)))
     outbox = Outbox(BrokenBot(), Target(1001), pacers)  # type: ignore[arg-type]
     assert await outbox.send(Rendered("hello"), None) is None
     assert "TelegramNetworkError" in caplog.text and TOKEN not in caplog.text

@@ -36,7 +36,7 @@ from aiogram.types import (
 
 from bot.formatting.render import Rendered
 from bot.telegram.bot_api import api_error, try_call
-from bot.telegram.pacing import Pacer, Pacers
+from bot.telegram.pacing import Cadence, Pacer, Pacers
 from bot.telegram.streaming.rich import RichRefused, RichUnavailable, is_content_rejection
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,10 @@ class Outbox:
         self._bot = bot
         self._target = target
         self._pacers = pacers
+
+    @property
+    def cadence(self) -> Cadence:
+        return self._pacers.cadence
 
     def pacers(self, *, draft: bool) -> tuple[Pacer, ...]:
         """The pacers a live update of this chat waits for (drafts or messages)."""

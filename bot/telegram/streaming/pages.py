@@ -83,9 +83,13 @@ class Pages:
         if sent is not None:
             self.ids.append(sent)
 
-    async def blank_from(self, keep: int) -> None:
+    async def show_final(self, pieces: list[Rendered], markup: InlineKeyboardMarkup | None) -> None:
+        """The answer's messages become `pieces`, `markup` under the last; none is left over."""
+        for index, content in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await self.show(index, content, markup if last else None, final=True)
         # Pieces only grow, so this is a safety net: no stale half-message is left behind.
-        for stale in self.ids[keep:]:
+        for stale in self.ids[len(pieces) :]:
             await self._outbox.edit(stale, Rendered("…"), None, final=True)
 
     async def delete_from(self, keep: int) -> None:

@@ -1,9 +1,11 @@
-"""The painters (bot/telegram/streaming) with the call policy, against a mocked session."""
+"""The answer view (bot/telegram/streaming) with the call policy, against a mocked session."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
+import pytest
 from aiogram.methods import (
     DeleteMessage,
     EditMessageText,
@@ -17,14 +19,13 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.models import Outcome, Reply, Usage
 from bot.telegram.bot_api import ApiCounters, CallPolicy
-from bot.telegram.pacing import Pacers, Rate
-from bot.telegram.streaming import Layout, SinkParts, StreamSink, Target, build_sink
-from bot.telegram.streaming.rich import RichSwitch
-from tests.telegram.mocked_bot import MockedBot
+from bot.telegram.pacing import Cadence, Pacers, Rate
+from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
+from tests.telegram.mocked_bot import MockedBot, cadence
 
 PRIVATE = 1001
 GROUP = -100300
-FAST = Rate(0.02, 5)
+FAST = cadence(Rate(0.02, 5), Rate(0.001, 30))
 NOTES = {"length": "(cut)", "empty": "(empty)", "thinking": "Thinking", "reasoning": "Thoughts"}
 
 
@@ -38,22 +39,24 @@ STOP, CONTINUE = _markup("stop"), _markup("cont")
 
 
 class Harness:
-    def __init__(self, *, rich: RichSwitch | None = None, drafts: bool = True) -> None:
+    def __init__(
+        self, *, rich: RichSwitch | None = None, drafts: bool = True, cadence: Cadence = FAST
+    ) -> None:
         self.bot = MockedBot()
-        self.pacers = Pacers({"private": FAST, "group": FAST, "draft": FAST}, Rate(0.001, 30))
+        self.pacers = Pacers(cadence)
         self.bot.session.middleware(CallPolicy(self.pacers, ApiCounters()))
         self.rich = rich or RichSwitch(messages=False, drafts=False)
         self.drafts = drafts
         self.refused: list[int] = []
 
-    def sink(self, chat_id: int = PRIVATE, limit: int = 4096) -> StreamSink:
-        parts = SinkParts(
+    def view(self, chat_id: int = PRIVATE, limit: int = 4096) -> AnswerView:
+        parts = AnswerParts(
             layout=Layout(limit, show_reasoning=True, notes=NOTES),
             draft_id=9 if self.drafts and chat_id > 0 else None,
             stop_markup=STOP, continue_markup=CONTINUE, rich=self.rich,
             on_drafts_refused=lambda: self.refused.append(chat_id),
         )  # fmt: skip
-        return build_sink(self.bot, self.pacers, Target(chat_id), parts)
+        return AnswerView(Outbox(self.bot, Target(chat_id), self.pacers), parts)
 
     @property
     def names(self) -> list[str]:
@@ -64,21 +67,21 @@ def _reply(text: str, outcome: Outcome = "complete", reasoning: str = "") -> Rep
     return Reply(text, reasoning, outcome, Usage(1, 1), usage_estimated=False)
 
 
-async def _stream(sink: StreamSink, words: list[str], gap: float = 0.05) -> str:
-    await sink.started()
+async def _stream(view: AnswerView, words: list[str], gap: float = 0.05) -> str:
+    await view.started()
     text = ""
     for word in words:
         text += word
-        sink.update(text, "")
+        view.update(text, "")
         await asyncio.sleep(gap)
     return text
 
 
 async def test_edits_stream_with_stop_then_the_final_edit_drops_it() -> None:
     h = Harness()
-    sink = h.sink(GROUP)
-    text = await _stream(sink, ["Hello", " there", " friend"])
-    await sink.finish(_reply(text))
+    view = h.view(GROUP)
+    text = await _stream(view, ["Hello", " there", " friend"])
+    await view.finish(_reply(text))
     sends, edits = h.bot.mocked.of(SendMessage), h.bot.mocked.of(EditMessageText)
     assert len(sends) == 1 and sends[0].method.reply_markup == STOP
     final = edits[-1].method
@@ -89,9 +92,9 @@ async def test_edits_stream_with_stop_then_the_final_edit_drops_it() -> None:
 
 async def test_a_cut_answer_ends_with_its_note_and_the_continue_button() -> None:
     h = Harness()
-    sink = h.sink(GROUP)
-    text = await _stream(sink, ["Half an answer"])
-    await sink.finish(_reply(text, "length"))
+    view = h.view(GROUP)
+    text = await _stream(view, ["Half an answer"])
+    await view.finish(_reply(text, "length"))
     final = h.bot.mocked.of(EditMessageText)[-1].method
     assert isinstance(final, EditMessageText)
     assert (final.text, final.reply_markup) == ("Half an answer\n\n(cut)", CONTINUE)
@@ -99,9 +102,9 @@ async def test_a_cut_answer_ends_with_its_note_and_the_continue_button() -> None
 
 async def test_drafts_then_one_final_message() -> None:
     h = Harness()
-    sink = h.sink()
-    text = await _stream(sink, ["Hello", " world"])
-    await sink.finish(_reply(text))
+    view = h.view()
+    text = await _stream(view, ["Hello", " world"])
+    await view.finish(_reply(text))
     assert h.names[0] == "SendMessageDraft"  # the "Thinking…" placeholder
     assert h.names[-1] == "SendMessage" and h.names.count("SendMessage") == 1
     drafted = [s.method.text for s in h.bot.mocked.of(SendMessageDraft)]
@@ -110,10 +113,10 @@ async def test_drafts_then_one_final_message() -> None:
 
 async def test_a_long_answer_is_split_and_finished_pieces_are_sent_while_streaming() -> None:
     h = Harness()
-    sink = h.sink(limit=400)
+    view = h.view(limit=400)
     words = [f"Sentence number {n} of a long answer.\n\n" for n in range(20)]
-    text = await _stream(sink, words, gap=0.02)
-    await sink.finish(_reply(text))
+    text = await _stream(view, words, gap=0.02)
+    await view.finish(_reply(text))
     sent = [s.method.text or "" for s in h.bot.mocked.of(SendMessage)]
     assert len(sent) >= 2
     assert all(len(piece) <= 400 for piece in sent)
@@ -123,9 +126,9 @@ async def test_a_long_answer_is_split_and_finished_pieces_are_sent_while_streami
 async def test_refused_drafts_move_the_answer_to_edits_and_the_chat_is_remembered() -> None:
     h = Harness()
     h.bot.mocked.add_error(400, "Bad Request: TEXTDRAFT_PEER_INVALID", method=SendMessageDraft)
-    sink = h.sink()
-    text = await _stream(sink, ["Hello", " world"])
-    await sink.finish(_reply(text))
+    view = h.view()
+    text = await _stream(view, ["Hello", " world"])
+    await view.finish(_reply(text))
     assert h.refused == [PRIVATE]
     assert h.names.count("SendMessageDraft") == 1
     assert h.bot.mocked.of(SendMessage)[0].method.reply_markup == STOP
@@ -136,9 +139,9 @@ async def test_refused_drafts_move_the_answer_to_edits_and_the_chat_is_remembere
 async def test_entities_refused_are_resent_as_plain_text() -> None:
     h = Harness()
     h.bot.mocked.add_error(400, "Bad Request: can't parse entities: x", method=SendMessage)
-    sink = h.sink()
-    await sink.started()
-    await sink.finish(_reply("**bold** answer"))
+    view = h.view()
+    await view.started()
+    await view.finish(_reply("**bold** answer"))
     first, second = (s.method for s in h.bot.mocked.of(SendMessage))
     assert isinstance(first, SendMessage) and isinstance(second, SendMessage)
     assert first.entities and not second.entities
@@ -147,24 +150,24 @@ async def test_entities_refused_are_resent_as_plain_text() -> None:
 
 async def test_a_failure_replaces_the_answer_or_follows_it() -> None:
     h = Harness()
-    sink = h.sink(GROUP)
-    await _stream(sink, ["Partial"])
-    await sink.fail("It broke")
+    view = h.view(GROUP)
+    await _stream(view, ["Partial"])
+    await view.fail("It broke")
     final = h.bot.mocked.of(EditMessageText)[-1].method
     assert isinstance(final, EditMessageText) and final.text == "It broke"
     after = Harness()
-    sink = after.sink(GROUP)
-    await sink.started()
-    await sink.finish(_reply("Done"))
-    await sink.fail("Not saved")
+    view = after.view(GROUP)
+    await view.started()
+    await view.finish(_reply("Done"))
+    await view.fail("Not saved")
     assert [s.method.text for s in after.bot.mocked.of(SendMessage)] == ["Done", "Not saved"]
 
 
 async def test_rich_drafts_then_a_rich_message() -> None:
     h = Harness(rich=RichSwitch(messages=True, drafts=True))
-    sink = h.sink()
-    text = await _stream(sink, ["**Rich**", " answer"])
-    await sink.finish(_reply(text, reasoning="I thought."))
+    view = h.view()
+    text = await _stream(view, ["**Rich**", " answer"])
+    await view.finish(_reply(text, reasoning="I thought."))
     assert h.names[0] == "SendRichMessageDraft"
     assert "SendMessageDraft" not in h.names and "SendMessage" not in h.names
     (final,) = (s.method for s in h.bot.mocked.of(SendRichMessage))
@@ -177,9 +180,9 @@ async def test_rich_drafts_then_a_rich_message() -> None:
 async def test_refused_rich_content_is_resent_as_text() -> None:
     h = Harness(rich=RichSwitch(messages=True, drafts=True))
     h.bot.mocked.add_error(400, "Bad Request: RICH_MESSAGE_TEXT_TOO_LONG", method=SendRichMessage)
-    sink = h.sink()
-    await sink.started()
-    await sink.finish(_reply("An *answer*"))
+    view = h.view()
+    await view.started()
+    await view.finish(_reply("An *answer*"))
     assert [s.method.text for s in h.bot.mocked.of(SendMessage)] == ["An answer"]
     assert h.rich.messages, "refused content does not turn rich messages off"
 
@@ -187,11 +190,60 @@ async def test_refused_rich_content_is_resent_as_text() -> None:
 async def test_a_server_without_rich_methods_turns_rich_off_and_drafts_as_text() -> None:
     h = Harness(rich=RichSwitch(messages=True, drafts=True))
     h.bot.mocked.add_error(404, "Not Found: method not found", method=SendRichMessageDraft)
-    sink = h.sink()
-    text = await _stream(sink, ["Plain", " now"])
-    await sink.finish(_reply(text))
+    view = h.view()
+    text = await _stream(view, ["Plain", " now"])
+    await view.finish(_reply(text))
     assert not h.rich.messages and not h.rich.drafts
     assert h.names.count("SendRichMessageDraft") == 1
     assert "SendMessageDraft" in h.names
     assert [s.method.text for s in h.bot.mocked.of(SendMessage)] == ["Plain now"]
     assert not h.bot.mocked.of(DeleteMessage)
+
+
+async def test_refused_drafts_of_rich_content_go_to_edits_and_the_chat_is_remembered() -> None:
+    h = Harness(rich=RichSwitch(messages=True, drafts=True))
+    h.bot.mocked.add_error(400, "Bad Request: TEXTDRAFT_PEER_INVALID", method=SendRichMessageDraft)
+    view = h.view()
+    text = await _stream(view, ["Hello", " world"])
+    await view.finish(_reply(text))
+    assert h.refused == [PRIVATE]
+    assert h.names.count("SendRichMessageDraft") == 1 and "SendMessageDraft" not in h.names
+    assert h.bot.mocked.of(SendMessage)[0].method.reply_markup == STOP
+    (final,) = (s.method for s in h.bot.mocked.of(EditMessageText) if s.method.rich_message)
+    assert isinstance(final, EditMessageText) and final.rich_message is not None
+    assert final.rich_message.markdown == "Hello world"
+    assert h.rich.messages, "drafts refused in one chat leave rich messages on"
+
+
+async def test_a_refused_rich_draft_streams_on_as_text_drafts_then_a_rich_message() -> None:
+    h = Harness(rich=RichSwitch(messages=True, drafts=True))
+    view = h.view()
+    await view.started()
+    await asyncio.sleep(0.05)  # the thinking block is shown
+    h.bot.mocked.add_error(400, "Bad Request: RICH_MESSAGE_INVALID", method=SendRichMessageDraft)
+    text = await _stream(view, ["Hello", " world"])
+    await view.finish(_reply(text))
+    assert h.names.count("SendRichMessageDraft") == 2
+    assert "Hello world" in [s.method.text for s in h.bot.mocked.of(SendMessageDraft)]
+    (final,) = (s.method for s in h.bot.mocked.of(SendRichMessage))
+    assert isinstance(final, SendRichMessage) and final.rich_message.markdown == "Hello world"
+    assert not h.refused and h.rich.messages and h.rich.drafts
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["text", "rich"])
+async def test_an_idle_draft_is_shown_again_at_the_cadences_keepalive(rich: bool) -> None:
+    h = Harness(rich=RichSwitch(rich, rich), cadence=replace(FAST, draft_keepalive=0.1))
+    view = h.view()
+    await view.started()
+    view.update("Hello", "")
+    await asyncio.sleep(0.5)  # the model stalls: Telegram would drop the draft
+    await view.finish(_reply("Hello"))
+    kind = SendRichMessageDraft if rich else SendMessageDraft
+    drafts = [s.method for s in h.bot.mocked.of(kind)]
+    shown = [d for d in drafts if getattr(d, "text", None) == "Hello" or _markdown(d) == "Hello"]
+    assert len(shown) >= 2
+
+
+def _markdown(method: object) -> str | None:
+    rich = getattr(method, "rich_message", None)
+    return getattr(rich, "markdown", None)
