@@ -78,13 +78,14 @@ def main(argv: list[str]) -> int:
     from bot.logging_setup import configure_logging
 
     redact = configure_logging(settings.log_level, settings.secrets())
+    from bot.adapters.embedded_store import StoreNotSaved
     from bot.startup import StartupError
 
     try:
         if argv:
             return run_loop(check(settings))
         run_loop(serve(settings))
-    except StartupError as exc:
+    except (StartupError, StoreNotSaved) as exc:
         print(redact(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -74,8 +74,7 @@ class App:
         no new updates, answers in hand finish within SHUTDOWN_GRACE."""
         if self.settings.redis_url:
             await wait_until_reachable(self.redis, self.settings.redis_url)
-        if self.embedded is not None:
-            self.embedded.start()
+        self.start_store()
         await self.start_http()
         try:
             if self.webhook is not None:
@@ -84,6 +83,16 @@ class App:
                 await self.run_polling()
         finally:
             await self.drain()
+
+    def start_store(self) -> None:
+        """The embedded store's saver; a failed save is told to the admins."""
+        if self.embedded is not None:
+            self.embedded.start(self._store_not_saved)
+
+    async def _store_not_saved(self) -> None:
+        """A save of the embedded store failed: tell the admins (once per ADMIN_ALERT_INTERVAL)."""
+        if self.service is not None and self.service.alerts is not None:
+            await self.service.alerts.upstream_failed("store")
 
     async def check_model(self) -> None:
         """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing)."""
