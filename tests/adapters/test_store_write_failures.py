@@ -143,3 +143,27 @@ def test_failed_saves_are_retried_told_and_fail_the_stop(tmp_path: Path) -> None
     errors = [line for line in done.stderr.splitlines() if "embedded store not saved" in line]
     assert len(errors) == 2  # one when saves started failing, one at the stop: not one per save
     assert "saved again after" in done.stderr
+
+
+def test_a_failed_last_save_is_one_line_and_exit_code_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the stop logged a traceback or nothing and `python -m bot` exited 0."""
+    import bot.__main__ as entry
+    from bot import logging_setup
+    from bot.adapters.embedded_store import StoreNotSaved
+
+    async def serve(settings: object) -> None:
+        raise StoreNotSaved(
+            "DATA_DIR=/data: the last save failed (disk I/O error): 3 changed keys are lost"
+        )
+
+    monkeypatch.setattr(entry, "serve", serve)
+    monkeypatch.setattr(logging_setup, "configure_logging", lambda *args: str)  # no handlers
+    for name, value in {"BOT_TOKEN": "1:x", "GONKA_API_KEY": "k", "REDIS_URL": ""}.items():
+        monkeypatch.setenv(name, value)
+    assert entry.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "error: DATA_DIR=/data: the last save failed (disk I/O error): 3 changed keys are lost"
+    )
