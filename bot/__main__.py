@@ -69,13 +69,14 @@ def main(argv: list[str]) -> int:
     # `check` says one line per check: its library noise (and the SDK's retries) stays quiet.
     level = settings.log_level if not argv or settings.log_level == "DEBUG" else "ERROR"
     redact = configure_logging(level, settings.secrets())
+    from bot.adapters.embedded_store import StoreNotSaved
     from bot.startup import StartupError
 
     try:
         if argv:
             return run_loop(check(settings, redact))
         run_loop(serve(settings))
-    except StartupError as exc:
+    except (StartupError, StoreNotSaved) as exc:
         print(redact(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

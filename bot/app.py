@@ -36,6 +36,7 @@ from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
 from bot.lifecycle import App
 from bot.metrics import Metrics
+from bot.startup import StartupError, check_data_dir, data_dir_error
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.dispatcher import Parts, build_dispatcher
@@ -67,15 +68,12 @@ def build_store(settings: Settings) -> tuple[RedisClient, EmbeddedStore | None]:
     if settings.data_dir is None:
         log.warning("REDIS_URL and DATA_DIR are not set: history and usage are kept in memory only")
         return fakeredis.aioredis.FakeRedis(), None
+    check_data_dir(settings.data_dir)
     store = EmbeddedStore(settings.data_dir, settings.snapshot_interval)
     try:
         store.load()
-    except (OSError, ValueError, KeyError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else f"unreadable {store.path.name}"
-        raise SystemExit(
-            f"DATA_DIR={settings.data_dir}: {reason}. Set DATA_DIR to a writable directory "
-            "(or REDIS_URL to a Redis server)."
-        ) from None
+    except (OSError, ValueError) as exc:
+        raise StartupError(data_dir_error(settings.data_dir, exc)) from None
     log.info(
         "no REDIS_URL: data kept in %s (saved every %.0f s)",
         store.path,
@@ -194,7 +192,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded, service=service, tools=tools, jobs=jobs,
+        webhook, signals, embedded=embedded, service=service, alerts=alerts, tools=tools,
+        jobs=jobs,
     )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
-from bot.core.ports import ChatOrder
+from bot.core.ports import AdminAlerts, ChatOrder
 from bot.core.tool_rounds import ToolKit, ToolSet
 from bot.metrics import Metrics
 from bot.startup import gonka_problem
@@ -57,6 +57,7 @@ class App:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     embedded: EmbeddedStore | None = None
     service: ConversationService | None = None
+    alerts: AdminAlerts | None = None
     tools: ToolKit | None = None
     toolbox: ToolSet | None = None  # the tools opened
     jobs: WorkerLanes | None = None
@@ -72,8 +73,7 @@ class App:
         no new updates, answers in hand finish within SHUTDOWN_GRACE."""
         if self.settings.redis_url:
             await wait_until_reachable(self.redis, self.settings.redis_url)
-        if self.embedded is not None:
-            self.embedded.start()
+        self.start_store()
         await self.start_http()
         try:
             if self.webhook is not None:
@@ -82,6 +82,16 @@ class App:
                 await self.run_polling()
         finally:
             await self.drain()
+
+    def start_store(self) -> None:
+        """The embedded store's saver; a failed save is told to the admins."""
+        if self.embedded is not None:
+            self.embedded.start(self._store_not_saved)
+
+    async def _store_not_saved(self) -> None:
+        """A save of the embedded store failed: tell the admins (once per ADMIN_ALERT_INTERVAL)."""
+        if self.alerts is not None:
+            await self.alerts.upstream_failed("store")
 
     async def check_model(self) -> None:
         """Check GONKA_MODEL against the live list (falls back, and logs, when it is missing);

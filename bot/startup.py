@@ -10,10 +10,12 @@ import asyncio
 import errno
 import json
 import logging
+import os
 import re
 import socket
 import ssl
 from collections.abc import Awaitable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -248,3 +250,28 @@ async def run_checks(settings: Settings) -> list[tuple[str, str | None, str]]:
         else:
             lines.append((name, None, result))
     return lines
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """DATA_DIR takes writes: a probe file is written, synced, renamed and removed there. An
+    existing directory on a read-only mount, or a full disk, stops the start, not hours later."""
+    staged, probe = data_dir / ".write-probe.tmp", data_dir / ".write-probe"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with staged.open("wb") as file:
+            file.write(b"gonka-telegram-bot checks that DATA_DIR takes writes\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(staged, probe)
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(data_dir_error(data_dir, exc)) from None
+
+
+def data_dir_error(data_dir: Path, exc: Exception) -> str:
+    """One line naming DATA_DIR and why it cannot be used."""
+    reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+    return (
+        f"DATA_DIR={data_dir}: {reason}. Set DATA_DIR to a writable directory "
+        "(or REDIS_URL to a Redis server)."
+    )

@@ -1,31 +1,32 @@
-"""The store without REDIS_URL: fakeredis in the process, snapshotted to a file under DATA_DIR.
+"""The store without REDIS_URL: fakeredis in the process, saved to a file under DATA_DIR.
 
-Why a snapshot of fakeredis and not SQLite: every store, pipeline and Lua script the bot runs on a
-Redis server runs unchanged here, so there is one storage implementation to test, and a bot run
-without Redis is one process whose data fits in memory. A snapshot is written, atomically (a
-temporary file renamed over the old one), whenever something changed, at most every `interval`
-seconds, and once more on a clean stop: a crash loses at most `interval` seconds of writes.
-Changes are seen through keyspace notifications: an idle bot writes nothing, and a save reads
-only the keys written since the last one (the store is not held for a full dump).
+Why fakeredis in front: every store, pipeline and Lua script the bot runs on a Redis server runs
+unchanged here, so there is one storage implementation to test, and a bot run without Redis is
+one process whose data fits in memory. Changes are seen through keyspace notifications: at most
+every `interval` seconds, and once more on a clean stop, the keys written since the last save
+are read (one atomic script) and written to the file (bot/adapters/store_file.py), only those:
+an idle bot writes nothing, a turn writes its chat's keys and counters, not the whole store. A
+crash loses at most `interval` seconds of writes. A save that fails (a full disk, a read-only
+mount) keeps its keys for the next one, is retried every interval, and the admins are told; when
+the last one, at stop, fails too, close() raises StoreNotSaved.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
+import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import fakeredis
 
-log = logging.getLogger(__name__)
+from bot.adapters.store_file import LEGACY_NAME, Row, StoreFile
 
-SNAPSHOT_NAME = "store.json"
-FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 
 # One atomic call reads the given keys with their type, time to live (ms) and value.
 _READ = """
@@ -43,18 +44,14 @@ for _, key in ipairs(KEYS) do
 end
 return out
 """
+LOAD_BATCH = 1000  # keys restored per pipeline at start
+ERROR_LOG_INTERVAL = 60.0  # a failing save is logged at most this often (it is retried more)
 
-# A key's row in the snapshot: type, when it expires (epoch ms, None: never) and its values.
-Row = tuple[str, int | None, list[str]]
-
-
-def _text(raw: bytes) -> str:
-    # Binary-safe: bytes that are not UTF-8 survive as lone surrogates.
-    return raw.decode("utf-8", "surrogateescape")
+OnFailure = Callable[[], Awaitable[object]]
 
 
-def _raw(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
+class StoreNotSaved(Exception):
+    """The last save, at stop, failed: what changed since the last good save is lost."""
 
 
 class EmbeddedStore:
@@ -64,33 +61,41 @@ class EmbeddedStore:
         self._server = fakeredis.FakeServer()
         self._sync = fakeredis.FakeRedis(server=self._server)
         self.client = fakeredis.aioredis.FakeRedis(server=self._server)
-        self.path = data_dir / SNAPSHOT_NAME
+        self.file = StoreFile(data_dir)
+        self.path = self.file.path
         self._interval = interval
         self._changes = self._sync.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         self._changes.psubscribe("__keyevent@0__:*")
-        self._rows: dict[str, Row] = {}
+        self._pending: set[bytes] = set()  # changed keys not saved yet
         self._task: asyncio.Task[None] | None = None
+        self._on_failure: OnFailure | None = None
+        self._telling: asyncio.Task[None] | None = None
+        self._saving: asyncio.Future[bool] | None = None
+        self._failures = 0
+        self._error = ""
+        self._next_error_log = 0.0
 
     def load(self) -> int:
-        """Read the last snapshot into the store; returns how many keys it held."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            return 0
-        with self.path.open(encoding="utf-8", errors="surrogatepass") as file:
-            data = json.load(file)
+        """Open the file (moving an earlier version's store.json into it, once) and read it into
+        the store; returns how many keys it held."""
+        self.file.open()
         now_ms = int(time.time() * 1000)
-        with self._sync.pipeline(transaction=True) as pipe:
-            for key, kind, expires_at, value in data["keys"]:
-                if expires_at is not None and expires_at <= now_ms:
-                    continue
-                _restore(pipe, _raw(key), kind, [_raw(v) for v in value])
-                if expires_at is not None:
-                    pipe.pexpireat(_raw(key), expires_at)
-                self._rows[key] = (kind, expires_at, value)
-            pipe.execute()
+        legacy = self.file.legacy_rows()
+        if legacy:
+            self.file.write(legacy, [], now_ms)
+            done = self.file.retire_legacy()
+            log.info("embedded store: %s moved into %s (kept as %s)", LEGACY_NAME, self.path, done)
+        count = 0
+        pipe = self._sync.pipeline(transaction=False)
+        for row in self.file.rows(now_ms):
+            _restore(pipe, row)
+            count += 1
+            if count % LOAD_BATCH == 0:
+                pipe.execute()
+        pipe.execute()
         self.changed()  # the restore itself is no change to save
-        log.info("embedded store loaded keys=%s path=%s", len(self._rows), self.path)
-        return len(self._rows)
+        log.info("embedded store loaded keys=%s path=%s", count, self.path)
+        return count
 
     def changed(self) -> set[bytes]:
         """The keys written since the last call."""
@@ -106,59 +111,101 @@ class EmbeddedStore:
                 keys.add(message["data"])
 
     def save(self, changed: set[bytes]) -> int:
-        """Read the `changed` keys and write the whole snapshot file, atomically; returns the
-        number of keys in it."""
+        """Read the `changed` keys and write them (and only them) to the file, in one
+        transaction; returns how many were written or removed."""
         ordered = list(changed)
         read = self._sync.eval(_READ, len(ordered), *ordered) if ordered else []
         now_ms = int(time.time() * 1000)
-        for raw_key, (kind, ttl, value) in zip(ordered, read, strict=True):
-            key = _text(raw_key)
-            if _text(kind) == "none":
-                self._rows.pop(key, None)
+        rows: list[Row] = []
+        deleted: list[bytes] = []
+        for key, (kind, ttl, value) in zip(ordered, read, strict=True):
+            if kind == b"none":
+                deleted.append(key)
             else:
-                expires = now_ms + ttl if ttl >= 0 else None
-                self._rows[key] = (_text(kind), expires, [_text(v) for v in value])
-        keys = [[k, kind, exp, v] for k, (kind, exp, v) in self._rows.items()
-                if exp is None or exp > now_ms]  # fmt: skip
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8", errors="surrogatepass") as file:
-            json.dump({"version": FORMAT_VERSION, "keys": keys}, file, ensure_ascii=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
-        return len(keys)
+                rows.append((key, kind.decode(), now_ms + ttl if ttl >= 0 else None, value))
+        self.file.write(rows, deleted, now_ms)
+        return len(ordered)
 
-    def start(self) -> None:
-        """Save in the background whenever something changed, every `interval` seconds."""
+    def start(self, on_failure: OnFailure | None = None) -> None:
+        """Save in the background whenever something changed, every `interval` seconds;
+        `on_failure` is awaited (in its own task, one at a time) after each failed save."""
+        self._on_failure = on_failure
         if self._task is None:
             self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            changed = self.changed()
-            if changed:
-                try:
-                    await asyncio.to_thread(self.save, changed)
-                except OSError as exc:  # disk full, permissions: keep serving, say so
-                    log.error("embedded store not saved path=%s error=%s", self.path, exc)
+            await self._save_pending()
+
+    async def _save_pending(self) -> bool:
+        """Save what changed (and what earlier failed saves left); False when it failed. A save
+        under way is not cut off by a cancel (its thread would go on writing): it is shielded."""
+        if self._saving is None or self._saving.done():
+            self._saving = asyncio.ensure_future(self._save_once())
+        return await asyncio.shield(self._saving)
+
+    async def _save_once(self) -> bool:
+        self._pending |= self.changed()
+        if not self._pending:
+            return True
+        batch, self._pending = self._pending, set()
+        try:
+            await asyncio.to_thread(self.save, batch)
+        except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only mount...
+            self._pending |= batch  # retried with the next save: nothing is dropped
+            self._failed(exc)
+            return False
+        if self._failures:
+            log.warning("embedded store saved again after %d failed saves", self._failures)
+            self._failures = 0
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        self._error = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        now = time.monotonic()
+        if self._failures == 1 or now >= self._next_error_log:
+            self._next_error_log = now + ERROR_LOG_INTERVAL
+            log.error(
+                "embedded store not saved path=%s error=%s failed_saves=%d keys_waiting=%d "
+                "(retried every %g s)",
+                self.path, self._error, self._failures, len(self._pending), self._interval,
+            )  # fmt: skip
+        if self._on_failure is not None and (self._telling is None or self._telling.done()):
+            self._telling = asyncio.create_task(self._tell(self._on_failure))
+
+    @staticmethod
+    async def _tell(on_failure: OnFailure) -> None:
+        try:
+            await on_failure()
+        except Exception as exc:  # telling is best effort; the save is retried regardless
+            log.warning("store failure not told error=%s", type(exc).__name__)
 
     async def close(self) -> None:
-        """Stop the background saver and write what changed since its last run."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        changed = self.changed()
-        if changed:
-            await asyncio.to_thread(self.save, changed)
+        """Stop the background saver and save what changed since its last run; StoreNotSaved
+        when that fails (everything is closed first)."""
+        for task in (self._task, self._telling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._telling = None
+        if self._saving is not None:  # the saver's last save, if still under way, ends first
+            await asyncio.wait([self._saving])
+        saved = await self._save_pending()
         self._changes.close()
         await self.client.aclose()
+        self.file.close()
+        if not saved:
+            raise StoreNotSaved(
+                f"DATA_DIR={self.path.parent}: the last save failed ({self._error}): "
+                f"{len(self._pending)} changed keys are lost"
+            )
 
 
-def _restore(pipe: Any, key: bytes, kind: str, value: list[bytes]) -> None:
-    pipe.delete(key)
+def _restore(pipe: Any, row: Row) -> None:
+    key, kind, expires_at, value = row
     if kind == "string":
         pipe.set(key, value[0])
     elif kind == "hash":
@@ -169,3 +216,5 @@ def _restore(pipe: Any, key: bytes, kind: str, value: list[bytes]) -> None:
         pipe.sadd(key, *value)
     elif kind == "zset":
         pipe.zadd(key, {m: float(s) for m, s in zip(value[::2], value[1::2], strict=True)})
+    if expires_at is not None:
+        pipe.pexpireat(key, expires_at)

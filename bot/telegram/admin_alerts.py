@@ -24,7 +24,7 @@ RETRY_AFTER_FAILURE = 300.0
 SENDING_HOLD = 60.0
 SEND_TIMEOUT = 10
 
-_KEYS = {"auth": "admin_alert_auth", "balance": "admin_alert_balance"}
+_KEYS = {"auth": "admin_alert_auth", "balance": "admin_alert_balance", "store": "admin_alert_store"}
 
 Claim = Literal["send", "told", "untold"]
 
@@ -60,7 +60,8 @@ class MemoryLedger:
 
 
 class TelegramAdminAlerts:
-    """Tells the bot's admins that the upstream refuses the bot (wrong key, no balance)."""
+    """Tells the bot's admins that the upstream refuses the bot (wrong key, no balance), or
+    that the embedded store cannot save to DATA_DIR ("store")."""
 
     def __init__(
         self,

@@ -130,7 +130,7 @@ class CallPolicy(BaseRequestMiddleware):
             await self._take_slot(pacers, mode)
             self.counters.calls += 1
             try:
-                return await make_request(bot, method)
+                return await _send(make_request, bot, method, pacers)
             except TelegramBadRequest as exc:
                 if "message is not modified" in exc.message.lower():
                     return cast(TelegramType, True)
@@ -188,3 +188,18 @@ class CallPolicy(BaseRequestMiddleware):
         if not retried or attempt >= FINAL_ATTEMPTS:
             raise exc
         await asyncio.sleep(min(2.0**attempt / 2, 8.0))
+
+
+async def _send(
+    make_request: NextRequestMiddlewareType[TelegramType],
+    bot: Bot,
+    method: TelegramMethod[TelegramType],
+    pacers: tuple[Pacer, ...],
+) -> Any:
+    """The call itself; its pacers learn when it ended (the bot-wide one counts calls until
+    then: Telegram may count them any time before)."""
+    try:
+        return await make_request(bot, method)
+    finally:
+        for pacer in pacers:
+            pacer.done()

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from bot.config import Settings
+
+# Telegram's limit on all the messages of a bot: about 30 in any one second, as Telegram counts
+# them (when a call reaches it, which the bot does not see).
+BOT_WINDOW = (30, 1.0)
+# How often a pacer whose window is full of calls still in flight looks again.
+IN_FLIGHT_POLL = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,9 @@ class Pacer:
         await wait_ready((self,))
         self.take()
 
+    def done(self) -> None:
+        """A call that took a slot has ended (answered, failed or cancelled)."""
+
     def defer(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
         self._tokens = min(self._tokens, 0.0)
@@ -88,6 +98,48 @@ class Pacer:
     @property
     def idle(self) -> bool:
         return self.ready_in() == 0 and self._tokens >= self._rate.burst
+
+
+class WindowPacer(Pacer):
+    """A token bucket that also keeps, in any `period`, at most `limit` calls that may reach
+    Telegram within it.
+
+    Telegram counts a call when it arrives, somewhere between the moment the bot takes its slot
+    and the moment the answer is back; a bucket that counts only the taking lets calls delayed
+    on the way (a busy event loop, a slow network) arrive together with later ones. A call
+    counts here from its taking until `period` after its end, so that whatever the delays, no
+    `period`-long window at Telegram sees more than `limit` of them.
+    """
+
+    __slots__ = ("_ended", "_in_flight", "_limit", "_period")
+
+    def __init__(self, rate: Rate, limit: int, period: float) -> None:
+        super().__init__(rate)
+        self._limit = limit
+        self._period = period
+        self._in_flight = 0
+        self._ended: deque[float] = deque()
+
+    def ready_in(self, reserve: int = 0) -> float:
+        now = time.monotonic()
+        while self._ended and self._ended[0] <= now - self._period:
+            self._ended.popleft()
+        over = self._in_flight + len(self._ended) + min(1 + reserve, self._limit) - self._limit
+        if over <= 0:
+            window = 0.0
+        elif over <= len(self._ended):
+            window = self._ended[over - 1] + self._period - now
+        else:
+            window = IN_FLIGHT_POLL
+        return max(super().ready_in(reserve), window)
+
+    def take(self) -> None:
+        super().take()
+        self._in_flight += 1
+
+    def done(self) -> None:
+        self._in_flight -= 1
+        self._ended.append(time.monotonic())
 
 
 async def wait_ready(pacers: tuple[Pacer, ...], reserve: int = 0) -> None:
@@ -118,7 +170,7 @@ class Pacers:
         }
         self._pacers: dict[tuple[int, str], Pacer] = {}
         self._max_entries = max_entries
-        self.bot = Pacer(cadence.bot)  # all messages of the bot, over every chat
+        self.bot = WindowPacer(cadence.bot, *BOT_WINDOW)  # all messages of the bot, over every chat
 
     def of_chat(self, chat_id: int, *, draft: bool) -> tuple[Pacer, ...]:
         """Drafts and chat actions share one pace; messages have the chat's and the bot's."""

@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.adapters.redis_client import wait_until_reachable
 from bot.app import build_store
 from bot.config import Settings
+from bot.startup import StartupError
 
 
 def test_an_empty_variable_wins_over_env_file(
@@ -67,17 +68,24 @@ async def test_a_webhook_without_redis_is_told_to_stay_one_replica(
     assert len(warnings) == 1 and "need REDIS_URL" in warnings[0]
 
 
+def _store_settings(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, bot_token="1:x", gonka_api_key="k", data_dir=data_dir)  # type: ignore[call-arg]
+
+
 def test_an_unusable_data_dir_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
-    with pytest.raises(SystemExit) as stop:
-        build_store(Settings(_env_file=None, bot_token="1:x", gonka_api_key="k",  # type: ignore[call-arg]
-                             data_dir=blocked / "data"))  # fmt: skip
-    assert str(stop.value).startswith(f"DATA_DIR={blocked / 'data'}: ")
+    with pytest.raises(StartupError) as stop:
+        build_store(_store_settings(blocked / "data"))
+    assert str(stop.value).startswith(f"DATA_DIR={blocked / 'data'}: Not a directory. ")
     assert "\n" not in str(stop.value)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "store.json").write_text("{broken")
-    with pytest.raises(SystemExit) as stop:
-        build_store(Settings(_env_file=None, bot_token="1:x", gonka_api_key="k",  # type: ignore[call-arg]
-                             data_dir=tmp_path / "data"))  # fmt: skip
+    with pytest.raises(StartupError) as stop:
+        build_store(_store_settings(tmp_path / "data"))
     assert "unreadable store.json" in str(stop.value)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "store.sqlite3").write_bytes(b"not a database, but 100 bytes long " * 3)
+    with pytest.raises(StartupError) as stop:
+        build_store(_store_settings(tmp_path / "other"))
+    assert "unreadable store.sqlite3" in str(stop.value)

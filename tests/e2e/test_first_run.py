@@ -1,6 +1,6 @@
 """The first run as the README tells it (issue 13): `cp .env.example .env`, the two tokens, run.
 No Redis server is needed, and the bot still remembers the chat after a restart, even after a
-crash (SIGKILL) once the snapshot interval has passed."""
+crash (SIGKILL) once SNAPSHOT_INTERVAL has passed."""
 
 from __future__ import annotations
 
@@ -62,5 +62,5 @@ async def test_env_example_runs_without_redis_and_remembers_after_a_crash(
     assert asked == ["remember the word apple", "Noted: apple.", "which word?"]
     assert "unavailable" not in first_log.decode()
     # The example configuration does not ask for a Redis server: the data is under ./data.
-    assert "data kept in data/store.json" in first_log.decode()
-    assert (tmp_path / "data" / "store.json").exists()
+    assert "data kept in data/store.sqlite3" in first_log.decode()
+    assert (tmp_path / "data" / "store.sqlite3").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -64,8 +66,9 @@ async def test_python_m_bot_streams_remembers_resets_and_counts(
         await bot.stop()
     log = bot.output
     # Without REDIS_URL the data is kept under ./data and saved on the way out.
-    assert "data kept in data/store.json" in log
-    assert "history" in (tmp_path / "data" / "store.json").read_text()
+    assert "data kept in data/store.sqlite3" in log
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / "store.sqlite3")) as db:
+        assert any(b"history" in bytes(key) for (key,) in db.execute("SELECT key FROM keys"))
     assert telegram.token not in log and gonka.api_key not in log
 
 
