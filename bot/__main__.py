@@ -78,6 +78,9 @@ def main(argv: list[str]) -> int:
     from bot.logging_setup import configure_logging
 
     redact = configure_logging(settings.log_level, settings.secrets())
+    from bot.lazy_aiogram import install
+
+    install()  # before anything imports aiogram: its types build on first use
     from bot.startup import StartupError
 
     try:
