@@ -126,14 +126,18 @@ def answers(count: int) -> list[Reply]:
 
 async def measure(tree: Tree, chats: int, crowd: int, idle: int, starts: int) -> dict[str, str]:
     figures: dict[str, str] = {}
-    times, cpus = [], []
+    times, cpus = [0.0], [0.0]
     for _ in range(starts):
         async with running_bot(tree, []) as (_, _, _, (start, cpu)):
             times.append(start)
             cpus.append(cpu)
-    figures["start to first getUpdates"] = f"{min(times):.2f}–{max(times):.2f} s"
-    figures["start to first getUpdates: bot CPU"] = f"{min(cpus):.2f}–{max(cpus):.2f} s"
+    if starts:
+        times, cpus = times[1:], cpus[1:]
+        figures["start to first getUpdates"] = f"{min(times):.2f}–{max(times):.2f} s"
+        figures["start to first getUpdates: bot CPU"] = f"{min(cpus):.2f}–{max(cpus):.2f} s"
     for count, name in ((chats, f"{chats} chats"), (crowd, f"{crowd} chats (crowd)")):
+        if not count:
+            continue
         async with running_bot(tree, answers(count + 1)) as (telegram, gonka, pid, _):
             await ask(telegram, gonka, range(FIRST_CHAT - 1, FIRST_CHAT))  # warm-up
             cpu = cpu_seconds(pid)
