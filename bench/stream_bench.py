@@ -616,6 +616,9 @@ def report(cfg: BenchConfig, r: dict[str, Any], counts: Counter[str], verbose: b
 
 def main(argv: list[str] | None = None) -> int:
     from bot.__main__ import run_loop
+    from bot.lazy_aiogram import install
+
+    install()  # as `python -m bot` does: aiogram's types build on first use
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--chats", type=int, default=50)

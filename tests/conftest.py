@@ -6,11 +6,16 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
-import fakeredis
-import pytest
-from redis.asyncio import Redis
+from bot.lazy_aiogram import install
 
-from bot.workers.pool import WorkerLimits, WorkerPool
+# Before any test module imports aiogram: the suite runs on the types `python -m bot` uses.
+install()
+
+import fakeredis  # noqa: E402
+import pytest  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
+
+from bot.workers.pool import WorkerLimits, WorkerPool  # noqa: E402
 
 # The fake Telegram server, a Bot talking to it, and a hand-moved clock.
 pytest_plugins = ["tests.doubles.telegram_fixtures"]

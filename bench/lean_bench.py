@@ -1,0 +1,218 @@
+"""Lean benchmark: what `python -m bot` costs in CPU, memory and start-up, this tree next to a commit.
+
+    python bench/lean_bench.py [--against COMMIT] [--chats 50] [--crowd 300] [--idle 10000]
+                               [--starts 3] [--python PATH]
+
+The bot runs as `python -m bot`, the way a user starts it (tools on, the default; DATA_DIR in a
+temporary folder: the embedded store), against the project's fake Telegram (flood limits on) and fake
+Gonka, which run in this process; CPU and memory are read from /proc of the bot's process only.
+
+  start to first getUpdates  spawning `python -m bot` until the fake Telegram sees getUpdates (best
+                             and worst of --starts runs)
+  N chats: bot CPU, peak RSS N private chats ask at once; 300-token answers at 50 tokens/s, 0.5 s to
+                             the first token; CPU of the bot from the first question to the last
+                             answer (a warm-up exchange first), VmHWM of the bot's main process
+  crowd: peak RSS            the same with --crowd chats
+  idle chats: RSS            --idle distinct chats each send one message (short answers, 200 at a
+                             time); VmRSS once all are answered
+
+--against COMMIT extracts COMMIT (git archive) into a temporary folder and runs it on the current
+venv when its uv.lock is this tree's, else on a venv `uv sync --frozen` builds there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.doubles.fake_gonka import FakeGonka, Reply  # noqa: E402
+from tests.doubles.fake_telegram import FakeTelegramServer  # noqa: E402
+
+ANSWER = ("Streaming answers feel faster because the user sees the first words at once. " * 16)[
+    :1200
+]  # ~300 tokens of 4 characters
+FIRST_CHAT = 100_000
+IDLE_BATCH = 200
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def memory_mib(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+class Tree:
+    """A source tree of the bot and the Python that runs it."""
+
+    def __init__(self, label: str, path: Path, python: str) -> None:
+        self.label, self.path, self.python = label, path, python
+
+    def env(self, telegram: FakeTelegramServer, gonka: FakeGonka, data_dir: str) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GONKA_", "REDIS_"))
+        }
+        env.update(
+            PYTHONPATH=str(self.path),
+            BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.base_url,
+            GONKA_API_KEY=gonka.api_key,
+            GONKA_BASE_URL=gonka.base_url + "/v1",
+            DATA_DIR=data_dir,
+            LOG_LEVEL="WARNING",
+        )
+        return env
+
+
+@asynccontextmanager
+async def running_bot(tree: Tree, replies: list[Reply]) -> Any:
+    """Fakes, then `python -m bot`; yields (telegram, gonka, pid, (seconds, CPU seconds) to the
+    first getUpdates)."""
+    async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
+        gonka.enqueue(*replies)
+        with tempfile.TemporaryDirectory(prefix="lean-bench-") as data_dir:
+            started = time.monotonic()
+            process = await asyncio.create_subprocess_exec(
+                tree.python, "-m", "bot", cwd=data_dir, env=tree.env(telegram, gonka, data_dir),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                await telegram.wait_for(lambda: telegram.calls_of("getUpdates"), timeout=120)
+                start = telegram.calls_of("getUpdates")[0].at - started
+                yield telegram, gonka, process.pid, (start, cpu_seconds(process.pid))
+            finally:
+                process.terminate()
+                await process.wait()
+
+
+async def ask(telegram: FakeTelegramServer, gonka: FakeGonka, chats: range) -> None:
+    """Each chat of `chats` sends one message at once; returns when every answer is final."""
+    finished = sum(1 for r in gonka.request_log if r.finished_at is not None)
+    await asyncio.gather(*(telegram.send_text(c, f"question of chat {c}") for c in chats))
+
+    def done() -> bool:
+        ended = sum(1 for r in gonka.request_log if r.finished_at is not None) - finished
+        return ended >= len(chats) and all(
+            (m := telegram.bot_messages(c)) and m[-1].reply_markup is None for c in chats
+        )
+
+    await telegram.wait_for(done, timeout=600)
+    await asyncio.sleep(0.5)  # the bot's bookkeeping after the last answer (history, usage)
+
+
+def answers(count: int) -> list[Reply]:
+    return [Reply(text=ANSWER, ttft=0.5, token_delay=1 / 50, chunk_chars=4) for _ in range(count)]
+
+
+async def measure(tree: Tree, chats: int, crowd: int, idle: int, starts: int) -> dict[str, str]:
+    figures: dict[str, str] = {}
+    times, cpus = [0.0], [0.0]
+    for _ in range(starts):
+        async with running_bot(tree, []) as (_, _, _, (start, cpu)):
+            times.append(start)
+            cpus.append(cpu)
+    if starts:
+        times, cpus = times[1:], cpus[1:]
+        figures["start to first getUpdates"] = f"{min(times):.2f}–{max(times):.2f} s"
+        figures["start to first getUpdates: bot CPU"] = f"{min(cpus):.2f}–{max(cpus):.2f} s"
+    for count, name in ((chats, f"{chats} chats"), (crowd, f"{crowd} chats (crowd)")):
+        if not count:
+            continue
+        async with running_bot(tree, answers(count + 1)) as (telegram, gonka, pid, _):
+            await ask(telegram, gonka, range(FIRST_CHAT - 1, FIRST_CHAT))  # warm-up
+            cpu = cpu_seconds(pid)
+            await ask(telegram, gonka, range(FIRST_CHAT, FIRST_CHAT + count))
+            if count == chats:
+                figures[f"{name}: bot CPU"] = f"{cpu_seconds(pid) - cpu:.2f} s"
+            figures[f"{name}: peak RSS"] = f"{memory_mib(pid, 'VmHWM'):.0f} MiB"
+    if idle:
+        async with running_bot(tree, []) as (telegram, gonka, pid, _):
+            before = memory_mib(pid, "VmRSS")
+            for first in range(FIRST_CHAT, FIRST_CHAT + idle, IDLE_BATCH):
+                await ask(telegram, gonka, range(first, min(first + IDLE_BATCH, FIRST_CHAT + idle)))
+            after = memory_mib(pid, "VmRSS")
+            figures[f"{idle} idle chats: RSS"] = f"{after:.0f} MiB (+{after - before:.0f} MiB)"
+    return figures
+
+
+@contextmanager
+def commit_tree(commit: str, python: str | None) -> Iterator[Tree]:
+    """`commit` extracted to a temporary folder, with a Python that has its dependencies."""
+    folder = Path(tempfile.mkdtemp(prefix="lean-bench-tree-"))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        if python is None:
+            same = (folder / "uv.lock").read_bytes() == (ROOT / "uv.lock").read_bytes()
+            python = sys.executable
+            if not same:
+                subprocess.run(["uv", "sync", "--frozen", "--no-dev"], cwd=folder, check=True)
+                python = str(folder / ".venv" / "bin" / "python")
+        yield Tree(commit, folder, python)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def table(columns: list[tuple[str, dict[str, str]]]) -> str:
+    rows = [f"| | {' | '.join(label for label, _ in columns)} |", "|---" * (len(columns) + 1) + "|"]
+    for key in columns[0][1]:
+        rows.append(f"| {key} | {' | '.join(f.get(key, '-') for _, f in columns)} |")
+    return "\n".join(rows)
+
+
+async def run(args: argparse.Namespace, head: str) -> str:
+    trees = [Tree(f"this tree ({head})", ROOT, sys.executable)]
+    columns = []
+    with ExitStack() as stack:
+        if args.against:
+            trees.insert(0, stack.enter_context(commit_tree(args.against, args.python)))
+        for tree in trees:
+            figures = await measure(tree, args.chats, args.crowd, args.idle, args.starts)
+            columns.append((tree.label, figures))
+            print(f"{tree.label}: {figures}", file=sys.stderr)
+    return table(columns)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="also measure this commit, side by side"
+    )
+    parser.add_argument("--python", help="the Python for --against (default: see above)")
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--crowd", type=int, default=300)
+    parser.add_argument("--idle", type=int, default=10_000)
+    parser.add_argument("--starts", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+    print(asyncio.run(run(args, head)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
