@@ -85,3 +85,43 @@ def _share_namespace(namespace: dict[str, Any]) -> None:
         model = isinstance(method, type) and issubclass(method, BaseModel)
         if model and not method.__pydantic_complete__:
             method.__pydantic_parent_namespace__ = namespace
+
+
+# What every answer uses: built once at start, so the first answer does not pay for it.
+HOT_METHODS = (
+    "GetUpdates",
+    "SendMessage",
+    "EditMessageText",
+    "SendMessageDraft",
+    "SendRichMessage",
+    "SendRichMessageDraft",
+    "SendChatAction",
+    "AnswerCallbackQuery",
+)
+HOT_TYPES = (
+    "Update",
+    "Message",
+    "CallbackQuery",
+    "InputRichMessage",
+    "MessageEntity",
+    "InlineKeyboardMarkup",
+    "InlineKeyboardButton",
+    "ReplyParameters",
+    "LinkPreviewOptions",
+)
+
+
+def warm() -> None:
+    """Build the schemas of an update and of the calls every answer makes (a first build of
+    `Response[Message]` takes ~0.2-1 s; it would delay the first answer after a start)."""
+    from aiogram import methods, types
+    from aiogram.methods.base import Response
+
+    for name in HOT_TYPES:
+        getattr(types, name).model_rebuild()
+    for name in HOT_METHODS:
+        method = getattr(methods, name, None)
+        if method is None:
+            continue
+        method.model_rebuild()
+        Response[method.__returning__].model_rebuild()  # type: ignore[name-defined]

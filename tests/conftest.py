@@ -6,10 +6,11 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
-from bot.lazy_aiogram import install
+from bot.lazy_aiogram import install, warm
 
 # Before any test module imports aiogram: the suite runs on the types `python -m bot` uses.
 install()
+warm()  # as the bot does at start: a first answer does not build the schemas it uses
 
 import fakeredis  # noqa: E402
 import pytest  # noqa: E402

@@ -41,3 +41,19 @@ def test_too_late_once_aiogram_is_imported() -> None:
 def test_the_suite_runs_on_lazy_types() -> None:
     # tests/conftest.py installs them before any test module imports aiogram, as `python -m bot` does.
     assert lazy_aiogram.installed()
+
+
+def test_warm_builds_what_every_answer_uses() -> None:
+    # A first rich draft built InputRichMessage's schema in the middle of an answer (0.16 s):
+    # the final-message tests saw the stream's updates fall behind.
+    code = (
+        "import bot.lazy_aiogram as lazy\n"
+        "lazy.install()\n"
+        "import aiogram.types as t\n"
+        "names = lazy.HOT_TYPES\n"
+        "print(all(getattr(t, n).__pydantic_complete__ for n in names))\n"
+        "lazy.warm()\n"
+        "print(all(getattr(t, n).__pydantic_complete__ for n in names))\n"
+    )
+    done = run("-c", code)
+    assert done.stdout.split() == ["False", "True"], done.stderr
