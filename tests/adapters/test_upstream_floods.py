@@ -8,7 +8,8 @@ import pytest
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from bot.adapters.gonka import BYTES_PER_CHAR, GonkaGateway
-from bot.core.errors import AnswerOversize
+from bot.adapters.gonka_errors import gonka_http_client
+from bot.core.errors import AnswerOversize, UpstreamUnavailable
 from bot.core.models import ReasoningDelta, ToolCallsRequested
 from bot.core.tool_calls import ToolCallAssembler
 from tests.doubles.fake_gonka import FakeGonka, Reply
@@ -81,3 +82,25 @@ def test_the_assembler_refuses_arguments_past_its_cap_in_linear_time() -> None:
         for _ in range(1000):
             assembler.feed(fragment)
     assert not assembler.pending
+
+
+async def test_an_endless_error_body_is_read_up_to_a_bound() -> None:
+    """The SDK reads a 4xx/5xx body whole before it raises; the bot's client reads 64 KiB."""
+    async with (
+        FakeGonka() as gonka,
+        AsyncOpenAI(
+            api_key=gonka.api_key,
+            base_url=gonka.base_url + "/v1",
+            http_client=gonka_http_client(),
+            max_retries=0,
+        ) as client,
+    ):
+        gonka.enqueue(Reply(flood=Flood("error_body", size=40 * MB)))
+        gateway = GonkaGateway(client, max_retries=0)
+        with pytest.raises(UpstreamUnavailable, match="502"):
+            async for _ in gateway.stream(MODEL, MESSAGES, MAX_TOKENS):
+                pass
+        await gonka.wait_idle()
+        (record,) = gonka.request_log
+    assert record.client_disconnected
+    assert record.sent_bytes[0] < 16 * MB

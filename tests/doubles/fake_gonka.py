@@ -393,7 +393,7 @@ class FakeGonka:
         if reply.status is not None:
             return self._error(reply.status, reply.body)
         if reply.flood is not None:
-            record.status = 200
+            record.status = 502 if reply.flood.kind == "error_body" else 200
             head = self._head(body, reply, "chat.completion")
             return await serve_flood(request, reply.flood, head, record.sent_bytes)
         if reply.tool_call_json is not None:

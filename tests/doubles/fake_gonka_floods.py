@@ -5,7 +5,8 @@ reads them, until it stops reading (or `Flood.size` bytes, so a client without l
 - ``sse_line``: one SSE ``data:`` line that never ends (no newline, ever);
 - ``json_body``: one ``application/json`` chat.completion to a stream request, its content
   never ending (a proxy emulating tools answers so);
-- ``reasoning``: ``reasoning_content`` deltas that never end.
+- ``reasoning``: ``reasoning_content`` deltas that never end;
+- ``error_body``: a 502 whose error page never ends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-FloodKind = Literal["tool_args", "sse_line", "json_body", "reasoning"]
+FloodKind = Literal["tool_args", "sse_line", "json_body", "reasoning", "error_body"]
 FRAGMENT = 4096
 
 
@@ -45,6 +46,8 @@ def _repeat(part: bytes) -> Iterator[bytes]:
 def _body(kind: FloodKind, head: dict[str, Any]) -> tuple[bytes, Iterator[bytes]]:
     """The start of the answer, then what repeats for ever."""
     filler = b"a" * FRAGMENT
+    if kind == "error_body":
+        return b'{"error": "upstream error: ', _repeat(filler)
     if kind == "json_body":
         choice = b'{"choices":[{"index":0,"finish_reason":null,"message":{"role":"assistant",'
         return choice + b'"content":"', _repeat(filler)
@@ -67,8 +70,10 @@ async def serve_flood(
     """Write the flood until the client goes away or `flood.size` bytes; `sent[0]` counts the
     bytes written. A client that goes away ends it with ConnectionResetError."""
     kind = flood.kind
-    content_type = "application/json" if kind == "json_body" else "text/event-stream"
-    response = web.StreamResponse(headers={"Content-Type": content_type})
+    json_body = kind in ("json_body", "error_body")
+    content_type = "application/json" if json_body else "text/event-stream"
+    status = 502 if kind == "error_body" else 200
+    response = web.StreamResponse(status=status, headers={"Content-Type": content_type})
     await response.prepare(request)
     start, rest = _body(kind, head)
     buffer = bytearray(start)
