@@ -43,6 +43,16 @@ _CONTEXT = re.compile(
     r"reduce the length|input is too long",
     re.IGNORECASE,
 )
+# The SDK's classes of status errors (openai._client._make_status_error).
+_STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    409: openai.ConflictError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
 # What of an error body is read: enough for any error message; the SDK itself would read all.
 ERROR_BODY_MAX = 64 * 1024
 
@@ -142,9 +152,11 @@ async def bound_error_body(response: httpx2.Response) -> None:
         parsed: object = json.loads(text)
     except ValueError:
         parsed = text.strip()
-    # The body as the SDK hands it over: the inner `error` of a JSON object.
+    # The error the SDK would raise: its class by status, the inner `error` of a JSON object.
     body = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
-    raise openai.APIStatusError(f"Error code: {response.status_code}", response=response, body=body)
+    status = response.status_code
+    kind = _STATUS_ERRORS.get(status, openai.InternalServerError if status >= 500 else None)
+    raise (kind or openai.APIStatusError)(f"Error code: {status}", response=response, body=body)
 
 
 def gonka_http_client() -> httpx2.AsyncClient:

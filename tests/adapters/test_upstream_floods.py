@@ -4,6 +4,7 @@ gets to send little more than the cap (what the sockets' buffers hold)."""
 
 from __future__ import annotations
 
+import openai
 import pytest
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
@@ -104,3 +105,17 @@ async def test_an_endless_error_body_is_read_up_to_a_bound() -> None:
         (record,) = gonka.request_log
     assert record.client_disconnected
     assert record.sent_bytes[0] < 16 * MB
+
+
+async def test_a_bounded_error_is_the_sdks_own_class() -> None:
+    """Start-up checks tell a refused key by the SDK's AuthenticationError."""
+    async with (
+        FakeGonka() as gonka,
+        AsyncOpenAI(
+            api_key="sk-wrong", base_url=gonka.base_url + "/v1", http_client=gonka_http_client()
+        ) as client,
+    ):
+        with pytest.raises(openai.AuthenticationError) as raised:
+            await client.chat.completions.create(model=MODEL, messages=[])
+    assert raised.value.status_code == 401
+    assert raised.value.body == "Invalid API key"  # the inner `error`, as the SDK gives it
