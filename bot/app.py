@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import fakeredis
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from openai import AsyncOpenAI, DefaultAioHttpClient, Timeout
+from openai import AsyncOpenAI, Timeout
 
 from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.gonka_catalog import GonkaCatalog
+from bot.adapters.gonka_errors import gonka_http_client
 from bot.adapters.memory_signals import LocalSignals
 from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
@@ -90,7 +91,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     llm = AsyncOpenAI(
         # aiohttp transport: reading ~400 small SSE events per answer costs about half the CPU
         # of the default httpx2/anyio transport (bench/stream_bench.py).
-        http_client=DefaultAioHttpClient(),
+        # Error bodies are read up to a bound (the SDK reads them whole).
+        http_client=gonka_http_client(),
         api_key=settings.gonka_api_key.get_secret_value(),
         base_url=settings.gonka_base_url,
         max_retries=settings.upstream_max_retries,

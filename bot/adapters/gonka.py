@@ -17,7 +17,8 @@ from openai import AsyncOpenAI
 
 from bot.adapters.gonka_errors import map_status_error, map_transport_error
 from bot.adapters.gonka_sse import ChunkParser, LineSplitter, merged
-from bot.core.errors import StreamBroken, UpstreamError
+from bot.core.budget import ANSWER_CHARS_PER_TOKEN
+from bot.core.errors import AnswerOversize, StreamBroken, UpstreamError
 from bot.core.models import (
     StreamEvent,
 )
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 # A read this long (the SDK's aiohttp transport reads up to 16 KiB) may have left more behind:
 # read on at once rather than after the pause.
 FULL_READ = 16 * 1024
+
+# One character of an answer takes at most this many bytes on the wire (JSON's \\uXXXX), and
+# a line or body is never bounded below this (usage, logprobs, ids): the byte bounds of one SSE
+# line and of a whole non-streamed body, from the answer's character bound.
+BYTES_PER_CHAR = 6
+MIN_BODY_BYTES = 64 * 1024
 
 # Statuses worth another attempt (the SDK's own choice): timeouts, conflicts, capacity, 5xx.
 RETRYABLE = frozenset({408, 409, 429})
@@ -128,10 +135,13 @@ class GonkaGateway:
         if tools and self.takes_tools(model):
             body["tools"] = list(tools)
         response = await self._open(body)
-        parser = ChunkParser()
-        splitter = LineSplitter()
+        chars = max_tokens * ANSWER_CHARS_PER_TOKEN
+        max_bytes = max(chars * BYTES_PER_CHAR, MIN_BODY_BYTES)
+        parser = ChunkParser(chars)
+        splitter = LineSplitter(max_bytes)
         try:
-            async with contextlib.aclosing(self._body(response, parser, splitter)) as events:
+            body_events = self._body(response, parser, splitter, max_bytes)
+            async with contextlib.aclosing(body_events) as events:
                 async for event in events:
                     yield event
         except (httpx2.HTTPError, anyio.EndOfStream, OSError) as exc:
@@ -147,11 +157,15 @@ class GonkaGateway:
             raise StreamBroken("stream ended without finish_reason")
 
     async def _body(
-        self, response: httpx2.Response, parser: ChunkParser, splitter: LineSplitter
+        self,
+        response: httpx2.Response,
+        parser: ChunkParser,
+        splitter: LineSplitter,
+        max_bytes: int,
     ) -> AsyncGenerator[StreamEvent, None]:
         if "application/json" in response.headers.get("content-type", ""):
             # A proxy emulating tools answers ONE chat.completion even to a stream request.
-            for event in await _completion(response, parser):
+            for event in await _completion(response, parser, max_bytes):
                 yield event
             return
         async with contextlib.aclosing(self._sse(response, parser, splitter)) as events:
@@ -232,9 +246,17 @@ def _aiohttp_content(response: httpx2.Response) -> object:
     return getattr(raw, "content", None)
 
 
-async def _completion(response: httpx2.Response, parser: ChunkParser) -> list[StreamEvent]:
+async def _completion(
+    response: httpx2.Response, parser: ChunkParser, max_bytes: int
+) -> list[StreamEvent]:
+    """The events of one whole chat.completion body, read as it arrives up to `max_bytes`."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise AnswerOversize(f"a completion body over {max_bytes} bytes")
     try:
-        completion = json.loads(await response.aread())
+        completion = json.loads(body)
     except ValueError as exc:
         raise StreamBroken("unreadable completion body") from exc
     return parser.completion(completion)

@@ -7,11 +7,15 @@ inner `error` object (or the string, or the whole `{"detail": ...}` body) as `ex
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from typing import cast
 
 import aiohttp
+import httpx2
 import openai
 
 from bot.core.errors import (
@@ -39,6 +43,19 @@ _CONTEXT = re.compile(
     r"reduce the length|input is too long",
     re.IGNORECASE,
 )
+# The SDK's classes of status errors (openai._client._make_status_error).
+_STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    409: openai.ConflictError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
+# What of an error body is read: enough for any error message; the SDK itself would read all.
+ERROR_BODY_MAX = 64 * 1024
+
 _BALANCE = re.compile(r"insufficient (balance|funds)", re.IGNORECASE)
 _BUSY = re.compile(r"too many (concurrent )?requests|rate limit", re.IGNORECASE)
 
@@ -114,3 +131,34 @@ def map_transport_error(exc: openai.APIConnectionError, what: str) -> UpstreamEr
     if isinstance(exc, openai.APITimeoutError):
         return UpstreamTimeout(what)
     return UpstreamUnavailable(what)
+
+
+async def bound_error_body(response: httpx2.Response) -> None:
+    """An httpx response hook: a 4xx/5xx body is read here, at most ERROR_BODY_MAX bytes, and
+    raised as the SDK's APIStatusError (which the SDK passes on as it is). The SDK would read
+    the whole body into memory first, however large a hostile proxy makes it."""
+    if response.status_code < 400:
+        return
+    data = bytearray()
+    try:
+        async for chunk in cast(AsyncIterable[bytes], response.stream):
+            data += chunk
+            if len(data) > ERROR_BODY_MAX:
+                break
+    finally:
+        await response.aclose()
+    text = bytes(data[:ERROR_BODY_MAX]).decode("utf-8", "replace")
+    try:
+        parsed: object = json.loads(text)
+    except ValueError:
+        parsed = text.strip()
+    # The error the SDK would raise: its class by status, the inner `error` of a JSON object.
+    body = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
+    status = response.status_code
+    kind = _STATUS_ERRORS.get(status, openai.InternalServerError if status >= 500 else None)
+    raise (kind or openai.APIStatusError)(f"Error code: {status}", response=response, body=body)
+
+
+def gonka_http_client() -> httpx2.AsyncClient:
+    """The SDK's aiohttp transport, with error bodies bounded (bound_error_body)."""
+    return openai.DefaultAioHttpClient(event_hooks={"response": [bound_error_body]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.core.errors import StreamBroken
+from bot.core.errors import AnswerOversize, StreamBroken
 from bot.core.models import (
     Finished,
     FinishReason,
@@ -28,28 +28,45 @@ _FINISH: dict[str, FinishReason] = {
 
 
 class LineSplitter:
-    """A byte stream -> complete lines; SSE ends lines with \\n, \\r\\n or a lone \\r."""
+    """A byte stream -> complete lines; SSE ends lines with \\n, \\r\\n or a lone \\r.
 
-    def __init__(self) -> None:
-        self._tail = b""
+    A line longer than `max_line` bytes (0: no bound) raises AnswerOversize as soon as that
+    many bytes of it have arrived; a read without a line end only grows the tail (no copy of
+    what came before), so a line that never ends costs linear time up to the bound.
+    """
+
+    def __init__(self, max_line: int = 0) -> None:
+        self._tail = bytearray()
+        self._max = max_line
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        lines = (self._tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-        self._tail = lines.pop()
+        if b"\n" not in chunk and b"\r" not in chunk:
+            self._tail += chunk
+            self._check(len(self._tail))
+            return []
+        data = bytes(self._tail + chunk)
+        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        self._tail = bytearray(lines.pop())
+        self._check(max(len(self._tail), *(len(line) for line in lines)))
         return lines
 
     def rest(self) -> bytes:
-        return self._tail
+        return bytes(self._tail)
+
+    def _check(self, longest: int) -> None:
+        if self._max and longest > self._max:
+            raise AnswerOversize(f"an SSE line over {self._max} bytes")
 
 
 class ChunkParser:
-    """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts."""
+    """Gonka's SSE lines -> events. Tolerates key order, logprobs, signature ids, bursts.
+    `max_chars` bounds a round's tool calls (ToolCallAssembler)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_chars: int = 0) -> None:
         self.finished = False
         self.done = False
         self.text_seen = False
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars)
 
     def lines(self, lines: list[bytes]) -> tuple[list[StreamEvent], StreamBroken | None]:
         """Events of `lines` up to [DONE], and the StreamBroken a bad line raised, if one did."""

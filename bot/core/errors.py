@@ -102,5 +102,14 @@ class StreamBroken(UpstreamError):
     text_key = "error_interrupted"
 
 
+class AnswerOversize(StreamBroken):
+    """The upstream sent more than one answer may hold: one SSE line, a whole body or the tool
+    calls' arguments past the answer's size cap. Reading stopped there; none of it is sent
+    upstream again."""
+
+    kind = "oversize"
+    text_key = "error_oversize"
+
+
 class StorageUnavailable(BotError):
     text_key = "error_storage"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.errors import AnswerOversize
 from bot.core.models import ToolCall
 
 
@@ -15,7 +16,7 @@ from bot.core.models import ToolCall
 class _Pending:
     id: str = ""
     name: str = ""
-    arguments: str = ""
+    arguments: list[str] = field(default_factory=list)  # fragments, joined once at the end
 
 
 class ToolCallAssembler:
@@ -26,11 +27,16 @@ class ToolCallAssembler:
     differ: some repeat the id or name in every fragment, omit `index`, or send the arguments as
     an object; all are accepted. A proxy emulating tools sends one `message.tool_calls` instead.
     `finish()` returns the round's calls in index order and starts a new round.
+
+    `max_chars` (0: none) bounds the names and arguments of a round together: past it the
+    fragment that crossed it raises AnswerOversize, and nothing of the round is kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_chars: int = 0) -> None:
         self._calls: dict[int, _Pending] = {}
         self._last: int | None = None
+        self._max_chars = max_chars
+        self._chars = 0
 
     @property
     def pending(self) -> bool:
@@ -61,12 +67,13 @@ class ToolCallAssembler:
             ToolCall(
                 id=pending.id or f"call_{uuid.uuid4().hex[:24]}",
                 name=pending.name,
-                arguments=pending.arguments or "{}",
+                arguments="".join(pending.arguments) or "{}",
             )
             for _, pending in sorted(self._calls.items())
         )
         self._calls.clear()
         self._last = None
+        self._chars = 0
         return calls
 
     def _feed_one(self, entry: Mapping[str, Any], index: int | None = None) -> None:
@@ -84,11 +91,20 @@ class ToolCallAssembler:
         if isinstance(name, str) and name and name != pending.name:
             # Whole names are sent once or repeated; a name sent in pieces is joined.
             pending.name = name if name.startswith(pending.name) else pending.name + name
+            self._count(len(name))
         arguments = function.get("arguments")
-        if isinstance(arguments, str):
-            pending.arguments += arguments
-        elif isinstance(arguments, Mapping):
-            pending.arguments += json.dumps(arguments, ensure_ascii=False)
+        if isinstance(arguments, Mapping):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        if isinstance(arguments, str) and arguments:
+            self._count(len(arguments))
+            pending.arguments.append(arguments)
+
+    def _count(self, chars: int) -> None:
+        self._chars += chars
+        if self._max_chars and self._chars > self._max_chars:
+            self._calls.clear()
+            self._last = None
+            raise AnswerOversize(f"tool call arguments over {self._max_chars} characters")
 
     def _index_of(self, entry: Mapping[str, Any]) -> int:
         index = entry.get("index")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiogram import Bot
@@ -21,6 +22,7 @@ from aiogram.types import (
 
 from bot.core.coalesce import CoalesceKey, Part, PartKind
 from bot.core.documents import (
+    TELEGRAM_DOWNLOAD_LIMIT,
     DocumentLimits,
     DocumentText,
     Unreadable,
@@ -30,11 +32,38 @@ from bot.core.documents import (
 from bot.core.inputs import ForwardOrigin, PhotoSize, QuickKind, forwarded_text
 from bot.core.jobs import JobFailed, JobRunner
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
 log = logging.getLogger(__name__)
 
 
 class FileDownloadFailed(Exception):
     """Telegram did not give the file (network trouble, an expired link): ask to send it again."""
+
+
+class FileTooBig(FileDownloadFailed):
+    """The download passed its byte limit (Telegram's `file_size` was absent or wrong); `size`
+    is what had arrived when it was stopped."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"over the size limit after {size} bytes")
+        self.size = size
+
+
+class _CappedBuffer(io.BytesIO):
+    """A download's destination that refuses to grow past `limit` bytes: the write that would
+    raises FileTooBig, which ends the download (its connection is closed, the rest never read)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._limit = limit
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        size = self.tell() + memoryview(data).nbytes
+        if size > self._limit:
+            raise FileTooBig(size)
+        return super().write(data)
 
 
 def origin_of(message: Message) -> ForwardOrigin | None:
@@ -104,14 +133,15 @@ def photo_sizes(message: Message) -> list[PhotoSize]:
     return [PhotoSize(p.file_id, p.width, p.height, p.file_size) for p in message.photo or ()]
 
 
-async def download(bot: Bot, file_id: str) -> bytes:
-    """The bytes of a file. TelegramBadRequest ("file is too big") propagates; other failures
-    raise FileDownloadFailed."""
+async def download(bot: Bot, file_id: str, max_bytes: int = TELEGRAM_DOWNLOAD_LIMIT) -> bytes:
+    """The bytes of a file, at most `max_bytes` of them whatever its announced size (over it:
+    FileTooBig). TelegramBadRequest ("file is too big") propagates; other failures raise
+    FileDownloadFailed."""
     try:
         file = await bot.get_file(file_id)
         if not file.file_path:
             raise FileDownloadFailed("getFile returned no file_path")
-        out = io.BytesIO()
+        out = _CappedBuffer(max_bytes)
         await bot.download_file(file.file_path, out, timeout=60)
         return out.getvalue()
     except TelegramBadRequest:
@@ -132,7 +162,10 @@ async def read_document(
     if refused is not None:
         return refused
     try:
-        data = await download(bot, document.file_id)
+        data = await download(bot, document.file_id, min(limits.max_bytes, TELEGRAM_DOWNLOAD_LIMIT))
+    except FileTooBig as exc:
+        log.info("document over its size limit while downloading size=%d", exc.size)
+        return Unreadable(name, "file", "too_big", max(exc.size, document.file_size or 0))
     except TelegramBadRequest as exc:
         if "file is too big" not in exc.message:
             raise FileDownloadFailed(exc.message) from exc

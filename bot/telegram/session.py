@@ -1,13 +1,21 @@
-"""aiogram's HTTP session with its parsed response types kept alive."""
+"""aiogram's HTTP session with its parsed response types kept alive, and getUpdates read one
+update at a time when the batch does not parse."""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import Response, TelegramMethod
+from aiogram.exceptions import ClientDecodeError
+from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import Update
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
 
 
 class PinnedAiohttpSession(AiohttpSession):
@@ -33,4 +41,42 @@ class PinnedAiohttpSession(AiohttpSession):
         returning = method.__returning__
         if returning not in self._pinned:
             self._pinned[returning] = Response[returning]  # type: ignore[valid-type]
-        return super().check_response(bot, method, status_code, content)
+        try:
+            return super().check_response(bot, method, status_code, content)
+        except ClientDecodeError:
+            # aiogram validates the whole batch: one bad update failed it, and polling would
+            # fetch the same batch for ever. Each bad one is emptied to its update_id (so the
+            # offset moves past it; the dispatcher skips an update with no content).
+            cleaned = _without_bad_updates(bot, content) if isinstance(method, GetUpdates) else None
+            if cleaned is None:
+                raise
+            return super().check_response(bot, method, status_code, cleaned)
+
+
+def _without_bad_updates(bot: Bot, content: str) -> str | None:
+    """The getUpdates reply with each update that does not parse reduced to its update_id (one
+    log line each, naming where it failed, never its text); None when the reply itself is bad."""
+    try:
+        reply = json.loads(content)
+    except ValueError:
+        return None
+    updates = reply.get("result") if isinstance(reply, dict) else None
+    if not isinstance(updates, list):
+        return None
+    kept: list[object] = []
+    for update in updates:
+        try:
+            Update.model_validate(update, context={"bot": bot})
+        except ValidationError as exc:
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            log.warning(
+                "update skipped: it does not parse update_id=%s at=%s error=%s",
+                update_id, where, first["type"],
+            )  # fmt: skip
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                kept.append({"update_id": update_id})
+            continue
+        kept.append(update)
+    return json.dumps({**reply, "result": kept})

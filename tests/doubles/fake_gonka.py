@@ -22,6 +22,7 @@ from typing import Any, Literal, Self
 
 from aiohttp import web
 
+from tests.doubles.fake_gonka_floods import Flood, serve_flood
 from tests.doubles.qwen_tokens import content_text, count_chat, count_text, truncate_to_tokens
 
 DEFAULT_MODELS = (
@@ -117,6 +118,7 @@ class Reply:
     # native tool calling, streamed as vLLM does: per call a delta with id and name, then the
     # arguments in pieces of chunk_chars; after any text; finish_reason "tool_calls"
     tool_calls: list[ToolCall] | None = None
+    flood: Flood | None = None  # a hostile answer that never ends (fake_gonka_floods.py)
 
     @classmethod
     def error(cls, status: int, body: Any = None) -> Reply:
@@ -146,6 +148,7 @@ class RequestRecord:
     completed: bool = False  # the scripted response was written to the end
     client_disconnected: bool = False
     disconnected_at: float | None = None
+    sent_bytes: list[int] = field(default_factory=lambda: [0])  # of a flood
 
 
 @dataclass
@@ -389,6 +392,10 @@ class FakeGonka:
         await self._pause(request, reply.hang_before_first_byte)
         if reply.status is not None:
             return self._error(reply.status, reply.body)
+        if reply.flood is not None:
+            record.status = 502 if reply.flood.kind == "error_body" else 200
+            head = self._head(body, reply, "chat.completion")
+            return await serve_flood(request, reply.flood, head, record.sent_bytes)
         if reply.tool_call_json is not None:
             return web.json_response(self._tool_completion(body, reply.tool_call_json))
         if not record.stream:

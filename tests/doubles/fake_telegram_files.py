@@ -34,18 +34,17 @@ class StoredFile:
     file_id: str
     file_unique_id: str
     data: bytes
-    size: int  # what Telegram reports (a test may announce a size bigger than its bytes)
+    size: int | None  # what Telegram reports (a test may announce another size, or none)
     folder: str  # "documents", "photos", "voice", "video_notes", ...
     suffix: str
     path: str | None = None
     path_issued_at: float = 0.0
 
     def as_json(self) -> Json:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": self.size,
-        }
+        json: Json = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        if self.size is not None:
+            json["file_size"] = self.size
+        return json
 
 
 class FileStore:
@@ -57,17 +56,25 @@ class FileStore:
         self.files: dict[str, StoredFile] = {}
         self.by_path: dict[str, StoredFile] = {}
         self.downloads: list[str] = []  # file paths served, in order
+        self.sent_bytes: dict[str, int] = {}  # bytes written per path (a client may stop early)
+        self.sending = 0  # downloads still being written
         self._ids = itertools.count(1)
 
     def add(
-        self, data: bytes, *, folder: str, suffix: str = "", size: int | None = None
+        self,
+        data: bytes,
+        *,
+        folder: str,
+        suffix: str = "",
+        size: int | None = None,
+        announced: bool = True,
     ) -> StoredFile:
         n = next(self._ids)
         stored = StoredFile(
             file_id=f"BQACAgIAAxkBAAI{n:06d}-{folder}",
             file_unique_id=f"AgAD{n:06d}",
             data=data,
-            size=len(data) if size is None else size,
+            size=(len(data) if size is None else size) if announced else None,
             folder=folder,
             suffix=suffix,
         )
@@ -81,7 +88,7 @@ class FileStore:
         stored = self.files.get(str(file_id))
         if stored is None:
             raise bad_request("invalid file_id")
-        if stored.size > DOWNLOAD_LIMIT:
+        if (len(stored.data) if stored.size is None else stored.size) > DOWNLOAD_LIMIT:
             raise bad_request("file is too big")
         if stored.path is None:
             stored.path = f"{stored.folder}/file_{len(self.by_path)}{stored.suffix}"
@@ -89,7 +96,7 @@ class FileStore:
         stored.path_issued_at = self.clock()
         return {**stored.as_json(), "file_path": stored.path}
 
-    async def download(self, request: web.Request) -> web.Response:
+    async def download(self, request: web.Request) -> web.StreamResponse:
         rest = request.match_info["path"]
         token, _, path = rest[3:].partition("/") if rest.startswith("bot") else ("", "", "")
         if token != self.token:
@@ -99,7 +106,27 @@ class FileStore:
         if stored is None or self.clock() - stored.path_issued_at > LINK_TTL:
             return web.json_response(NOT_FOUND, status=404)
         self.downloads.append(path)
-        return web.Response(body=stored.data, content_type="application/octet-stream")
+        return await self._send(request, path, stored.data)
+
+    async def _send(self, request: web.Request, path: str, data: bytes) -> web.StreamResponse:
+        """The file in 64 KiB writes, counted: a client that stops reading stops the count."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
+        )
+        self.sending += 1
+        self.sent_bytes[path] = 0
+        try:
+            await response.prepare(request)
+            for start in range(0, len(data), 64 * 1024):
+                piece = data[start : start + 64 * 1024]
+                await response.write(piece)
+                self.sent_bytes[path] += len(piece)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client closed the connection
+        finally:
+            self.sending -= 1
+        return response
 
 
 def origin_user(user_id: int, first_name: str, username: str | None = None, date: int = 0) -> Json:
@@ -161,15 +188,19 @@ class InputUpdates:
         mime_type: str | None = None,
         caption: str | None = None,
         size: int | None = None,
+        announced: bool = True,
         media_group_id: str | None = None,
         **kw: Any,
     ) -> int:
-        """A user sends a file; ``size`` announces a size other than ``len(data)``. Without
-        ``mime_type`` it is guessed from the name, as Telegram does."""
+        """A user sends a file; ``size`` announces a size other than ``len(data)``, and
+        ``announced=False`` leaves ``file_size`` out. Without ``mime_type`` it is guessed from
+        the name, as Telegram does."""
         from tests.doubles.fake_telegram import _msg_kwargs
 
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
-        stored = self.files.add(data, folder="documents", suffix=suffix, size=size)
+        stored = self.files.add(
+            data, folder="documents", suffix=suffix, size=size, announced=announced
+        )
         document = {**stored.as_json(), "file_name": file_name}
         mime_type = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         document["mime_type"] = mime_type

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import urllib.parse
 from typing import Any, Self
 
 from tests.doubles.fake_telegram import DEFAULT_TOKEN
@@ -78,11 +79,16 @@ SETUP_CALLS = ("deleteWebhook", "setMyCommands", "deleteMyCommands", "setMyDescr
 class BrokenProxyBotApi(RawServer):
     """A Bot API behind a proxy that breaks: getMe, deleteWebhook and the first getUpdates
     (one private message) pass; every later call gets, in turn, a malformed HTTP reply or its
-    connection dropped without a word. Calls to an unknown token get Telegram's 401."""
+    connection dropped without a word. Calls to an unknown token get Telegram's 401.
 
-    def __init__(self, token: str = DEFAULT_TOKEN, user_id: int = 4343) -> None:
+    With `echo`, every later call is answered instead by the proxy's own error page, which
+    echoes the path with ':' percent-encoded as Express does (404 "Cannot POST /bot1%3AAA…/x").
+    """
+
+    def __init__(self, token: str = DEFAULT_TOKEN, user_id: int = 4343, echo: bool = False) -> None:
         super().__init__()
         self.token = token
+        self.echo = echo
         self.user_id = user_id
         self.calls: list[str] = []
         self.broken = 0
@@ -99,6 +105,9 @@ class BrokenProxyBotApi(RawServer):
                 )
             elif result := self._answer(method):
                 self._json(writer, 200, {"ok": True, "result": result[0]})
+            elif self.echo:
+                self.broken += 1
+                self._echo(writer, path)
             else:
                 self.broken += 1
                 if self.broken % 2:
@@ -121,6 +130,19 @@ class BrokenProxyBotApi(RawServer):
                        "from": user}  # fmt: skip
             return ([{"update_id": 1, "message": message}],)
         return None
+
+    @staticmethod
+    def _echo(writer: asyncio.StreamWriter, path: str) -> None:
+        page = (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            "<title>Error</title>\n</head>\n<body>\n"
+            f"<pre>Cannot POST {urllib.parse.quote(path)}</pre>\n</body>\n</html>\n"
+        ).encode()
+        writer.write(
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\n"
+            + f"Content-Length: {len(page)}\r\n\r\n".encode()
+            + page
+        )
 
     @staticmethod
     def _json(writer: asyncio.StreamWriter, status: int, body: dict[str, Any]) -> None:

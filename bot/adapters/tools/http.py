@@ -32,12 +32,12 @@ async def get_json(
     """GET `url` and return its JSON body; any failure becomes a ToolError naming `service`."""
     try:
         async with session.get(url, params=dict(params), allow_redirects=False) as response:
-            body = await response.content.read(MAX_JSON_BYTES + 1)
+            body = await read_limited(response.content, MAX_JSON_BYTES)
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("tool http failed service=%s error=%s", service, type(exc).__name__)
         raise ToolError(f"{service} could not be reached ({type(exc).__name__}).") from exc
-    if len(body) > MAX_JSON_BYTES:
+    if body is None:
         raise ToolError(f"{service} sent an answer too large to read.")
     try:
         data = json.loads(body) if body else None
@@ -51,3 +51,15 @@ async def get_json(
     if data is None:
         raise ToolError(f"{service} sent an answer that is not JSON.")
     return data
+
+
+async def read_limited(content: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """The whole body, read as it arrives; None once it passes `limit` bytes (the rest is
+    never read). One `read` returns only what has arrived so far."""
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await content.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    return None

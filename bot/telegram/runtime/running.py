@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 from bot.core.stop import StopSignal
 from bot.metrics import Metrics
@@ -115,11 +116,13 @@ class Running:
 
 class HoldUpdates(BaseMiddleware):
     """Update middleware: each update's task is held in `Running` until its handlers are done;
-    updates are counted for metrics."""
+    updates are counted for metrics. An update of a type aiogram does not know (a newer Bot
+    API) is skipped, with one warning for the process."""
 
     def __init__(self, running: Running, metrics: Metrics) -> None:
         self._running = running
         self._metrics = metrics
+        self._unknown_told = False
 
     async def __call__(
         self,
@@ -128,7 +131,12 @@ class HoldUpdates(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if isinstance(event, Update):
-            self._metrics.updates.inc(event.event_type)
+            try:
+                kind = event.event_type
+            except UpdateTypeLookupError:
+                self._unknown(event)
+                return None
+            self._metrics.updates.inc(kind)
         task = asyncio.current_task()
         if task is None:
             return await handler(event, data)
@@ -137,3 +145,15 @@ class HoldUpdates(BaseMiddleware):
             return await handler(event, data)
         finally:
             self._running.release(task)
+
+    def _unknown(self, update: Update) -> None:
+        fields = ",".join(sorted(update.model_extra or {}))
+        # No field at all: an update the session could not parse (told there) and emptied.
+        if fields and not self._unknown_told:
+            self._unknown_told = True
+            log.warning(
+                "unknown update type skipped (aiogram does not know it; told once) "
+                "update_id=%d fields=%s",
+                update.update_id,
+                fields,
+            )
