@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.models import ToolCall
-from bot.core.tools import Lang, Outcome, Tool, ToolError, ToolResult, fit_tokens, short
+from bot.core.tools import CallOutcome, Lang, Tool, ToolError, ToolResult, fit_tokens, short
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class ToolRunner:
         )
         return ToolResult(call, limited, outcome, seconds, tokens)
 
-    async def _outcome(self, call: ToolCall, tools: Mapping[str, Tool]) -> tuple[str, Outcome]:
+    async def _outcome(self, call: ToolCall, tools: Mapping[str, Tool]) -> tuple[str, CallOutcome]:
         tool = tools.get(call.name)
         if tool is None:
             names = ", ".join(tools) or "none"

@@ -14,7 +14,7 @@ from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens
 from bot.core.models import ChatMessage, ToolCall
 from bot.core.models import Lang as Lang  # one Lang: the tools' labels take any catalog's
 
-Outcome = Literal["ok", "error", "timeout", "bad_arguments", "unknown_tool", "refused"]
+CallOutcome = Literal["ok", "error", "timeout", "bad_arguments", "unknown_tool", "refused"]
 ALL_TOOLS = "*"
 
 
@@ -64,7 +64,7 @@ class ToolResult:
 
     call: ToolCall
     content: str
-    outcome: Outcome
+    outcome: CallOutcome
     seconds: float
     tokens: int | None = None  # of `content`, when already estimated
 
