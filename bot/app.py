@@ -44,6 +44,7 @@ from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
+from bot.telegram.texts import t
 from bot.workers.lanes import WorkerLanes
 from bot.workers.pool import WorkerLimits
 
@@ -152,7 +153,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     # The tools open at start-up (App.open_tools), before updates are taken.
     jobs = build_workers(settings)
     tools = ToolKit(
-        lambda: build_toolbox(settings, jobs, chat_store, settings.context_token_budget)
+        lambda: build_toolbox(settings, jobs, chat_store, settings.context_token_budget), t
     )
     gateway = GonkaGateway(
         llm,
