@@ -91,7 +91,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
-        admin.router(config.admin_ids),
+        admin.router(),
         admin.refusals(),
         models.router(),
         settings.router(),
