@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update, User
@@ -35,6 +35,8 @@ def update_turn(update: Update, lang: Lang) -> tuple[Turn, int | None] | None:
 class ContextMiddleware(BaseMiddleware):
     """Update middleware: puts `lang`, and for messages and button presses `turn` and `rights`,
     into handler data (the error handler sees them too)."""
+
+    provides: ClassVar[dict[str, Any]] = {"lang": Lang, "turn": Turn, "rights": Rights}
 
     def __init__(self, gate: Gate, chat_admins: ChatAdmins) -> None:
         self._gate = gate

@@ -27,6 +27,7 @@ from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
+from bot.telegram.dependencies import check_dependencies
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
@@ -101,6 +102,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         chat.router(),
         errors.router(),
     )
+    check_dependencies(dispatcher)
     return dispatcher
 
 

@@ -108,3 +108,9 @@ async def test_one_vocabulary_for_every_check_and_its_refusal() -> None:
         "admins_only", "group_admins_only", "group_admins_only"]  # fmt: skip
     assert [private.refusal(r) for r in ("bot_admin", "group_admin", "pick_model")] == [
         "admins_only"] * 3  # fmt: skip
+
+
+async def test_the_middleware_provides_what_it_declares() -> None:
+    data = await _context(Update(update_id=1, message=message()), Admins(set()))
+    assert set(data) - {"event_from_user"} == set(ContextMiddleware.provides)
+    assert all(isinstance(data[k], t) for k, t in ContextMiddleware.provides.items())
