@@ -28,7 +28,7 @@ from bot.core.models import (
     UsageReport,
     UsageTotals,
 )
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits, QuotaUse
 from bot.core.tool_rounds import ToolKit
@@ -241,7 +241,7 @@ def make_turns(
     *,
     config: ConversationConfig | None = None,
     models: ModelResolver | None = None,
-    monitor: UpstreamMonitor | None = None,
+    monitor: Monitor | None = None,
     tools: ToolKit | None = None,
     vision_models: tuple[str, ...] | None = None,
 ) -> Turns:

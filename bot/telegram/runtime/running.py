@@ -13,8 +13,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.core.monitor import Monitor
 from bot.core.stop import StopSignal
-from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +117,9 @@ class HoldUpdates(BaseMiddleware):
     """Update middleware: each update's task is held in `Running` until its handlers are done;
     updates are counted for metrics."""
 
-    def __init__(self, running: Running, metrics: Metrics) -> None:
+    def __init__(self, running: Running, monitor: Monitor) -> None:
         self._running = running
-        self._metrics = metrics
+        self._monitor = monitor
 
     async def __call__(
         self,
@@ -128,7 +128,7 @@ class HoldUpdates(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if isinstance(event, Update):
-            self._metrics.updates.inc(event.event_type)
+            self._monitor.count("updates", event.event_type)
         task = asyncio.current_task()
         if task is None:
             return await handler(event, data)
