@@ -47,13 +47,15 @@ class ToolSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _known_tools(self) -> ToolSettings:
-        from bot.adapters.tools.factory import BUILTIN  # the tools' code: only once asked
+        if not self.tools:
+            return self
+        from bot.adapters.tools.factory import BUILTIN  # the tools' code: only when listed
 
-        unknown = [name for name in self.tools or () if name not in BUILTIN]
+        unknown = [name for name in self.tools if name not in BUILTIN]
         if unknown:
             known = ", ".join(BUILTIN)
             raise ValueError(f"TOOLS: unknown tool(s) {', '.join(unknown)}; known: {known}")
-        for name in self.tools or ():
+        for name in self.tools:
             needs = BUILTIN[name].needs
             if needs is not None and not getattr(self, needs):
                 raise ValueError(f"TOOLS: {name} needs {needs.upper()}")

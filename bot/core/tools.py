@@ -104,11 +104,6 @@ def tool_call_message(text: str, calls: Sequence[ToolCall]) -> ChatMessage:
     return ChatMessage("assistant", text, tokens, tool_calls=tuple(calls))
 
 
-def truncate_to_tokens(text: str, budget: int) -> str:
-    """`text` cut so that its estimated tokens stay within `budget`, with a note of the cut."""
-    return fit_tokens(text, budget)[0]
-
-
 def fit_tokens(text: str, budget: int) -> tuple[str, int]:
     """`text` cut to `budget` estimated tokens (with a note of the cut), and its tokens.
 

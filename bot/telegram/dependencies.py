@@ -18,7 +18,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from aiogram import Bot, Dispatcher, Router
 from aiogram.dispatcher.event.handler import CallableObject, HandlerObject
 from aiogram.dispatcher.middlewares.user_context import EventContext
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage
@@ -26,21 +26,12 @@ from aiogram.types import Chat, Update, User
 
 # What aiogram puts into every update's data (aiogram.dispatcher.middlewares.data).
 AIOGRAM: dict[str, Any] = {
-    "dispatcher": Dispatcher,
-    "bot": Bot,
-    "bots": list,
-    "event_update": Update,
-    "event_router": Router,
-    "handler": HandlerObject,
-    "event_context": EventContext,
-    "event_from_user": User,
-    "event_chat": Chat,
-    "event_thread_id": int,
-    "event_business_connection_id": str,
-    "fsm_storage": BaseStorage,
-    "state": FSMContext,
+    "dispatcher": Dispatcher, "bot": Bot, "bots": list, "event_update": Update,
+    "event_router": Router, "handler": HandlerObject, "event_context": EventContext,
+    "event_from_user": User, "event_chat": Chat, "event_thread_id": int,
+    "event_business_connection_id": str, "fsm_storage": BaseStorage, "state": FSMContext,
     "raw_state": str | None,
-}
+}  # fmt: skip
 
 
 class DependencyError(Exception):
@@ -51,7 +42,7 @@ def check_dependencies(dispatcher: Dispatcher) -> None:
     """Raise DependencyError listing every handler or filter parameter that is not provided
     (and has no default) or is provided with a type its annotation does not take."""
     provided: dict[str, Any] = dict(AIOGRAM)
-    for middleware in _middlewares(dispatcher):
+    for middleware in dispatcher.update.outer_middleware:  # where ours are
         provided.update(getattr(middleware, "provides", {}))
     provided.update((name, type(value)) for name, value in dispatcher.workflow_data.items())
     problems = [
@@ -65,13 +56,6 @@ def check_dependencies(dispatcher: Dispatcher) -> None:
         raise DependencyError("handler dependencies: " + "; ".join(dict.fromkeys(problems)))
 
 
-def _middlewares(dispatcher: Dispatcher) -> Iterator[object]:
-    for router in dispatcher.chain_tail:
-        for observer in router.observers.values():
-            yield from observer.outer_middleware
-            yield from observer.middleware
-
-
 def _problems(handler: HandlerObject, provided: Mapping[str, Any], where: str) -> Iterator[str]:
     given = dict(provided)
     for flt in handler.filters or ():
@@ -81,13 +65,9 @@ def _problems(handler: HandlerObject, provided: Mapping[str, Any], where: str) -
 
 
 def _filter_gives(callback: Callable[..., Any]) -> dict[str, Any]:
-    if isinstance(callback, Command):
-        from aiogram.filters import CommandObject
-
-        return {"command": CommandObject}
     if isinstance(callback, CallbackQueryFilter):
         return {"callback_data": callback.callback_data}
-    return {}
+    return {"command": CommandObject} if isinstance(callback, Command) else {}
 
 
 def _check(target: CallableObject, provided: Mapping[str, Any], where: str) -> Iterator[str]:
@@ -138,7 +118,7 @@ def _takes(annotation: Any, kind: Any) -> bool:
 
 
 def _members(protocol: type) -> set[str]:
-    bases = [base for base in protocol.__mro__ if getattr(base, "_is_protocol", False)]
+    bases = (base for base in protocol.__mro__ if getattr(base, "_is_protocol", False))
     return {name for base in bases for name in vars(base) if not name.startswith("_")}
 
 

@@ -55,3 +55,17 @@ def test_a_new_tool_is_one_registry_line(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(BUILTIN, "searchy", Builtin(BUILTIN["web_search"].make, "searxng_url"))
     with pytest.raises(ValueError, match="TOOLS: searchy needs SEARXNG_URL"):
         _settings(tools="searchy")
+
+
+def test_settings_without_tools_listed_do_not_import_the_tools() -> None:
+    # `python -m bot check` validates settings: the tools' code is read only when TOOLS lists some.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bot.config import Settings; "
+        "Settings(_env_file=None, bot_token='1:x', gonka_api_key='k'); "
+        "assert 'bot.adapters.tools.factory' not in sys.modules, 'imported'"
+    )
+    env = {"PATH": "/usr/bin:/bin"}  # no TOOLS: the default set
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
