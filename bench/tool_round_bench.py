@@ -33,7 +33,8 @@ from bot.core.models import ChatMessage
 from bot.core.tool_calls import ToolCallAssembler
 from bot.core.tool_rounds import ToolRounds
 from bot.core.tool_runner import ToolLimits, ToolRunner
-from bot.core.tools import Lang, ToolSpec
+from bot.core.tools import StatusLine, ToolSpec
+from bot.telegram.texts import t
 
 ROOT = str(Path(__file__).resolve().parents[1])
 
@@ -44,8 +45,8 @@ class InstantTool:
             "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]})  # fmt: skip
         self._result = result
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        return f"⚡ {args['q']}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_other", str(args["q"]))
 
     async def run(self, args: Mapping[str, Any]) -> str:
         return self._result
@@ -72,7 +73,7 @@ async def one_round(
     for entries in stream:
         assembler.feed(entries)
     calls = assembler.finish()
-    rounds = ToolRounds(runner, tools, max_rounds=4)
+    rounds = ToolRounds(runner, tools, 4, t)
     rounds.status_lines(calls)
     await rounds.run_round("", calls)
     body = {"model": "m", "messages": history + rounds.payload(), "max_tokens": 2048,

@@ -30,7 +30,7 @@ from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.generation import Generator
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -46,6 +46,7 @@ from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
+from bot.telegram.texts import t
 from bot.workers.lanes import WorkerLanes
 from bot.workers.pool import WorkerLimits
 
@@ -102,14 +103,12 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     chat_store = RedisChatSettings(redis, keys)
     counters = ApiCounters()
     running = Running()
+    monitor = Monitor()
     metrics = Metrics(
+        monitor,
         active_streams=lambda: running.active,
         api_calls=lambda: counters.calls,
         api_429=lambda: counters.retry_after,
-    )
-    monitor = UpstreamMonitor(
-        on_first_token=lambda seconds, model: metrics.first_token.observe(seconds, model=model),
-        on_error=lambda kind, model: metrics.upstream_errors.inc(kind, model=model),
     )
     catalog = GonkaCatalog(llm, settings.gonka_base_url, settings.model_list_ttl)
     models = ModelResolver(
@@ -152,7 +151,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     # The tools open at start-up (App.open_tools), before updates are taken.
     jobs = build_workers(settings)
     tools = ToolKit(
-        lambda: build_toolbox(settings, jobs, chat_store, settings.context_token_budget)
+        lambda: build_toolbox(settings, jobs, chat_store, settings.context_token_budget), t
     )
     gateway = GonkaGateway(
         llm,
@@ -176,7 +175,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
-        bot, service, turns, models, gate, stats, order, running, metrics, pacers,
+        bot, service, turns, models, gate, stats, order, running, monitor, pacers,
         signals or LocalSignals(), jobs, tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)

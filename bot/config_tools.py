@@ -15,8 +15,6 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
 )
 
-BUILTIN_TOOLS = ("get_weather", "get_time", "calculate", "fetch_url", "web_search")
-DEFAULT_TOOLS = ("get_weather", "get_time", "calculate", "fetch_url")
 OFF = ("off", "none", "-")
 
 
@@ -49,20 +47,31 @@ class ToolSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _known_tools(self) -> ToolSettings:
-        unknown = [name for name in self.tools or () if name not in BUILTIN_TOOLS]
+        if not self.tools:
+            return self
+        from bot.adapters.tools.factory import BUILTIN  # the tools' code: only when listed
+
+        unknown = [name for name in self.tools if name not in BUILTIN]
         if unknown:
-            raise ValueError(f"TOOLS: unknown tool(s) {', '.join(unknown)}; known: {BUILTIN_TOOLS}")
-        if self.tools and "web_search" in self.tools and not self.searxng_url:
-            raise ValueError("TOOLS: web_search needs SEARXNG_URL")
+            known = ", ".join(BUILTIN)
+            raise ValueError(f"TOOLS: unknown tool(s) {', '.join(unknown)}; known: {known}")
+        for name in self.tools:
+            needs = BUILTIN[name].needs
+            if needs is not None and not getattr(self, needs):
+                raise ValueError(f"TOOLS: {name} needs {needs.upper()}")
         return self
 
     @property
     def enabled_tools(self) -> tuple[str, ...]:
-        """The built-in tools that are on: TOOLS, or the default set (+ web_search with
-        SEARXNG_URL) when TOOLS is not set; empty when TOOLS is empty or "off"."""
+        """The built-in tools that are on: TOOLS, or when it is not set every built-in whose
+        setting is there (web_search with SEARXNG_URL); empty when TOOLS is empty or "off"."""
+        from bot.adapters.tools.factory import BUILTIN
+
         if self.tools is not None:
             return self.tools
-        return (*DEFAULT_TOOLS, "web_search") if self.searxng_url else DEFAULT_TOOLS
+        return tuple(
+            n for n, tool in BUILTIN.items() if not tool.needs or getattr(self, tool.needs)
+        )
 
 
 class EmptyToolsSource(PydanticBaseSettingsSource):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,13 +28,14 @@ from bot.core.models import (
     UsageReport,
     UsageTotals,
 )
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 from bot.core.ports import HistoryStore, LLMGateway, ReplySink, UsageStore
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits, QuotaUse
 from bot.core.tool_rounds import ToolKit
 from bot.core.tool_runner import ToolRunner
-from bot.core.tools import ToolRegistry
+from bot.core.tools import Tool, ToolRegistry
 from bot.core.turns import Ask, Continue, TurnRequest, Turns
+from bot.telegram.texts import t
 
 
 class MemoryHistory:
@@ -240,7 +241,7 @@ def make_turns(
     *,
     config: ConversationConfig | None = None,
     models: ModelResolver | None = None,
-    monitor: UpstreamMonitor | None = None,
+    monitor: Monitor | None = None,
     tools: ToolKit | None = None,
     vision_models: tuple[str, ...] | None = None,
 ) -> Turns:
@@ -290,6 +291,12 @@ async def open_toolkit(registry: ToolRegistry, runner: ToolRunner, max_rounds: i
     async def opener() -> Toolbox:
         return Toolbox(registry, runner, max_rounds, None, None)
 
-    kit = ToolKit(opener)
+    kit = ToolKit(opener, t)
     await kit.open()
     return kit
+
+
+def shown(tool: Tool, args: Mapping[str, Any], lang: Lang) -> str:
+    """The status line the user sees while `tool` runs with `args`, in `lang`."""
+    line = tool.status(args)
+    return t(line.key, lang, detail=line.detail)

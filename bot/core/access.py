@@ -13,6 +13,13 @@ from bot.core.ports import AccessStore, UsageStore
 from bot.core.quota import Attempt, AttemptResult, QuotaLimits, next_day, next_month
 
 AccessMode = Literal["open", "allowlist"]
+# The words every permission check uses (Gate.may), from the narrowest:
+# - bot_admin: one of ADMIN_IDS (/stats, access, quotas, the default model; refunds).
+# - group_admin: a bot admin, or in a group one of its admins (/tools; modes). Regenerating
+#   another's answer: the asker (turn.user_id) or group_admin.
+# - manage_chat: group_admin, or anyone in their own private chat (/reset, /system, /context).
+# - pick_model: manage_chat, but in a private chat only when USERS_PICK_MODELS (/model).
+Right = Literal["bot_admin", "group_admin", "manage_chat", "pick_model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +85,20 @@ class Gate:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self._policy.admins
 
-    def may_pick_model(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
-        """Admins set any chat's model, a group's admins the group's; users their private chat's,
-        when the setting allows."""
-        return self.is_admin(user_id) or group_admin or (private and self._policy.users_pick_models)
+    def may(self, right: Right, user_id: int, private: bool, group_admin: bool = False) -> bool:
+        """Whether the user holds `right` in a chat (`group_admin`: they administer the group,
+        as Telegram says; never asked in a private chat). Bot admins hold every right."""
+        if self.is_admin(user_id):
+            return True
+        if right == "bot_admin":
+            return False
+        if private:
+            return right == "manage_chat" or (right == "pick_model" and self._pick_models)
+        return group_admin
 
-    def may_manage_chat(self, user_id: int, private: bool, group_admin: bool = False) -> bool:
-        """Who clears a chat's history and sets its system prompt and context: admins everywhere,
-        a group's own admins in the group, a user in their own private chat."""
-        return self.is_admin(user_id) or private or group_admin
+    @property
+    def _pick_models(self) -> bool:
+        return self._policy.users_pick_models
 
     async def may_be_heard(self, user_id: int, chat_id: int) -> bool:
         """Whether a group message not addressed to the bot may be kept as context: the user and

@@ -21,7 +21,7 @@ from bot.core.conversation import ConversationConfig
 from bot.core.errors import AnswerTimedOut, StreamBroken, UpstreamError
 from bot.core.limits import watch
 from bot.core.models import ChatKey, ChatMessage, Outcome, Reply
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 from bot.core.ports import AdminAlerts, LLMGateway, ReplySink
 from bot.core.progress import Progress
 from bot.core.stop import stopped_as
@@ -67,7 +67,7 @@ class Generator:
 
     gateway: LLMGateway
     config: ConversationConfig
-    monitor: UpstreamMonitor | None = None
+    monitor: Monitor | None = None
     alerts: AdminAlerts | None = None
     calibration: TokenCalibration = field(default_factory=TokenCalibration)
 

@@ -1,11 +1,29 @@
-"""Recent upstream latency (time to first token) and error counts, kept in memory."""
+"""What the bot measures, kept in memory. One path: every part records here (updates, replies,
+tokens, errors, durations) and bot.metrics renders it when /metrics is read; /stats reads the
+recent times to first token and the upstream errors."""
 
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+CounterName = Literal["updates", "replies", "tokens", "upstream_errors", "turn_errors"]
+DurationName = Literal["upstream_first_token_seconds", "upstream_answer_seconds"]
+NO_MODEL = "unknown"
+BOUNDS: dict[DurationName, tuple[float, ...]] = {
+    # A warm model answers in 0.2-1 s, a cold or busy one in several seconds; the read timeout
+    # ends it at 120 s.
+    "upstream_first_token_seconds": (
+        0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, 30.0, 60.0,
+    ),
+    # The whole answer: seconds for a short one, minutes for MAX_TOKENS at a slow model.
+    "upstream_answer_seconds": (
+        0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0,
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,40 +34,68 @@ class MonitorSnapshot:
     errors: dict[str, int]
 
 
+@dataclass(slots=True)
+class Durations:
+    """A histogram: how many durations fell at or under each bound (not cumulative; the last
+    count is over every bound), and their sum."""
+
+    bounds: tuple[float, ...]
+    counts: list[int] = field(init=False)
+    total: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.counts = [0] * (len(self.bounds) + 1)
+
+    def add(self, seconds: float) -> None:
+        self.counts[bisect_left(self.bounds, seconds)] += 1
+        self.total += seconds
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of sorted `values` (share in 0..1)."""
     index = max(0, min(len(values) - 1, math.ceil(share * len(values)) - 1))
     return values[index]
 
 
-class UpstreamMonitor:
-    """The last `size` times to first token, and error counts by kind since start.
+class Monitor:
+    """Counts by label values and durations by model since start, and the last `size` times to
+    first token with the upstream errors by kind (for /stats)."""
 
-    The one place both are measured: `on_first_token` and `on_error` pass each sample on (to
-    the Prometheus metrics)."""
-
-    def __init__(
-        self,
-        size: int = 200,
-        on_first_token: Callable[[float, str], None] | None = None,
-        on_error: Callable[[str, str], None] | None = None,
-    ) -> None:
+    def __init__(self, size: int = 200) -> None:
         self._ttft: deque[float] = deque(maxlen=size)
         self._errors: Counter[str] = Counter()
-        self._on_first_token = on_first_token
-        self._on_error = on_error
+        self.counts: defaultdict[CounterName, defaultdict[tuple[str, ...], float]] = defaultdict(
+            lambda: defaultdict(float)
+        )
+        self.durations: defaultdict[DurationName, dict[str, Durations]] = defaultdict(dict)
+
+    def count(self, name: CounterName, *labels: str, amount: float = 1.0) -> None:
+        """Add `amount` to the counter `name` at these label values (a model's: "" is unknown)."""
+        self.counts[name][labels] += amount
+
+    def observe(self, name: DurationName, seconds: float, model: str) -> None:
+        by_model = self.durations[name]
+        model = model or NO_MODEL
+        if model not in by_model:
+            by_model[model] = Durations(BOUNDS[name])
+        by_model[model].add(seconds)
+
+    def totals(self, name: CounterName) -> dict[str, float]:
+        """The counter's totals per value of its first label."""
+        totals: dict[str, float] = {}
+        for labels, value in self.counts[name].items():
+            totals[labels[0]] = totals.get(labels[0], 0.0) + value
+        return totals
 
     def first_token(self, seconds: float, model: str = "") -> None:
         """Time from the request going upstream to `model`'s first streamed event."""
         self._ttft.append(seconds)
-        if self._on_first_token is not None:
-            self._on_first_token(seconds, model)
+        self.observe("upstream_first_token_seconds", seconds, model)
 
     def error(self, kind: str, model: str = "") -> None:
         """An upstream failure of this kind."""
         self._errors[kind] += 1
-        if self._on_error is not None:
-            self._on_error(kind, model)
+        self.count("upstream_errors", kind, model or NO_MODEL)
 
     def snapshot(self) -> MonitorSnapshot:
         values = sorted(self._ttft)

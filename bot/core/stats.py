@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.models import PeriodStats
-from bot.core.monitor import MonitorSnapshot, UpstreamMonitor
+from bot.core.monitor import Monitor, MonitorSnapshot
 from bot.core.ports import ModelCatalog, StatsStore
 
 
@@ -23,7 +23,7 @@ class StatsService:
         self,
         store: StatsStore,
         catalog: ModelCatalog,
-        monitor: UpstreamMonitor,
+        monitor: Monitor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.core.budget import estimate_tokens
-from bot.core.models import ChatMessage, ToolCall
-from bot.core.tool_runner import ToolRunner
-from bot.core.tools import Lang, Tool, ToolRegistry, ToolResult, tool_call_message, tool_specs
+from bot.core.models import ChatMessage, Lang, ToolCall
+from bot.core.tool_runner import ToolRunner, status_of
+from bot.core.tools import Texts, Tool, ToolRegistry, ToolResult, tool_call_message, tool_specs
 
 ROUND_LIMIT_TEXT = (
     "Error: the limit of {limit} tool rounds for this message is reached; the call was not "
@@ -44,12 +44,14 @@ class ToolRounds:
         runner: ToolRunner,
         tools: Mapping[str, Tool],
         max_rounds: int,
+        texts: Texts,
         lang: Lang = "en",
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._runner = runner
         self._tools = dict(tools)
         self._max_rounds = max_rounds
+        self._texts = texts
         self._lang = lang
         self._clock = clock
         self._specs = tool_specs(self._tools) if self._tools else None
@@ -71,8 +73,9 @@ class ToolRounds:
         return self.rounds <= self._max_rounds and bool(self._tools)
 
     def status_lines(self, calls: Sequence[ToolCall]) -> list[str]:
-        """One line per call for the user while the round runs."""
-        return self._runner.status_lines(calls, self._tools, self._lang)
+        """One line per call for the user while the round runs, in the turn's language."""
+        lines = status_of(calls, self._tools)
+        return [self._texts(line.key, self._lang, detail=line.detail) for line in lines]
 
     def payload(self) -> list[dict[str, Any]]:
         """This turn's tool messages, in API shape, to append to the next request."""
@@ -110,8 +113,9 @@ class ToolKit:
     """What a turn needs of the tools. Built by the composition root with how to open them;
     opened once at start-up, before updates are taken (MCP servers start then)."""
 
-    def __init__(self, opener: Callable[[], Awaitable[ToolSet]]) -> None:
+    def __init__(self, opener: Callable[[], Awaitable[ToolSet]], texts: Texts) -> None:
         self._opener = opener
+        self._texts = texts
         self._set: ToolSet | None = None
 
     async def open(self) -> ToolSet:
@@ -135,4 +139,4 @@ class ToolKit:
         tools = await box.registry.for_chat(chat_id) if box is not None else None
         if box is None or not tools:
             return None
-        return ToolRounds(box.runner, tools, box.max_rounds, lang)
+        return ToolRounds(box.runner, tools, box.max_rounds, self._texts, lang)

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.models import ToolCall
-from bot.core.tools import Lang, Outcome, Tool, ToolError, ToolResult, fit_tokens, short
+from bot.core.tools import (
+    CallOutcome,
+    StatusLine,
+    Tool,
+    ToolError,
+    ToolResult,
+    fit_tokens,
+    short,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +58,6 @@ class ToolRunner:
         self._limits = limits
         self._clock = clock
 
-    def status_lines(
-        self, calls: Sequence[ToolCall], tools: Mapping[str, Tool], lang: Lang
-    ) -> list[str]:
-        """One line per call for the user while the round runs."""
-        lines = []
-        for call in calls:
-            tool = tools.get(call.name)
-            try:
-                args = parse_arguments(call, tool)
-            except BadArguments:
-                args = None
-            if tool is None or args is None:
-                lines.append(f"🛠 {short(call.name, 40)}…")
-            else:
-                lines.append(tool.status(args, lang))
-        return lines
-
     async def run(self, calls: Sequence[ToolCall], tools: Mapping[str, Tool]) -> list[ToolResult]:
         """The results of `calls`, in their order; the calls beyond `max_calls` are not run:
         each is answered as refused."""
@@ -102,7 +93,7 @@ class ToolRunner:
         )
         return ToolResult(call, limited, outcome, seconds, tokens)
 
-    async def _outcome(self, call: ToolCall, tools: Mapping[str, Tool]) -> tuple[str, Outcome]:
+    async def _outcome(self, call: ToolCall, tools: Mapping[str, Tool]) -> tuple[str, CallOutcome]:
         tool = tools.get(call.name)
         if tool is None:
             names = ", ".join(tools) or "none"
@@ -136,6 +127,23 @@ class ToolRunner:
         except Exception as exc:
             log.warning("tool error name=%s error=%s", call.name, type(exc).__name__)
             return f"Error: {call.name} failed ({type(exc).__name__}).", "error"
+
+
+def status_of(calls: Sequence[ToolCall], tools: Mapping[str, Tool]) -> list[StatusLine]:
+    """One status line per call, for the user while the round runs ("tool_other" with the
+    name for an unknown tool or arguments that do not parse)."""
+    lines = []
+    for call in calls:
+        tool = tools.get(call.name)
+        try:
+            args = parse_arguments(call, tool)
+        except BadArguments:
+            args = None
+        if tool is None or args is None:
+            lines.append(StatusLine("tool_other", short(call.name, 40)))
+        else:
+            lines.append(tool.status(args))
+    return lines
 
 
 def parse_arguments(call: ToolCall, tool: Tool | None) -> dict[str, Any]:

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens
-from bot.core.models import ChatMessage, ToolCall
-from bot.core.models import Lang as Lang  # one Lang: the tools' labels take any catalog's
+from bot.core.models import ChatMessage, Lang, ToolCall
 
-Outcome = Literal["ok", "error", "timeout", "bad_arguments", "unknown_tool", "refused"]
+CallOutcome = Literal["ok", "error", "timeout", "bad_arguments", "unknown_tool", "refused"]
 ALL_TOOLS = "*"
 
 
@@ -42,15 +41,31 @@ class ToolSpec:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    """What the user sees while a call runs: a catalog key ("tool_get_weather": "🌦 Weather:
+    {detail}…") and the call's detail (its place, expression, host...)."""
+
+    key: str
+    detail: str
+
+
+class Texts(Protocol):
+    """The catalogs: the text `key` in `lang` (the composition root passes telegram.texts.t)."""
+
+    def __call__(self, key: str, lang: Lang, **values: object) -> str: ...
+
+
 class Tool(Protocol):
     """A function the model can call. `run` may raise ToolError; the runner turns any failure,
-    a timeout or a cancellation into words for the model or the stop of the turn."""
+    a timeout or a cancellation into words for the model or the stop of the turn. The spec's
+    texts are the model's, in English; the status line's are the user's, in the catalogs."""
 
     @property
     def spec(self) -> ToolSpec: ...
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        """One short line for the user while the call runs, e.g. "🌦 Weather: Berlin…"."""
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        """What the user sees while the call runs, e.g. StatusLine("tool_get_weather", "Berlin")."""
         ...
 
     async def run(self, args: Mapping[str, Any]) -> str:
@@ -64,7 +79,7 @@ class ToolResult:
 
     call: ToolCall
     content: str
-    outcome: Outcome
+    outcome: CallOutcome
     seconds: float
     tokens: int | None = None  # of `content`, when already estimated
 
@@ -87,11 +102,6 @@ def tool_call_message(text: str, calls: Sequence[ToolCall]) -> ChatMessage:
     payload = json.dumps([call.as_openai() for call in calls], ensure_ascii=False)
     tokens = estimate_tokens(text) + estimate_tokens(payload) + MESSAGE_OVERHEAD
     return ChatMessage("assistant", text, tokens, tool_calls=tuple(calls))
-
-
-def truncate_to_tokens(text: str, budget: int) -> str:
-    """`text` cut so that its estimated tokens stay within `budget`, with a note of the cut."""
-    return fit_tokens(text, budget)[0]
 
 
 def fit_tokens(text: str, budget: int) -> tuple[str, int]:

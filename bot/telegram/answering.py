@@ -15,10 +15,10 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
+from bot.core.monitor import NO_MODEL, Monitor
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
 from bot.core.turns import Answered, Ask, Continue, TurnKind, TurnRequest, Turns
-from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
@@ -40,7 +40,7 @@ class Answering:
         notices: Notices,
         running: Running,
         signals: ReplicaSignals,
-        metrics: Metrics,
+        monitor: Monitor,
     ) -> None:
         self._bot = bot
         self._turns = turns
@@ -48,7 +48,7 @@ class Answering:
         self._notices = notices
         self._running = running
         self._signals = signals
-        self._metrics = metrics
+        self._monitor = monitor
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -122,7 +122,7 @@ class Answering:
             )
             if answered.error is not None:
                 if not isinstance(answered.error, UpstreamError):  # counted by the monitor
-                    self._metrics.turn_errors.inc(type(answered.error).__name__)
+                    self._monitor.count("turn_errors", type(answered.error).__name__)
                 await sink.fail(error_text(answered.error, turn.lang))
         finally:
             watcher.cancel()
@@ -145,11 +145,11 @@ class Answering:
         await self._signals.set_continuable(turn.chat_id, generation.id if continuable else None)
         if reply is None:
             return
-        metrics, model = self._metrics, answered.model
-        metrics.replies.inc(reply.outcome, model=model)
-        metrics.tokens.inc("prompt", reply.usage.prompt_tokens, model=model)
-        metrics.tokens.inc("completion", reply.usage.completion_tokens, model=model)
-        metrics.answer.observe(time.monotonic() - begun, model=model)
+        monitor, model = self._monitor, answered.model or NO_MODEL
+        monitor.count("replies", reply.outcome, model)
+        monitor.count("tokens", "prompt", model, amount=reply.usage.prompt_tokens)
+        monitor.count("tokens", "completion", model, amount=reply.usage.completion_tokens)
+        monitor.observe("upstream_answer_seconds", time.monotonic() - begun, model)
 
     async def _has_topics(self) -> bool:
         return bool((await self._bot.me()).has_topics_enabled)

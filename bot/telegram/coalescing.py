@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 class CoalesceMiddleware(BaseMiddleware):
     """Update middleware: puts ``batch`` into handler data; drops the updates that joined one."""
+
+    provides: ClassVar[dict[str, Any]] = {"batch": Batch}
 
     def __init__(self, coalescer: Coalescer[Message]) -> None:
         self._coalescer = coalescer

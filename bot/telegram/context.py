@@ -1,55 +1,20 @@
 """The per-update context every handler receives: the Turn, the language, and the caller's
-right to manage the chat (asked of Telegram only when a handler needs it)."""
+Rights (Telegram is asked only when a handler needs it)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update, User
 
 from bot.core.access import Gate
 from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.rights import Rights as Rights  # handlers import it from here too
 from bot.telegram.texts import Lang, lang_of
 from bot.telegram.turn import Turn, turn_of
-
-
-class Rights:
-    """What the caller may do in this chat. Telegram is asked whether they administer the
-    group at most once an update, and never in a private chat or for a bot admin."""
-
-    def __init__(
-        self, turn: Turn, gate: Gate, chat_admins: ChatAdmins, sender_chat_id: int | None
-    ) -> None:
-        self._turn = turn
-        self._gate = gate
-        self._chat_admins = chat_admins
-        self._sender_chat_id = sender_chat_id
-        self._group_admin: bool | None = None
-
-    @property
-    def bot_admin(self) -> bool:
-        return self._gate.is_admin(self._turn.user_id)
-
-    async def may_manage(self) -> bool:
-        """Clear the history, set the system prompt and the group's context setting."""
-        turn = self._turn
-        return self._gate.may_manage_chat(turn.user_id, turn.private, await self._is_group_admin())
-
-    async def may_pick_model(self) -> bool:
-        turn = self._turn
-        return self._gate.may_pick_model(turn.user_id, turn.private, await self._is_group_admin())
-
-    async def _is_group_admin(self) -> bool:
-        if self._turn.private or self.bot_admin:
-            return False
-        if self._group_admin is None:
-            self._group_admin = await self._chat_admins.of(
-                self._turn.chat_id, self._turn.user_id, self._sender_chat_id
-            )
-        return self._group_admin
 
 
 def update_turn(update: Update, lang: Lang) -> tuple[Turn, int | None] | None:
@@ -70,6 +35,8 @@ def update_turn(update: Update, lang: Lang) -> tuple[Turn, int | None] | None:
 class ContextMiddleware(BaseMiddleware):
     """Update middleware: puts `lang`, and for messages and button presses `turn` and `rights`,
     into handler data (the error handler sees them too)."""
+
+    provides: ClassVar[dict[str, Any]] = {"lang": Lang, "turn": Turn, "rights": Rights}
 
     def __init__(self, gate: Gate, chat_admins: ChatAdmins) -> None:
         self._gate = gate

@@ -17,16 +17,17 @@ from bot.core.documents import DocumentLimits
 from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
+from bot.core.monitor import Monitor
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
-from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
+from bot.telegram.dependencies import check_dependencies
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
@@ -50,7 +51,7 @@ class Parts:
     stats: StatsService
     order: ChatOrder
     running: Running
-    metrics: Metrics
+    monitor: Monitor
     pacers: Pacers
     signals: ReplicaSignals
     jobs: JobRunner
@@ -62,7 +63,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     burst = BurstLimiter(config.quick_reply_window, time.monotonic)
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
-        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
+        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor
     )
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
@@ -82,7 +83,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         price_per_million=config.price_per_million_tokens,
         tools=parts.tools,
     )
-    dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
+    dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.monitor))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
     dispatcher.update.outer_middleware(JobOwnerMiddleware())
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
@@ -91,7 +92,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
-        admin.router(config.admin_ids),
+        admin.router(),
         admin.refusals(),
         models.router(),
         settings.router(),
@@ -101,6 +102,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         chat.router(),
         errors.router(),
     )
+    check_dependencies(dispatcher)
     return dispatcher
 
 

@@ -64,7 +64,10 @@ async def test_two_replicas_answer_one_chat_in_order_once(
         for update_id, _ in telegram.webhook_posts[:2]:
             assert await telegram.redeliver(update_id) == 200
         await asyncio.sleep(0.3)
-        handled = (first.metrics.updates.values, second.metrics.updates.values)
+        handled = (
+            first.metrics.monitor.totals("updates"),
+            second.metrics.monitor.totals("updates"),
+        )
 
     assert [m.text for m in telegram.bot_messages(USER)] == [f"Echo: {q}" for q in questions]
     assert len(gonka.requests) == 4 and gonka.max_in_flight == 1
@@ -125,8 +128,8 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
         await telegram.press_button(USER, message.message_id, data, user_id=USER)  # to the second
         await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
         await telegram.wait_for(lambda: first.running.active == 0, 5)
-        assert first.metrics.updates.values == {"message": 1}
-        assert second.metrics.updates.values == {"callback_query": 1}
+        assert first.metrics.monitor.totals("updates") == {"message": 1}
+        assert second.metrics.monitor.totals("updates") == {"callback_query": 1}
     final = telegram.bot_messages(USER)[-1]
     assert (final.text or "").endswith("Stopped.")
     assert final.reply_markup is None
@@ -155,7 +158,7 @@ async def test_native_draft_stop_reaching_the_other_replica_stops_the_answer(
         await telegram.stop_generation(USER, generation.draft_id)  # to the second replica
         await telegram.wait_for(lambda: gonka.request_log[0].client_disconnected, 5)
         await telegram.wait_for(lambda: first.running.active == 0, 5)
-        assert second.metrics.updates.values == {"stopped_message_generation": 1}
+        assert second.metrics.monitor.totals("updates") == {"stopped_message_generation": 1}
     final = telegram.bot_messages(USER)[-1]
     assert (final.text or "").startswith("word") and (final.text or "").endswith("Stopped.")
 
@@ -188,7 +191,7 @@ async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
         await telegram.wait_for(lambda: len(telegram.bot_messages(USER)) == 2, 10)
         await telegram.wait_for(lambda: second.running.active == 0 and gonka.in_flight == 0)
         await asyncio.sleep(0.1)
-        assert second.metrics.updates.values == {"callback_query": 1}
+        assert second.metrics.monitor.totals("updates") == {"callback_query": 1}
     assert (telegram.bot_messages(USER)[-1].text or "").endswith("the second half ends it.")
     history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))
     assert len(history) == 2 and history[-1].content.endswith("And the second half ends it.")

@@ -9,7 +9,7 @@ from bot.core.access import Verdict
 from bot.core.errors import ModelUnavailable
 from bot.core.inputs import Image, image_question
 from bot.core.model_choice import ModelResolver
-from bot.metrics import Metrics
+from bot.core.monitor import Monitor
 from bot.telegram.answering import Answering
 from bot.telegram.runtime.running import Running
 from bot.telegram.turn import Turn
@@ -33,17 +33,17 @@ def _answering(
 ) -> tuple[Answering, Notes, Any]:
     turns = make_turns(gateway, models=models, vision_models=vision_models)
     running, notes = running or Running(), Notes()
-    metrics = Metrics(active_streams=lambda: running.active, api_calls=int, api_429=int)
+    monitor = Monitor()
     answering = Answering(
         None,  # type: ignore[arg-type]  # Telegram is only asked about private topics
-        turns, LetIn(), notes, running, LocalSignals(), metrics,  # type: ignore[arg-type]
+        turns, LetIn(), notes, running, LocalSignals(), monitor,  # type: ignore[arg-type]
     )  # fmt: skip
-    return answering, notes, metrics
+    return answering, notes, monitor
 
 
 async def test_a_model_gone_is_replaced_once_and_the_user_told() -> None:
     gateway = ScriptedGateway(ModelUnavailable("404"), "From b.")
-    answering, notes, metrics = _answering(
+    answering, notes, monitor = _answering(
         gateway, ModelResolver(Catalog(["a", "b"]), Store(), "a")
     )
     await answering.answer(TURN, "hi")
@@ -52,7 +52,7 @@ async def test_a_model_gone_is_replaced_once_and_the_user_told() -> None:
         "ℹ️ The model a is not available right now, so b answers instead."
     ]
     assert notes.sinks[0].finished is not None and notes.sinks[0].finished.text == "From b."
-    assert metrics.replies.values == {"complete": 1}
+    assert monitor.totals("replies") == {"complete": 1}
 
 
 async def test_a_replacement_that_cannot_see_images_gets_the_text_form() -> None:
@@ -69,11 +69,11 @@ async def test_a_replacement_that_cannot_see_images_gets_the_text_form() -> None
 
 async def test_when_no_other_model_is_left_the_user_is_told_why() -> None:
     gateway = ScriptedGateway(ModelUnavailable("404"))
-    answering, notes, metrics = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"))
+    answering, notes, monitor = _answering(gateway, ModelResolver(Catalog(["a"]), Store(), "a"))
     await answering.answer(TURN, "hi")
     assert [model for model, _ in gateway.calls] == ["a"]
     assert notes.sinks[0].failed and notes.sinks[0].closed
-    assert metrics.turn_errors.values == {}  # upstream errors are counted by the monitor
+    assert monitor.totals("turn_errors") == {}  # upstream errors are counted by the monitor
 
 
 async def test_an_answer_cut_by_length_can_be_continued_once() -> None:

@@ -61,18 +61,20 @@ async def test_telegram_is_asked_once_and_only_when_needed() -> None:
     data = await _context(Update(update_id=1, message=message()), admins)
     assert admins.asked == 0  # nobody needed it yet
     rights: Rights = data["rights"]
-    assert await rights.may_manage() and await rights.may_pick_model()
+    assert await rights.may("manage_chat") and await rights.may("pick_model")
     assert admins.asked == 1
     others = (await _context(press("mc:x", user_id=BOB), admins))["rights"]
-    assert not await others.may_manage()
+    assert not await others.may("manage_chat")
 
 
 async def test_private_chats_and_bot_admins_never_ask_telegram() -> None:
     admins = Admins(set())
     private = await _context(Update(update_id=1, message=message(ALICE, ALICE)), admins)
-    assert await private["rights"].may_manage()
+    assert await private["rights"].may("manage_chat")
     bot_admin = await _context(Update(update_id=1, message=message(user_id=ADMIN)), admins)
-    assert await bot_admin["rights"].may_manage() and bot_admin["rights"].bot_admin
+    assert await bot_admin["rights"].may("manage_chat") and await bot_admin["rights"].may(
+        "bot_admin"
+    )
     assert admins.asked == 0
 
 
@@ -80,7 +82,35 @@ async def test_an_anonymous_admin_posts_as_the_group() -> None:
     admins = Admins(set())
     group = Chat(id=GROUP, type="supergroup")
     data = await _context(Update(update_id=1, message=message(sender_chat=group)), admins)
-    assert await data["rights"].may_manage()
+    assert await data["rights"].may("manage_chat")
     channel = Chat(id=-100777, type="channel")
     data = await _context(Update(update_id=1, message=message(sender_chat=channel)), admins)
-    assert not await data["rights"].may_manage()
+    assert not await data["rights"].may("manage_chat")
+
+
+async def test_one_vocabulary_for_every_check_and_its_refusal() -> None:
+    from bot.telegram.rights import Holds
+
+    admins = Admins({(GROUP, ALICE)})
+    group_admin = (await _context(Update(update_id=1, message=message()), admins))["rights"]
+    member = (await _context(Update(update_id=1, message=message(user_id=BOB)), admins))["rights"]
+    private = (await _context(Update(update_id=1, message=message(BOB, BOB)), admins))["rights"]
+    bot_admin = await _context(Update(update_id=1, message=message(user_id=ADMIN)), admins)
+    # The admin router's filter asks the same Rights as the handlers.
+    only_admins = Holds("bot_admin")
+    assert await only_admins(message(user_id=ADMIN), rights=bot_admin["rights"])
+    assert not await only_admins(message(), rights=group_admin)
+    assert not await only_admins(message())  # no chat, no rights: refused
+    assert await Holds("group_admin")(message(), rights=group_admin)
+    assert not await Holds("group_admin")(message(BOB, BOB), rights=private)
+    assert await private.may("manage_chat") and not await member.may("manage_chat")
+    assert [member.refusal(r) for r in ("bot_admin", "group_admin", "manage_chat")] == [
+        "admins_only", "group_admins_only", "group_admins_only"]  # fmt: skip
+    assert [private.refusal(r) for r in ("bot_admin", "group_admin", "pick_model")] == [
+        "admins_only"] * 3  # fmt: skip
+
+
+async def test_the_middleware_provides_what_it_declares() -> None:
+    data = await _context(Update(update_id=1, message=message()), Admins(set()))
+    assert set(data) - {"event_from_user"} == set(ContextMiddleware.provides)
+    assert all(isinstance(data[k], t) for k, t in ContextMiddleware.provides.items())

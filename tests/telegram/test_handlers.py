@@ -94,8 +94,11 @@ class Rights:
     def __init__(self, manager: bool) -> None:
         self.manager = manager
 
-    async def may_manage(self) -> bool:
-        return self.manager
+    async def may(self, right: str) -> bool:
+        return self.manager and right == "manage_chat"
+
+    def refusal(self, right: str) -> str:
+        return "group_admins_only"
 
 
 class Settings:

@@ -15,6 +15,7 @@ from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.workers.pool import WorkerLimits, WorkerPool
 from tests.doubles.fake_pages import InternalService, PageServer
+from tests.fakes import shown
 
 
 class MapResolver(AbstractResolver):
@@ -171,5 +172,5 @@ def test_address_classes() -> None:
 
 def test_status_line() -> None:
     tool = FetchUrlTool(jobs=WorkerPool(WorkerLimits()))
-    assert tool.status({"url": "https://example.com/a/b"}, "en") == "🌐 Reading: example.com…"
-    assert tool.status({"url": "https://example.com/a/b"}, "ru") == "🌐 Читаю: example.com…"
+    assert shown(tool, {"url": "https://example.com/a/b"}, "en") == "🌐 Reading: example.com…"
+    assert shown(tool, {"url": "https://example.com/a/b"}, "ru") == "🌐 Читаю: example.com…"

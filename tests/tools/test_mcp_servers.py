@@ -21,6 +21,7 @@ from bot.adapters.tools.mcp_servers import (
 from bot.core.models import ToolCall
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import Tool, ToolRegistry
+from tests.fakes import shown
 
 BOUND = 120.0  # waits end on a signal; the bound only ends a test that would never pass
 
@@ -96,7 +97,7 @@ async def test_stdio_server_tools_listed_and_called(
         spec = tools["demo__add"].spec
         assert spec.description == "Add two integers."
         assert spec.parameters["required"] == ["a", "b"]
-        assert tools["demo__add"].status({}, "en") == "🛠 demo: add…"
+        assert shown(tools["demo__add"], {}, "en") == "🛠 demo: add…"
         runner = ToolRunner(ToolLimits(timeout=10))
         calls = [
             ToolCall("1", "demo__add", '{"a": 2, "b": 40}'),

@@ -17,6 +17,7 @@ from bot.core.tools import Tool
 from bot.workers.pool import WorkerPool
 from tests.doubles.fake_open_meteo import FakeOpenMeteo
 from tests.doubles.hostile_files import HOSTILE_EXPRESSIONS
+from tests.fakes import shown
 
 NOW = datetime(2026, 12, 1, 17, 3, 42, tzinfo=UTC)
 
@@ -152,7 +153,7 @@ async def test_calculate_refuses_what_froze_the_bot(
 
 
 def test_status_lines(tools: dict[str, Tool]) -> None:
-    assert tools["get_weather"].status({"location": "Berlin"}, "en") == "🌦 Weather: Berlin…"
-    assert tools["get_weather"].status({"location": "Берлин"}, "ru") == "🌦 Погода: Берлин…"
-    assert tools["get_time"].status({"timezone_or_city": "Tokyo"}, "ru") == "🕒 Время: Tokyo…"
-    assert tools["calculate"].status({"expression": "1+1"}, "en") == "🧮 Calculating: 1+1…"
+    assert shown(tools["get_weather"], {"location": "Berlin"}, "en") == "🌦 Weather: Berlin…"
+    assert shown(tools["get_weather"], {"location": "Берлин"}, "ru") == "🌦 Погода: Берлин…"
+    assert shown(tools["get_time"], {"timezone_or_city": "Tokyo"}, "ru") == "🕒 Время: Tokyo…"
+    assert shown(tools["calculate"], {"expression": "1+1"}, "en") == "🧮 Calculating: 1+1…"

@@ -14,7 +14,6 @@ from bot.core.tools import (
     keep_tool_pairs,
     tool_call_message,
     tool_specs,
-    truncate_to_tokens,
 )
 from tests.tools.test_tool_runner import SleepTool
 
@@ -103,12 +102,12 @@ def test_tool_call_message_counts_its_calls() -> None:
 
 
 def test_truncate_keeps_short_text_and_cuts_long_text() -> None:
-    assert truncate_to_tokens("short", 10) == "short"
-    cut = truncate_to_tokens("Привет мир. " * 2000, 50)
+    assert fit_tokens("short", 10)[0] == "short"
+    cut = fit_tokens("Привет мир. " * 2000, 50)[0]
     assert estimate_tokens(cut) <= 50 and cut.startswith("Привет")
-    assert truncate_to_tokens("x" * 1000, 0).startswith("\n[…truncated: 0 of 1000")
+    assert fit_tokens("x" * 1000, 0)[0].startswith("\n[…truncated: 0 of 1000")
     spaces = " " * 5000 + "tail"  # 0.1 token a space: fits, window and all
-    assert truncate_to_tokens(spaces, 600) == spaces
+    assert fit_tokens(spaces, 600)[0] == spaces
     huge = "word " * 400_000  # 2 MB: only a window is estimated
     cut, tokens = fit_tokens(huge, 1500)
     assert tokens == estimate_tokens(cut) <= 1500 and cut.endswith(

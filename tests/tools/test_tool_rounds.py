@@ -6,18 +6,17 @@ from bot.core.models import ToolCall
 from bot.core.tool_rounds import ToolRounds, rejects_tools
 from bot.core.tool_runner import ToolLimits, ToolRunner
 from bot.core.tools import keep_tool_pairs
+from bot.telegram.texts import t
 from tests.tools.test_tool_runner import SleepTool
 
 
 async def test_rounds_up_to_the_cap_then_answer_in_words() -> None:
-    rounds = ToolRounds(
-        ToolRunner(ToolLimits(timeout=5)), {"sleep": SleepTool()}, max_rounds=2, lang="ru"
-    )
+    rounds = ToolRounds(ToolRunner(ToolLimits(timeout=5)), {"sleep": SleepTool()}, 2, t, "ru")
     assert (
         rounds.tools_param() is not None and rounds.tools_param()[0]["function"]["name"] == "sleep"
     )
     call = ToolCall("a", "sleep", '{"seconds": 0, "text": "one"}')
-    assert rounds.status_lines([call]) == ["😴 Сплю: 0"]
+    assert rounds.status_lines([call]) == ["🛠 sleep 0…"]
     new = await rounds.run_round("Let me check.", [call])
     assert [m.role for m in new] == ["assistant", "tool"]
     assert new[0].content == "Let me check." and new[0].tool_calls == (call,)
@@ -37,7 +36,7 @@ async def test_rounds_up_to_the_cap_then_answer_in_words() -> None:
 
 
 async def test_no_tools_no_rounds() -> None:
-    rounds = ToolRounds(ToolRunner(ToolLimits()), {}, max_rounds=4)
+    rounds = ToolRounds(ToolRunner(ToolLimits()), {}, 4, t)
     assert rounds.tools_param() is None and not rounds.can_continue()
 
 

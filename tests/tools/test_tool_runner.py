@@ -12,8 +12,8 @@ import pytest
 
 from bot.core.budget import estimate_tokens
 from bot.core.models import ToolCall
-from bot.core.tool_runner import ToolLimits, ToolRunner
-from bot.core.tools import Lang, ToolError, ToolSpec
+from bot.core.tool_runner import ToolLimits, ToolRunner, status_of
+from bot.core.tools import StatusLine, ToolError, ToolSpec
 
 SCHEMA = {
     "type": "object",
@@ -31,8 +31,8 @@ class SleepTool:
         self.started = 0
         self.cancelled = 0
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        return ("😴 Sleeping: " if lang == "en" else "😴 Сплю: ") + str(args["seconds"])
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_other", f"{self.spec.name} {args['seconds']}")
 
     async def run(self, args: Mapping[str, Any]) -> str:
         self.started += 1
@@ -146,12 +146,14 @@ async def test_results_truncated_to_the_token_budget() -> None:
     assert "truncated" in result.content and str(len(text)) in result.content
 
 
-def test_status_lines_per_language() -> None:
-    runner = ToolRunner(ToolLimits())
+def test_status_lines_name_the_tool_when_the_call_is_broken() -> None:
     tools = {"sleep": SleepTool()}
     calls = [_call('{"seconds": 2}'), _call("{oops"), _call("{}", name="teleport")]
-    assert runner.status_lines(calls, tools, "en") == ["😴 Sleeping: 2", "🛠 sleep…", "🛠 teleport…"]
-    assert runner.status_lines(calls[:1], tools, "ru") == ["😴 Сплю: 2"]
+    assert status_of(calls, tools) == [
+        StatusLine("tool_other", "sleep 2"),
+        StatusLine("tool_other", "sleep"),
+        StatusLine("tool_other", "teleport"),
+    ]
 
 
 async def test_calls_beyond_the_per_round_cap_are_refused_not_run() -> None:

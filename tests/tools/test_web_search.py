@@ -8,6 +8,7 @@ from bot.adapters.tools.http import tool_session
 from bot.adapters.tools.web_search import SearxngSearchTool
 from bot.core.tools import ToolError
 from tests.doubles.fake_searxng import FakeSearxng, result
+from tests.fakes import shown
 
 
 async def test_top_results_with_title_url_and_snippet() -> None:
@@ -34,4 +35,4 @@ async def test_no_results_and_json_not_enabled() -> None:
         searx.json_enabled = False
         with pytest.raises(ToolError, match="refused a JSON answer"):
             await tool.run({"query": "qwzx"})
-        assert tool.status({"query": "погода"}, "ru") == "🔎 Ищу: погода…"
+        assert shown(tool, {"query": "погода"}, "ru") == "🔎 Ищу: погода…"

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 from bot.core.stop import StopSignal
 from bot.core.turns import Ask, TurnRequest, Turns
 from tests.fakes import (
@@ -22,7 +22,7 @@ from tests.fakes import (
 CHAT = ChatKey(42)
 
 
-def _service(gateway: ScriptedGateway, monitor: UpstreamMonitor | None = None) -> tuple[
+def _service(gateway: ScriptedGateway, monitor: Monitor | None = None) -> tuple[
     Turns, MemoryHistory, MemoryUsage
 ]:  # fmt: skip
     history, usage = MemoryHistory(), MemoryUsage()
@@ -34,8 +34,7 @@ async def _untold(choice: ModelChoice) -> None:
 
 
 async def test_a_turn_is_stored_and_counted_once() -> None:
-    seen: list[float] = []
-    monitor = UpstreamMonitor(on_first_token=lambda seconds, _model: seen.append(seconds))
+    monitor = Monitor()
     service, history, usage = _service(ScriptedGateway("Hello there."), monitor)
     sink = RecordingSink()
     reply = await ask(service, CHAT, 7, "hi", "m", sink, StopSignal())
@@ -46,7 +45,13 @@ async def test_a_turn_is_stored_and_counted_once() -> None:
         ("assistant", "Hello there."),
     ]
     assert [(c.user_id, c.model, c.usage.completion_tokens) for c in usage.added] == [(7, "m", 2)]
-    assert len(seen) == 1 and monitor.snapshot().samples == 1  # one measurement, two readers
+    # one measurement, two readers: /stats' window and /metrics' histogram
+    assert monitor.snapshot().samples == 1
+    assert (
+        monitor.durations["upstream_first_token_seconds"]["m"].counts[-1]
+        + sum(monitor.durations["upstream_first_token_seconds"]["m"].counts[:-1])
+        == 1
+    )
 
 
 async def test_an_answer_cut_by_a_shutdown_keeps_its_partial_text_and_usage() -> None:

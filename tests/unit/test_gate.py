@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.access import AccessPolicy, Gate
+from bot.core.access import AccessPolicy, Gate, Right
 from bot.core.models import Usage
 from tests.fakes import MemoryAccess, MemoryUsage
 
@@ -53,8 +53,24 @@ async def test_a_spent_quota_refuses_until_it_resets() -> None:
 
 def test_who_manages_a_chat() -> None:
     gate, _ = _gate(AccessPolicy(admins=frozenset({ADMIN}), users_pick_models=False))
-    assert gate.may_manage_chat(USER, private=True)
-    assert not gate.may_manage_chat(USER, private=False)
-    assert gate.may_manage_chat(USER, private=False, group_admin=True)
-    assert gate.may_manage_chat(ADMIN, private=False)
-    assert not gate.may_pick_model(USER, private=True)
+    assert gate.may("manage_chat", USER, private=True)
+    assert not gate.may("manage_chat", USER, private=False)
+    assert gate.may("manage_chat", USER, private=False, group_admin=True)
+    assert gate.may("manage_chat", ADMIN, private=False)
+    assert not gate.may("pick_model", USER, private=True)
+
+
+def test_every_right_in_one_table() -> None:
+    gate, _ = _gate(AccessPolicy(admins=frozenset({ADMIN}), users_pick_models=True))
+    rights: tuple[Right, ...] = ("bot_admin", "group_admin", "manage_chat", "pick_model")
+    # (who, private, group admin) -> the rights held, in the order above
+    table = {
+        (ADMIN, True, False): (True, True, True, True),
+        (ADMIN, False, False): (True, True, True, True),
+        (USER, True, False): (False, False, True, True),
+        (USER, False, False): (False, False, False, False),
+        (USER, False, True): (False, True, True, True),
+    }
+    for (user, private, group_admin), held in table.items():
+        got = tuple(gate.may(right, user, private, group_admin) for right in rights)
+        assert got == held, (user, private, group_admin)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from bot.core.errors import UpstreamUnavailable
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.monitor import UpstreamMonitor
+from bot.core.monitor import Monitor
 
 
 class Catalog:
@@ -61,7 +61,7 @@ async def test_unknown_names_and_an_unreadable_list_never_crash() -> None:
 
 
 def test_monitor_percentiles() -> None:
-    monitor = UpstreamMonitor(size=100)
+    monitor = Monitor(size=100)
     for ms in range(1, 101):
         monitor.first_token(ms / 1000)
     monitor.error("busy")

@@ -19,7 +19,7 @@ from bot.core.models import (
 )
 from bot.core.quota import QuotaLimits
 from bot.core.tool_runner import ToolLimits, ToolRunner
-from bot.core.tools import Lang, ToolRegistry, ToolSpec
+from bot.core.tools import StatusLine, ToolRegistry, ToolSpec
 from bot.core.turns import Turns
 from tests.fakes import MemoryUsage, RecordingSink, ask, make_turns, open_toolkit
 
@@ -27,8 +27,8 @@ from tests.fakes import MemoryUsage, RecordingSink, ask, make_turns, open_toolki
 class Echo:
     spec = ToolSpec("echo", "Echoes", {"type": "object", "properties": {}})
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        return "🔁 Echo…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_other", "echo")
 
     async def run(self, args: Mapping[str, Any]) -> str:
         return "echoed"
@@ -72,7 +72,7 @@ async def test_every_rounds_usage_is_counted_and_the_lines_shown() -> None:
     assert reply.text == "done"
     assert reply.usage == Usage(3000, 25)
     assert [entry.usage for entry in usage.added] == [Usage(3000, 25)]
-    assert sink.tool_lines == [["🔁 Echo…"], ["🔁 Echo…"]]
+    assert sink.tool_lines == [["🛠 echo…"], ["🛠 echo…"]]
     assert [m["role"] for m in gateway.requests[-1]][-4:] == ["assistant", "tool"] * 2
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import simpleeval
 
 from bot.core.jobs import JobFailed, JobRunner, JobsBusy
-from bot.core.tools import Lang, ToolError, ToolSpec, short
+from bot.core.tools import StatusLine, ToolError, ToolSpec, short
 
 MAX_EXPRESSION = 300
 MAX_EXPONENT = 1000
@@ -169,9 +169,8 @@ class CalculateTool:
         },
     )
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        label = "Считаю" if lang == "ru" else "Calculating"
-        return f"🧮 {label}: {short(args.get('expression', ''))}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_calculate", short(args.get("expression", "")))
 
     def __init__(self, jobs: JobRunner) -> None:
         """`jobs` runs `evaluate` in a worker process."""

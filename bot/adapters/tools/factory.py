@@ -1,4 +1,8 @@
-"""Builds the enabled tools from settings: the built-ins, then the MCP servers' tools."""
+"""Builds the enabled tools from settings: the built-ins, then the MCP servers' tools.
+
+BUILTIN is the one list of built-in tools: TOOLS is checked against it, and a new tool is its
+module plus one line here (and its status line, `tool_<name>`, in the catalogs).
+"""
 
 from __future__ import annotations
 
@@ -46,21 +50,48 @@ class Toolbox:
             await self._session.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What a built-in tool is made with."""
+
+    settings: ToolSettings
+    session: aiohttp.ClientSession
+    jobs: JobRunner  # runs the CPU-heavy part (calculate, a page's text) in worker processes
+    geocoder: OpenMeteoGeocoder
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    """A built-in tool: how it is made, and the setting it needs to be on (None: none)."""
+
+    make: Callable[[Needs], Tool]
+    needs: str | None = None
+
+
+BUILTIN: dict[str, Builtin] = {
+    "get_weather": Builtin(
+        lambda n: WeatherTool(n.session, n.geocoder, n.settings.open_meteo_forecast_url)
+    ),
+    "get_time": Builtin(lambda n: TimeTool(n.geocoder)),
+    "calculate": Builtin(lambda n: CalculateTool(n.jobs)),
+    "fetch_url": Builtin(
+        lambda n: FetchUrlTool(
+            FetchLimits(timeout=max(n.settings.tool_timeout - 1, 1)), jobs=n.jobs
+        )
+    ),
+    "web_search": Builtin(
+        lambda n: SearxngSearchTool(n.session, n.settings.searxng_url or ""), "searxng_url"
+    ),
+}
+
+
 def builtin_tools(
     settings: ToolSettings, session: aiohttp.ClientSession, jobs: JobRunner
 ) -> list[Tool]:
-    """The built-in tools TOOLS turns on, in the order listed; `jobs` runs their CPU-heavy part
-    (calculate, a page's text) in worker processes."""
+    """The built-in tools TOOLS turns on, in the order listed."""
     geocoder = OpenMeteoGeocoder(session, settings.open_meteo_geocoding_url)
-    fetch_timeout = max(settings.tool_timeout - 1, 1)
-    makers: dict[str, Callable[[], Tool]] = {
-        "get_weather": lambda: WeatherTool(session, geocoder, settings.open_meteo_forecast_url),
-        "get_time": lambda: TimeTool(geocoder),
-        "calculate": lambda: CalculateTool(jobs),
-        "fetch_url": lambda: FetchUrlTool(FetchLimits(timeout=fetch_timeout), jobs=jobs),
-        "web_search": lambda: SearxngSearchTool(session, settings.searxng_url or ""),
-    }
-    return [makers[name]() for name in settings.enabled_tools]
+    needs = Needs(settings, session, jobs, geocoder)
+    return [BUILTIN[name].make(needs) for name in settings.enabled_tools]
 
 
 async def build_toolbox(

@@ -22,7 +22,7 @@ from aiohappyeyeballs import AddrInfoType
 
 from bot.adapters.tools.http import USER_AGENT
 from bot.core.jobs import JobFailed, JobRunner, JobsBusy
-from bot.core.tools import Lang, ToolError, ToolSpec, short
+from bot.core.tools import StatusLine, ToolError, ToolSpec, short
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,9 @@ class FetchUrlTool:
         self._allow = frozenset(allow)
         self._resolver = resolver
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        label = "Читаю" if lang == "ru" else "Reading"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
         url = str(args.get("url", ""))
-        return f"🌐 {label}: {short(urlsplit(url).hostname or url)}…"
+        return StatusLine("tool_fetch_url", short(urlsplit(url).hostname or url))
 
     async def run(self, args: Mapping[str, Any]) -> str:
         url = str(args["url"]).strip()

@@ -31,7 +31,7 @@ from mcp_types import CONNECTION_CLOSED, CallToolResult, TextContent
 from bot.adapters.tools.mcp_config import McpServerConfig, load_mcp_config, tool_name
 from bot.adapters.tools.mcp_stdio import bounded_stdio
 from bot.core.budget import estimate_tokens
-from bot.core.tools import Lang, Tool, ToolError, ToolSpec, short
+from bot.core.tools import StatusLine, Tool, ToolError, ToolSpec, short
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ class McpTool:
         self._name = name
         self.spec = ToolSpec(tool_name(server.name, name), description or name, schema)
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        return f"🛠 {short(self._server.name, 24)}: {short(self._name, 32)}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_other", f"{short(self._server.name, 24)}: {short(self._name, 32)}")
 
     async def run(self, args: Mapping[str, Any]) -> str:
         client = self._server.client()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 
 from bot.adapters.tools.http import get_json
-from bot.core.tools import Lang, ToolError, ToolSpec, short
+from bot.core.tools import StatusLine, ToolError, ToolSpec, short
 
 GEOCODING_URL = "https://geocoding-api.open-meteo.com/v1/search"
 FORECAST_URL = "https://api.open-meteo.com/v1/forecast"
@@ -133,9 +133,8 @@ class WeatherTool:
         self._geocoder = geocoder
         self._url = url
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        label = "Погода" if lang == "ru" else "Weather"
-        return f"🌦 {label}: {short(args.get('location', ''))}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_get_weather", short(args.get("location", "")))
 
     async def run(self, args: Mapping[str, Any]) -> str:
         place = await self._geocoder.find(str(args["location"]))
@@ -202,9 +201,8 @@ class TimeTool:
         self._geocoder = geocoder
         self._clock = clock
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        label = "Время" if lang == "ru" else "Time"
-        return f"🕒 {label}: {short(args.get('timezone_or_city', ''))}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_get_time", short(args.get("timezone_or_city", "")))
 
     async def run(self, args: Mapping[str, Any]) -> str:
         query = str(args["timezone_or_city"]).strip()

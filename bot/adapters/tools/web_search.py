@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from bot.adapters.tools.http import get_json
-from bot.core.tools import Lang, ToolError, ToolSpec, short
+from bot.core.tools import StatusLine, ToolError, ToolSpec, short
 
 TOP_RESULTS = 5
 
@@ -30,9 +30,8 @@ class SearxngSearchTool:
         self._session = session
         self._url = base_url.rstrip("/") + "/search"
 
-    def status(self, args: Mapping[str, Any], lang: Lang) -> str:
-        label = "Ищу" if lang == "ru" else "Searching"
-        return f"🔎 {label}: {short(args.get('query', ''))}…"
+    def status(self, args: Mapping[str, Any]) -> StatusLine:
+        return StatusLine("tool_web_search", short(args.get("query", "")))
 
     async def run(self, args: Mapping[str, Any]) -> str:
         query = " ".join(str(args["query"]).split())

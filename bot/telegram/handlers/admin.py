@@ -11,9 +11,9 @@ from aiogram.types import Message
 from bot.core.access import Gate
 from bot.core.monitor import MonitorSnapshot
 from bot.core.stats import StatsService
-from bot.telegram.filters import IsAdmin
 from bot.telegram.handlers.commands import usage_line
 from bot.telegram.notices import Notices
+from bot.telegram.rights import Holds
 from bot.telegram.texts import Lang, number, t
 from bot.telegram.turn import Turn
 
@@ -141,10 +141,10 @@ async def refuse(message: Message, turn: Turn, lang: Lang, notices: Notices) -> 
     await notices.notify(turn, t("admins_only", lang))
 
 
-def router(admins: frozenset[int]) -> Router:
+def router() -> Router:
     """The admin router: its filter is set once, for every handler in it."""
     admin = Router(name="admin")
-    admin.message.filter(IsAdmin(admins))
+    admin.message.filter(Holds("bot_admin"))
     admin.message.register(cmd_stats, Command("stats"))
     admin.message.register(cmd_stats, _USAGE_ALL)
     admin.message.register(cmd_access, Command(*ACCESS_COMMANDS))

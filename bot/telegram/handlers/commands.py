@@ -11,9 +11,8 @@ from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.usage import cost
 from bot.telegram.answering import Answering
-from bot.telegram.context import Rights
-from bot.telegram.handlers.settings import may_manage
 from bot.telegram.notices import Notices
+from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
 
@@ -53,7 +52,7 @@ async def cmd_reset(
     notices: Notices,
     bot: Bot,
 ) -> None:
-    if not await may_manage(turn, rights, notices):
+    if not await allowed("manage_chat", rights, turn, notices):
         return
     # With private topics /new opens a new topic; the current one keeps its history.
     topics = turn.private and (await bot.me()).has_topics_enabled

@@ -6,10 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.core.access import Right
 from bot.core.model_choice import ModelResolver
 from bot.telegram.buttons import USE_DEFAULT, ChatModelButton, DefaultModelButton, model_tag
-from bot.telegram.context import Rights
 from bot.telegram.notices import Notices
+from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
 
@@ -41,8 +42,7 @@ async def cmd_model(
     notices: Notices,
 ) -> None:
     admin_default = (command.args or "").strip() == "default"
-    if admin_default and not rights.bot_admin:
-        await notices.notify(turn, t("admins_only", lang))
+    if admin_default and not await allowed("bot_admin", rights, turn, notices):
         return
     state = await models.state(turn.chat_id)
     wanted = state.chat_model or state.default_model
@@ -75,10 +75,9 @@ async def on_model_button(
         await query.answer(t("model_gone", lang))
         return
     for_default = isinstance(callback_data, DefaultModelButton)
-    allowed = rights.bot_admin if for_default else await rights.may_pick_model()
-    if not allowed:
-        refusal = "admins_only" if for_default or turn.private else "group_admins_only"
-        await query.answer(t(refusal, lang), show_alert=True)
+    right: Right = "bot_admin" if for_default else "pick_model"
+    if not await rights.may(right):
+        await query.answer(t(rights.refusal(right), lang), show_alert=True)
         return
     if callback_data.tag == USE_DEFAULT and not for_default:
         await models.set_chat(turn.chat_id, None)

@@ -7,18 +7,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.core.conversation import ConversationService
-from bot.telegram.context import Rights
 from bot.telegram.notices import Notices
+from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
-
-
-async def may_manage(turn: Turn, rights: Rights, notices: Notices) -> bool:
-    """The one check before a chat's settings change; a refused user is told why."""
-    if await rights.may_manage():
-        return True
-    await notices.notify(turn, t("group_admins_only", turn.lang))
-    return False
 
 
 async def cmd_system(
@@ -39,7 +31,7 @@ async def cmd_system(
             shown = t("system_show", lang, prompt=custom)
         await notices.notify(turn, shown)
         return
-    if not await may_manage(turn, rights, notices):
+    if not await allowed("manage_chat", rights, turn, notices):
         return
     if text == "reset":
         await service.set_system_prompt(turn.chat_id, None)
@@ -66,7 +58,7 @@ async def cmd_context(
         on = await service.keeps_context(turn.chat_id)
         await notices.notify(turn, t("context_is_on" if on else "context_is_off", lang))
         return
-    if not await may_manage(turn, rights, notices):
+    if not await allowed("manage_chat", rights, turn, notices):
         return
     await service.set_keeps_context(turn.chat_id, wanted == "on")
     await notices.notify(turn, t("context_set_on" if wanted == "on" else "context_set_off", lang))

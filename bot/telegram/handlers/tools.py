@@ -8,8 +8,8 @@ from aiogram.types import Message
 
 from bot.core.tool_rounds import ToolKit
 from bot.core.tools import ALL_TOOLS, ToolRegistry
-from bot.telegram.context import Rights
 from bot.telegram.notices import Notices
+from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
 
@@ -25,7 +25,7 @@ async def cmd_tools(
 ) -> None:
     """`/tools` lists them with their state here; `/tools on|off [name]` switches all or one.
     Bot admins everywhere, a group's own admins in their group."""
-    if not await _may_switch(turn, rights, notices):
+    if not await allowed("group_admin", rights, turn, notices):
         return
     registry = tools.registry if tools is not None else None
     if registry is None or not registry.names:
@@ -41,15 +41,6 @@ async def cmd_tools(
         await notices.notify(turn, t("tools_usage", lang))
         return
     await notices.notify(turn, await _listing(registry, turn.chat_id, lang))
-
-
-async def _may_switch(turn: Turn, rights: Rights, notices: Notices) -> bool:
-    """Bot admins anywhere; in a group its own admins too (may_manage); refused users are told."""
-    if rights.bot_admin or (not turn.private and await rights.may_manage()):
-        return True
-    key = "admins_only" if turn.private else "group_admins_only"
-    await notices.notify(turn, t(key, turn.lang))
-    return False
 
 
 async def _listing(tools: ToolRegistry, chat_id: int, lang: Lang) -> str:

@@ -14,8 +14,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
+from bot.core.monitor import Monitor
 from bot.core.stop import StopSignal
-from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,9 @@ class HoldUpdates(BaseMiddleware):
     updates are counted for metrics. An update of a type aiogram does not know (a newer Bot
     API) is skipped, with one warning for the process."""
 
-    def __init__(self, running: Running, metrics: Metrics) -> None:
+    def __init__(self, running: Running, monitor: Monitor) -> None:
         self._running = running
-        self._metrics = metrics
+        self._monitor = monitor
         self._unknown_told = False
 
     async def __call__(
@@ -136,7 +136,7 @@ class HoldUpdates(BaseMiddleware):
             except UpdateTypeLookupError:
                 self._unknown(event)
                 return None
-            self._metrics.updates.inc(kind)
+            self._monitor.count("updates", kind)
         task = asyncio.current_task()
         if task is None:
             return await handler(event, data)
