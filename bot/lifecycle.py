@@ -58,6 +58,11 @@ class App:
     tools: ToolKit | None = None
     toolbox: ToolSet | None = None  # the tools opened
 
+    @property
+    def selling(self) -> bool:
+        """Tokens are sold for Stars: the menu lists /buy, /paysupport and /terms."""
+        return bool(self.settings.star_packs or self.settings.star_subscription)
+
     async def open_tools(self) -> None:
         """Open the tools (the built-ins TOOLS turns on, the MCP servers' tools) for the turns
         and for /tools; once, before updates are taken."""
@@ -129,7 +134,7 @@ class App:
         )
         await self.check_model()
         await self.open_tools()
-        await publish_menu(self.bot, self.settings.admin_ids)
+        await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
@@ -165,7 +170,7 @@ class App:
             )
         await self.check_model()
         await self.open_tools()
-        await publish_menu(self.bot, self.settings.admin_ids)
+        await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(

@@ -16,6 +16,7 @@ from bot.core.coalesce import Coalescer
 from bot.core.conversation import ConversationService
 from bot.core.inputs import BurstLimiter
 from bot.core.model_choice import ModelResolver
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -26,7 +27,17 @@ from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
+from bot.telegram.handlers import (
+    admin,
+    buttons,
+    chat,
+    commands,
+    errors,
+    models,
+    payments,
+    settings,
+    tools,
+)
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
@@ -51,13 +62,16 @@ class Parts:
     metrics: Metrics
     pacers: Pacers
     signals: ReplicaSignals
+    payments: PaymentLedger
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     notices = build_notices(config, parts.bot, parts.pacers)
     burst = BurstLimiter(config.quick_reply_window, time.monotonic)
-    admission = Admission(parts.gate, parts.service, notices, burst)
+    admission = Admission(
+        parts.gate, parts.service, notices, burst, offer_buy=parts.payments.catalog.for_sale
+    )
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
     )
@@ -78,6 +92,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
         tools=parts.tools,
+        payments=parts.payments,
+        pay_support=config.pay_support_text,
+        terms=config.terms_text,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -88,7 +105,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
         admin.router(config.admin_ids),
+        payments.admin_router(config.admin_ids),
         admin.refusals(),
+        payments.router(),
         models.router(),
         settings.router(),
         tools.router(),
