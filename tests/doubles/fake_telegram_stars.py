@@ -193,14 +193,20 @@ class FakeStars:
         return Checkout(query_id, bool(answer["ok"]), str(answer.get("error_message") or ""))
 
     async def pay(
-        self, user_id: int, invoice: Invoice, *, payload: str | None = None, lang: str = "en"
+        self,
+        user_id: int,
+        invoice: Invoice,
+        *,
+        payload: str | None = None,
+        lang: str = "en",
+        now: float | None = None,
     ) -> Checkout:
         """A whole payment: the pre-checkout, and the successful_payment when the bot said ok."""
         checkout = await self.pre_checkout(user_id, invoice, payload=payload, lang=lang)
         if checkout.ok:
             first = invoice.subscription_period is not None
             checkout.charge_id, checkout.update_id = await self.successful_payment(
-                user_id, invoice, recurring=first, first_recurring=first, lang=lang
+                user_id, invoice, recurring=first, first_recurring=first, lang=lang, now=now
             )
         return checkout
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.doubles.fake_gonka import Reply
@@ -142,3 +144,54 @@ async def test_the_menu_lists_the_payment_commands_when_tokens_are_sold(
         terms = await _say(env, "/terms", 1)
         assert terms.startswith("Tokens bought are spent only after")
         assert "Write to the bot's operator" in await _say(env, "/paysupport", 2)
+
+
+async def _subscribe(env: Env, user: int, count: int) -> Invoice:
+    await _say(env, "/buy", count, user)
+    message = env.visible(user)[-1]
+    data = message.reply_markup["inline_keyboard"][-1][0]["callback_data"]  # type: ignore[index]
+    await env.telegram.press_button(user, message.message_id, data, user_id=user)
+    await env.wait_replies(count + 1, user)
+    link = env.visible(user)[-1]
+    invoice = env.telegram.stars.last_invoice()
+    assert link.reply_markup["inline_keyboard"][0][0]["url"] == invoice.link  # type: ignore[index]
+    call = env.telegram.calls_of("createInvoiceLink")[-1]
+    assert call.params["subscription_period"] == 2592000 and call.params["currency"] == "XTR"
+    return invoice
+
+
+async def test_a_subscription_renews_and_ends(make_env: EnvFactory) -> None:
+    month = 2592000
+    async with make_env(**{**SALE, "star_subscription": "300000:150"}) as env:
+        env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
+        await _say(env, "first question", 1)
+        invoice = await _subscribe(env, USER, 1)
+        assert invoice.stars == 150 and invoice.subscription_period == month
+        started = time.time() - month + 3600  # a month ago: an hour of this period is left
+        checkout = await env.telegram.stars.pay(USER, invoice, now=started)
+        assert checkout.ok is True
+        await env.wait_replies(4)
+        assert env.visible_texts()[-1].startswith("Thank you! Your subscription gives you 300,000")
+        assert await _say(env, "second question", 5) == "Echo: second question"
+        usage = await _say(env, "/usage", 6)
+        assert "Subscription: 299," in usage  # the turn was charged to the allowance
+
+        # The renewal at the period's end: a new period, the full allowance again.
+        renewed = started + month
+        await env.telegram.stars.successful_payment(USER, invoice, recurring=True, now=renewed)
+        await env.wait_replies(7)
+        until = datetime.fromtimestamp(renewed + month, UTC)
+        assert f"300,000 tokens until {until:%Y-%m-%d %H:%M} UTC" in env.visible_texts()[-1]
+        usage = await _say(env, "/usage", 8)
+        assert f"Subscription: 300,000 tokens left until {until:%Y-%m-%d %H:%M}" in usage
+
+        # Another user's subscription was not renewed: its period is over, its allowance gone.
+        other = USER + 1
+        env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
+        await _say(env, "first question", 1, other)
+        invoice = await _subscribe(env, other, 1)
+        await env.telegram.stars.pay(other, invoice, now=time.time() - month - 60)
+        await env.wait_replies(4, other)
+        refused = await _say(env, "second question", 5, other)
+        assert refused.startswith("You have used your daily quota of 30 tokens.")
+        assert "Subscription" not in await _say(env, "/usage", 6, other)
