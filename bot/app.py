@@ -194,9 +194,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         else ChatLocks()
     )
     stats = StatsService(usage_store, catalog, monitor, now)
+    payments = build_payments(settings, redis, keys, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(), build_payments(settings, redis, keys, now), tools,
+        signals or LocalSignals(), payments, tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -213,7 +214,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
-        webhook, signals, embedded=embedded, service=service, tools=tools,
+        webhook, signals, embedded=embedded, service=service, tools=tools, payments=payments,
     )  # fmt: skip
 
 

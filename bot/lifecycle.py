@@ -21,11 +21,13 @@ from bot.config import Settings
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.ports import ChatOrder
 from bot.core.tool_rounds import ToolKit, ToolSet
 from bot.metrics import Metrics
 from bot.telegram.bot_api import ApiCounters
 from bot.telegram.commands_menu import publish_menu
+from bot.telegram.payments_recovery import recover_payments
 from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
@@ -57,6 +59,7 @@ class App:
     service: ConversationService | None = None
     tools: ToolKit | None = None
     toolbox: ToolSet | None = None  # the tools opened
+    payments: PaymentLedger | None = None
 
     @property
     def selling(self) -> bool:
@@ -135,6 +138,8 @@ class App:
         await self.check_model()
         await self.open_tools()
         await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
+        if self.selling and self.payments is not None:
+            await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
@@ -171,6 +176,8 @@ class App:
         await self.check_model()
         await self.open_tools()
         await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
+        if self.selling and self.payments is not None:
+            await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(

@@ -80,6 +80,10 @@ class RedisKeys:
         """Who paid each charge id (for an admin's refund by charge id)."""
         return f"{self.prefix}:{{pay}}:charges"
 
+    def star_sync(self) -> str:
+        """How many of the bot's Star transactions were checked against the ledger."""
+        return f"{self.prefix}:{{pay}}:synced"
+
     def told(self, owner_id: int, chat_id: int) -> str:
         """Until when each refusal was told to a user in a chat (told once per window)."""
         return f"{self.prefix}:{{user:{owner_id}}}:told:{chat_id}"

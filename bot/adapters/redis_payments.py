@@ -134,3 +134,10 @@ class RedisPaymentStore:
         raw = await guard(lambda: self._redis.hmget(stats, "received", "refunded", "paid_used"))
         received, refunded, used = (int(value or 0) for value in raw)
         return StarTotals(received, refunded, used)
+
+    async def synced(self) -> int:
+        raw = await guard(lambda: self._redis.get(self._keys.star_sync()))
+        return int(raw or 0)
+
+    async def mark_synced(self, count: int) -> None:
+        await guard_write(lambda: self._redis.set(self._keys.star_sync(), count))

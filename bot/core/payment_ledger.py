@@ -82,3 +82,11 @@ class PaymentLedger:
     async def totals(self) -> StarTotals:
         """Stars received and refunded, paid tokens used."""
         return await self._store.totals()
+
+    async def synced(self) -> int:
+        """How many of the bot's Star transactions were checked against the ledger."""
+        return await self._store.synced()
+
+    async def mark_synced(self, count: int) -> None:
+        """The first `count` Star transactions are in the ledger."""
+        await self._store.mark_synced(count)

@@ -154,6 +154,12 @@ class PaymentStore(Protocol):
 
     async def totals(self) -> StarTotals: ...
 
+    async def synced(self) -> int:
+        """How many of the bot's Star transactions (oldest first) were checked."""
+        ...
+
+    async def mark_synced(self, count: int) -> None: ...
+
 
 class Catalog:
     """What is on sale: the packs and the subscription (if any), and the checks before and

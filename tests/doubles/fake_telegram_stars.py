@@ -58,6 +58,9 @@ class StarTransaction:
     user_id: int
     stars: int
     date: int
+    payload: str = ""
+    subscription_period: int | None = None
+    lang: str | None = None
     refunded: bool = False
 
 
@@ -165,12 +168,16 @@ class FakeStars:
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         rows = []
         for t in self.transactions[offset : offset + min(max(limit, 1), 100)]:
-            user = self.server._user(t.user_id, "Test User", None, None)
-            rows.append({"id": t.charge_id, "amount": t.stars, "date": t.date,
-                         "source": {"type": "user", "user": user}})  # fmt: skip
+            user = self.server._user(t.user_id, "Test User", None, t.lang)
+            partner: Json = {"type": "user", "transaction_type": "invoice_payment",
+                             "user": user, "invoice_payload": t.payload}  # fmt: skip
+            if t.subscription_period is not None:
+                partner["subscription_period"] = t.subscription_period
+            rows.append({"id": t.charge_id, "amount": t.stars, "date": t.date, "source": partner})
             if t.refunded:
+                refund = {"type": "user", "transaction_type": "invoice_payment", "user": user}
                 rows.append({"id": t.charge_id, "amount": t.stars, "date": t.date,
-                             "receiver": {"type": "user", "user": user}})  # fmt: skip
+                             "receiver": refund})  # fmt: skip
         return {"transactions": rows}
 
     # ------------------------------------------------------------------ the user's side
@@ -219,9 +226,11 @@ class FakeStars:
         first_recurring: bool = False,
         lang: str = "en",
         now: float | None = None,
+        deliver: bool = True,
     ) -> tuple[str, int]:
         """Telegram charges the user and tells the bot (a subscription's renewal comes like
-        this too, with is_recurring and no pre-checkout); the charge id and the update id."""
+        this too, with is_recurring and no pre-checkout); the charge id and the update id.
+        `deliver=False`: the update is lost to the bot (it crashed after taking it), update id 0."""
         charge = f"stxCharge{secrets.token_hex(8)}"
         paid_at = int(now if now is not None else time.time())
         payment: Json = {
@@ -236,7 +245,12 @@ class FakeStars:
             payment["is_recurring"] = recurring
             if first_recurring:
                 payment["is_first_recurring"] = True
-        self.transactions.append(StarTransaction(charge, user_id, invoice.stars, paid_at))
+        self.transactions.append(
+            StarTransaction(charge, user_id, invoice.stars, paid_at, invoice.payload,
+                            invoice.subscription_period, lang)
+        )  # fmt: skip
+        if not deliver:
+            return charge, 0
         message_id = await self.server._user_message(
             user_id, {"successful_payment": payment}, user_id=user_id, first_name="Test User",
             username=None, language_code=lang, chat_type="private", chat_title=None,

@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from tests.doubles.fake_gonka import Reply
+from bot.app import build_app
+from bot.config import Settings
+from tests.doubles.fake_gonka import FakeGonka, Reply
+from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.doubles.fake_telegram_stars import Invoice
-from tests.e2e.conftest import FAST, USER, Env, EnvFactory
+from tests.e2e.conftest import FAST, USER, Env, EnvFactory, make_settings
 
 ADMIN = 9001
 PACKS = "100000:25,1000000:200"
@@ -195,3 +202,44 @@ async def test_a_subscription_renews_and_ends(make_env: EnvFactory) -> None:
         refused = await _say(env, "second question", 5, other)
         assert refused.startswith("You have used your daily quota of 30 tokens.")
         assert "Subscription" not in await _say(env, "/usage", 6, other)
+
+
+async def test_a_payment_whose_update_was_lost_in_a_crash_is_credited_at_the_restart(
+    tmp_path: Path,
+) -> None:
+    async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
+        settings = make_settings(telegram, gonka, **{**SALE, "data_dir": tmp_path})
+        async with _polling(telegram, gonka, settings) as env:
+            invoice = await _buy(env, 1)
+            assert (await telegram.stars.pre_checkout(USER, invoice)).ok
+        # Telegram charged the user, but the bot took the update and died before the credit.
+        charge, _ = await telegram.stars.successful_payment(USER, invoice, deliver=False)
+        async with _polling(telegram, gonka, settings) as env:
+            await env.wait_replies(3)
+            assert env.visible_texts()[-1] == (
+                "Thank you! 100,000 tokens added. Your paid balance: 100,000 tokens."
+            )
+            usage = await _say(env, "/usage", 4)
+        async with _polling(telegram, gonka, settings) as env:  # nothing credited again
+            again = await _say(env, "/usage", 5)
+    assert "Paid tokens left: 100,000 tokens" in usage and charge in usage
+    assert "Paid tokens left: 100,000 tokens" in again and again.count(charge) == 1
+    assert len(telegram.calls_of("getStarTransactions")) == 3
+
+
+@contextlib.asynccontextmanager
+async def _polling(
+    telegram: FakeTelegramServer, gonka: FakeGonka, settings: Settings
+) -> AsyncIterator[Env]:
+    """The bot polling the fake servers; they outlive it, as across a restart."""
+    app = build_app(settings)
+    started = len(telegram.calls_of("deleteWebhook"))
+    task = asyncio.create_task(app.run_polling(polling_timeout=1, handle_signals=False))
+    try:
+        await telegram.wait_for(lambda: len(telegram.calls_of("deleteWebhook")) > started, 5)
+        yield Env(telegram, gonka, app)
+    finally:
+        await app.dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        await app.close()

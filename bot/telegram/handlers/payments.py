@@ -19,7 +19,7 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from bot.core.payment_ledger import TYPICAL_ANSWER_TOKENS, PaymentLedger
+from bot.core.payment_ledger import TYPICAL_ANSWER_TOKENS, Credit, PaymentLedger
 from bot.core.payments import CURRENCY, SUBSCRIPTION_PERIOD, Catalog, OfferKind, Pack
 from bot.telegram.bot_api import api_error
 from bot.telegram.filters import IsAdmin
@@ -139,20 +139,23 @@ async def on_paid(
         "payment user=%s stars=%s new=%s recurring=%s", message.from_user.id, paid.total_amount,
         credit.wallet is not None, bool(paid.is_recurring),
     )  # fmt: skip
-    if credit.wallet is None:  # taken before: a redelivered update or another replica
-        return
+    text = confirmation(credit, paid.telegram_payment_charge_id, lang)
+    if text:  # nothing when taken before: a redelivered update or another replica
+        await notices.notify(turn, text)
+
+
+def confirmation(credit: Credit, charge_id: str, lang: Lang) -> str:
+    """What the payer is told of a payment credited now ("" when it was credited before)."""
+    if credit.wallet is None:
+        return ""
     if credit.offer is None:
-        await notices.notify(
-            turn, t("pay_unrecognised", lang, charge=paid.telegram_payment_charge_id)
-        )
-        return
+        return t("pay_unrecognised", lang, charge=charge_id)
     tokens = t("n_tokens", lang, tokens=credit.offer.pack.tokens)
     if credit.offer.kind == "s":
         until = f"{datetime.fromtimestamp(credit.until, UTC):%Y-%m-%d %H:%M} UTC"
-        await notices.notify(turn, t("pay_subscription_done", lang, tokens=tokens, until=until))
-        return
+        return t("pay_subscription_done", lang, tokens=tokens, until=until)
     balance = t("n_tokens", lang, tokens=credit.wallet.total)
-    await notices.notify(turn, t("pay_done", lang, tokens=tokens, balance=balance))
+    return t("pay_done", lang, tokens=tokens, balance=balance)
 
 
 async def cmd_paysupport(message: Message, turn: Turn, notices: Notices, pay_support: str) -> None:
