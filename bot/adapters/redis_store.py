@@ -157,12 +157,13 @@ class RedisUsageStore:
         async def run() -> list[Any]:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key in keys:
-                    pipe.hmget(key, "prompt", "completion")
+                    pipe.hmget(key, "prompt", "completion", "paid")
                 return list(await pipe.execute())
 
         rows = await _guard(run)
-        today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c in rows)
-        return UsageTotals(today=today, month=month, all_time=all_time)
+        today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c, _ in rows)
+        paid_today, paid_month = (int(row[2] or 0) for row in rows[:2])
+        return UsageTotals(today, month, all_time, paid_today, paid_month)
 
     def _count_stats(
         self,

@@ -243,3 +243,20 @@ async def _polling(
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
         await app.close()
+
+
+async def test_paid_usage_does_not_count_against_the_free_monthly_quota(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**{**SALE, "monthly_token_quota": 1000}) as env:
+        env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
+        await _say(env, "first question", 1)
+        before = await _say(env, "/usage", 2)
+        month = next(line for line in before.splitlines() if "this month" in line)
+        invoice = await _buy(env, 3)
+        await env.telegram.stars.pay(USER, invoice)
+        await env.wait_replies(5)
+        assert await _say(env, "second question", 6) == "Echo: second question"
+        after = await _say(env, "/usage", 7)
+        assert "Paid tokens left: 99," in after
+        assert month in after.splitlines()  # the paid turn left the free month as it was
