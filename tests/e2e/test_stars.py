@@ -100,6 +100,13 @@ async def test_a_tampered_payload_is_refused_at_pre_checkout(make_env: EnvFactor
         assert refused.ok is False and "not issued to you" in refused.error_message
         other = await env.telegram.stars.pre_checkout(USER + 1, invoice)  # someone else's
         assert other.ok is False
+        # Garbage while another user is answered: refused in words, the other answer unharmed.
+        await env.telegram.send_text(USER + 2, "hello", user_id=USER + 2)
+        for hostile in ("|" * 64, "v1|p|1|1|1|00|" + "f" * 32, "\x00" * 128):
+            garbage = await env.telegram.stars.pre_checkout(USER, invoice, payload=hostile)
+            assert garbage.ok is False and "not issued to you" in garbage.error_message
+        await env.wait_replies(1, USER + 2)
+        assert env.visible_texts(USER + 2) == ["Echo: hello"]
         # A refused pre-checkout does not cancel the invoice: it can still be paid.
         paid = await env.telegram.stars.pay(USER, invoice)
         assert paid.ok is True
