@@ -94,6 +94,11 @@ def build_payments(
     token = settings.bot_token.get_secret_value().encode()
     key = hashlib.sha256(b"star-invoice-payloads:" + token).digest()
     catalog = Catalog(settings.star_packs, settings.star_subscription, key)
+    if catalog.for_sale and not (settings.daily_token_quota or settings.monthly_token_quota):
+        log.warning(
+            "STAR_PACKS/STAR_SUBSCRIPTION without DAILY_TOKEN_QUOTA or MONTHLY_TOKEN_QUOTA: paid "
+            "tokens are spent only after a free quota, so with none they are never spent"
+        )
     return PaymentLedger(catalog, RedisPaymentStore(redis, keys), now)
 
 

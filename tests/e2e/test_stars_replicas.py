@@ -51,6 +51,9 @@ async def test_two_replicas_and_a_restart_credit_each_payment_once(prefix: str) 
             webhook_app(telegram, gonka, url, ports[1], **shared),
         ):
             await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+            for call in telegram.calls_of("setWebhook"):  # the webhook asks for payments too
+                assert "pre_checkout_query" in call.params["allowed_updates"]
+                assert "message" in call.params["allowed_updates"]  # successful_payment
             await telegram.send_text(USER, "/buy", user_id=USER)
             assert "100,000 tokens for 25 Stars" in (await _texts(telegram, 1))[-1]
             message = telegram.bot_messages(USER)[-1]
