@@ -145,6 +145,19 @@ async def test_an_admin_refund_debits_once(make_env: EnvFactory) -> None:
         assert "Stars: 25 Stars received, 25 Stars refunded" in stats
         refunds = env.telegram.calls_of("refundStarPayment")
         assert [c.status for c in refunds] == [200, 400]
+        # Refunded through Telegram before the ledger heard of it (a /refund cut short), told in
+        # other words: matched by kind, recorded now.
+        again_invoice = await _buy(env, 6)
+        paid = await env.telegram.stars.pay(USER, again_invoice)
+        await env.wait_replies(8)
+        env.telegram.fail_next(
+            "refundStarPayment", status=400, description="Bad Request: charge already refunded"
+        )
+        done = await _say(env, f"/refund {paid.charge_id}", 5, ADMIN)
+        assert done.startswith("Refunded 25 Stars") and "which is now 0 tokens" in done
+        env.telegram.fail_next("refundStarPayment", status=400, description="Bad Request: BOT_ERROR")
+        failed = await _say(env, f"/refund {checkout.charge_id}", 6, ADMIN)
+        assert failed.startswith(f"Telegram did not refund {checkout.charge_id}: ")
 
 
 async def test_the_menu_lists_the_payment_commands_when_tokens_are_sold(
