@@ -155,7 +155,9 @@ async def test_an_admin_refund_debits_once(make_env: EnvFactory) -> None:
         )
         done = await _say(env, f"/refund {paid.charge_id}", 5, ADMIN)
         assert done.startswith("Refunded 25 Stars") and "which is now 0 tokens" in done
-        env.telegram.fail_next("refundStarPayment", status=400, description="Bad Request: BOT_ERROR")
+        env.telegram.fail_next(
+            "refundStarPayment", status=400, description="Bad Request: BOT_ERROR"
+        )
         failed = await _say(env, f"/refund {checkout.charge_id}", 6, ADMIN)
         assert failed.startswith(f"Telegram did not refund {checkout.charge_id}: ")
 

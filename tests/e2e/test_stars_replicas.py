@@ -4,6 +4,7 @@ restart: every payment credited exactly once, none lost."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -13,6 +14,7 @@ from redis.asyncio import Redis
 from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka
 from tests.doubles.fake_telegram import FakeTelegramServer
+from tests.e2e.conftest import running_env
 from tests.e2e.webhook_apps import free_port, round_robin, webhook_app
 
 USER = 5006
@@ -87,3 +89,34 @@ async def test_two_replicas_and_a_restart_credit_each_payment_once(prefix: str) 
             usage = (await _texts(telegram, 5))[-1]
     assert "Paid tokens left: 200,000 tokens" in usage
     assert usage.count(first.charge_id) == 1 and usage.count(second.charge_id) == 1
+
+
+async def test_a_payment_update_taken_by_a_crashed_replica_is_credited_when_sent_again(
+    prefix: str,
+) -> None:
+    """A replica admitted the update (its seen mark is in Redis) and died before the credit;
+    Telegram sends it again: a payment is not dropped as a duplicate, the ledger keys it."""
+    shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "star_packs": "100000:25"}
+    async with running_env(**shared) as env:
+        await env.telegram.send_text(USER, "/buy", user_id=USER)
+        await env.wait_replies(1, USER)
+        message = env.telegram.bot_messages(USER)[-1]
+        data = message.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+        await env.telegram.press_button(USER, message.message_id, data, user_id=USER)
+        await env.telegram.wait_for(lambda: env.telegram.stars.invoices)
+        invoice = env.telegram.stars.last_invoice(USER)
+        assert (await env.telegram.stars.pre_checkout(USER, invoice)).ok
+        charge, _ = await env.telegram.stars.successful_payment(USER, invoice, deliver=False)
+        update_id = 987_654
+        assert await env.app.order.admit(update_id, USER)  # the crashed replica took it
+        payment = {"currency": "XTR", "total_amount": 25, "invoice_payload": invoice.payload,
+                   "telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}  # fmt: skip
+        user = {"id": USER, "is_bot": False, "first_name": "Test User", "language_code": "en"}
+        chat = {"id": USER, "type": "private", "first_name": "Test User"}
+        await env.telegram.raw_update({
+            "update_id": update_id,
+            "message": {"message_id": 900, "date": int(time.time()), "chat": chat, "from": user,
+                        "successful_payment": payment},
+        })  # fmt: skip
+        await env.wait_replies(3, USER)
+        assert env.visible_texts(USER)[-1] == CONFIRMED.format(balance="100,000")
