@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
+from bot.config import Settings, config_error
 from bot.core.payments import Catalog, Offer, Pack, PayloadSigner, parse_packs
 
 KEY = b"k" * 32
@@ -67,3 +69,14 @@ def test_a_signed_payload_reads_back_its_offer() -> None:
     payload = signer.issue(offer)
     assert signer.read(payload) == offer
     assert signer.issue(offer) != payload  # a nonce: each invoice its own payload
+
+
+def test_a_bad_star_setting_is_one_start_up_line_naming_it() -> None:
+    base = {"bot_token": "123:abc", "gonka_api_key": "k"}
+    for name, value in (("star_packs", "100000:x"), ("star_subscription", "1:1,2:2")):
+        with pytest.raises(ValidationError) as caught:
+            Settings(_env_file=None, **base, **{name: value})  # type: ignore[arg-type]
+        text = config_error(caught.value)
+        assert text.startswith(f"Invalid configuration: {name.upper()}: ") and "\n" not in text
+    settings = Settings(_env_file=None, **base, star_subscription="300000:150")  # type: ignore[arg-type]
+    assert settings.star_subscription == Pack(300000, 150) and settings.star_packs == ()
