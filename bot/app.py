@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
+from bot.adapters.redis_payments import RedisPaymentStore
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
@@ -31,6 +33,8 @@ from bot.core.generation import Generator
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import Monitor
+from bot.core.payment_ledger import PaymentLedger
+from bot.core.payments import Catalog
 from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -82,6 +86,22 @@ def build_store(settings: Settings) -> tuple[RedisClient, EmbeddedStore | None]:
         settings.snapshot_interval,
     )
     return store.client, store
+
+
+def build_payments(
+    settings: Settings, redis: RedisClient, keys: RedisKeys, now: Callable[[], datetime]
+) -> PaymentLedger:
+    """What is for sale for Stars, and the ledger of payments. Invoice payloads are signed with
+    a key derived from the bot token: every replica verifies them, nothing is stored per invoice."""
+    token = settings.bot_token.get_secret_value().encode()
+    key = hashlib.sha256(b"star-invoice-payloads:" + token).digest()
+    catalog = Catalog(settings.star_packs, settings.star_subscription, key)
+    if catalog.for_sale and not (settings.daily_token_quota or settings.monthly_token_quota):
+        log.warning(
+            "STAR_PACKS/STAR_SUBSCRIPTION without DAILY_TOKEN_QUOTA or MONTHLY_TOKEN_QUOTA: paid "
+            "tokens are spent only after a free quota, so with none they are never spent"
+        )
+    return PaymentLedger(catalog, RedisPaymentStore(redis, keys), now)
 
 
 def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> App:
@@ -174,9 +194,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         else ChatLocks()
     )
     stats = StatsService(usage_store, catalog, monitor, now)
+    payments = build_payments(settings, redis, keys, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, monitor, pacers,
-        signals or LocalSignals(), jobs, tools,
+        signals or LocalSignals(), jobs, payments, tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -194,7 +215,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
         webhook, signals, embedded=embedded, service=service, alerts=alerts, tools=tools,
-        jobs=jobs,
+        jobs=jobs, payments=payments,
     )  # fmt: skip
 
 

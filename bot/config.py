@@ -17,13 +17,14 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from bot.config_stars import StarsSettings
 from bot.config_tools import EmptyToolsSource, ToolSettings
 
 # aiogram's own check (digits, a colon, a secret) and the characters BotFather uses.
 TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 
-class Settings(ToolSettings, BaseSettings):
+class Settings(StarsSettings, ToolSettings, BaseSettings):
     """All configuration of the bot. Contract names (BOT_TOKEN, GONKA_*, ...) must not change."""
 
     model_config = SettingsConfigDict(

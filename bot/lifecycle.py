@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError
 from bot.core.model_choice import ModelResolver
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.ports import AdminAlerts, ChatOrder
 from bot.core.tool_rounds import ToolKit, ToolSet
 from bot.lazy_aiogram import installed, warm
@@ -28,6 +29,7 @@ from bot.metrics import Metrics
 from bot.startup import gonka_problem
 from bot.telegram.bot_api import ApiCounters
 from bot.telegram.commands_menu import publish_menu
+from bot.telegram.payments_recovery import recover_payments
 from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
@@ -64,6 +66,12 @@ class App:
     tools: ToolKit | None = None
     toolbox: ToolSet | None = None  # the tools opened
     jobs: WorkerLanes | None = None
+    payments: PaymentLedger | None = None
+
+    @property
+    def selling(self) -> bool:
+        """Tokens are sold for Stars: the menu lists /buy, /paysupport and /terms."""
+        return bool(self.settings.star_packs or self.settings.star_subscription)
 
     async def open_tools(self) -> None:
         """Open the tools (the built-ins TOOLS turns on, the MCP servers' tools) for the turns
@@ -152,7 +160,9 @@ class App:
         )
         await self.check_model()
         await self.open_tools()
-        await publish_menu(self.bot, self.settings.admin_ids)
+        await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
+        if self.selling and self.payments is not None:
+            await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
         log.info("webhook set, waiting for updates")
         if handle_signals:
@@ -190,7 +200,9 @@ class App:
             )
         await self.check_model()
         await self.open_tools()
-        await publish_menu(self.bot, self.settings.admin_ids)
+        await publish_menu(self.bot, self.settings.admin_ids, selling=self.selling)
+        if self.selling and self.payments is not None:
+            await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(

@@ -67,6 +67,23 @@ class RedisKeys:
         """Tokens reserved by a user's (or channel's) turns in flight, on the user's slot."""
         return f"{self.prefix}:{{user:{owner_id}}}:holds"
 
+    def wallet(self, user_id: int) -> str:
+        """A user's paid tokens (packs' balance, a subscription's allowance and its end)."""
+        return f"{self.prefix}:{{user:{user_id}}}:wallet"
+
+    def payments(self, user_id: int) -> tuple[str, str]:
+        """A user's payments by charge id, and their charge ids newest first (one slot)."""
+        base = f"{self.prefix}:{{user:{user_id}}}"
+        return f"{base}:payments", f"{base}:paylog"
+
+    def charges(self) -> str:
+        """Who paid each charge id (for an admin's refund by charge id)."""
+        return f"{self.prefix}:{{pay}}:charges"
+
+    def star_sync(self) -> str:
+        """How many of the bot's Star transactions were checked against the ledger."""
+        return f"{self.prefix}:{{pay}}:synced"
+
     def told(self, owner_id: int, chat_id: int) -> str:
         """Until when each refusal was told to a user in a chat (told once per window)."""
         return f"{self.prefix}:{{user:{owner_id}}}:told:{chat_id}"
@@ -85,7 +102,7 @@ class RedisKeys:
 
 
 UsageOwner = tuple[Literal["user", "chat"], int]
-StatsKind = Literal["usage", "models", "users", "chats"]
+StatsKind = Literal["usage", "models", "users", "chats", "stars"]
 
 
 def usage_periods(at: datetime) -> tuple[str, str, str]:

@@ -118,10 +118,19 @@ class RedisUsageStore:
         day, month, total = usage_periods(at)
         idle = self._keys.idle_ttl or None
 
+        # With a hold, the owner's day and month are counted by the hold's settlement, with the
+        # paid tokens it spends (one script); the rest in one round trip after it.
+        paid = 0
+        if hold is not None:
+            paid = await self._quota.settle(hold, usage, at, (DAY_TTL, MONTH_TTL))
+        settled = ("user", hold.owner_id) if hold is not None else None
+
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for owner in owners:
                     for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
+                        if owner == settled and period != total:
+                            continue
                         key = self._keys.usage(owner, period)
                         pipe.hincrby(key, "prompt", usage.prompt_tokens)
                         pipe.hincrby(key, "completion", usage.completion_tokens)
@@ -130,8 +139,8 @@ class RedisUsageStore:
                             pipe.expire(key, ttl)
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
-                if hold is not None:  # settled: the real usage is counted above
-                    pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
+                if paid:
+                    pipe.hincrby(self._keys.stats("stars", "all"), "paid_used", paid)
                 await pipe.execute()
 
         await guard_write(run)
@@ -148,12 +157,13 @@ class RedisUsageStore:
         async def run() -> list[Any]:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key in keys:
-                    pipe.hmget(key, "prompt", "completion")
+                    pipe.hmget(key, "prompt", "completion", "paid")
                 return list(await pipe.execute())
 
         rows = await _guard(run)
-        today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c in rows)
-        return UsageTotals(today=today, month=month, all_time=all_time)
+        today, month, all_time = (Usage(int(p or 0), int(c or 0)) for p, c, _ in rows)
+        paid_today, paid_month = (int(row[2] or 0) for row in rows[:2])
+        return UsageTotals(today, month, all_time, paid_today, paid_month)
 
     def _count_stats(
         self,

@@ -177,12 +177,13 @@ class Gate:
         now = self._clock()
         totals: UsageTotals = await self._usage.totals(user_id, now)
         quotas = []
+        # Tokens paid with Stars do not use up the free quotas.
+        day, month = (totals.today.total_tokens - totals.paid_today,
+                      totals.month.total_tokens - totals.paid_month)  # fmt: skip
         if limits.daily > 0:
-            quotas.append(Quota("day", limits.daily, totals.today.total_tokens, next_day(now)))
+            quotas.append(Quota("day", limits.daily, day, next_day(now)))
         if limits.monthly > 0:
-            quotas.append(
-                Quota("month", limits.monthly, totals.month.total_tokens, next_month(now))
-            )
+            quotas.append(Quota("month", limits.monthly, month, next_month(now)))
         return quotas
 
     def _access(

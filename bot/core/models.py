@@ -93,6 +93,9 @@ class UsageTotals:
     today: Usage
     month: Usage
     all_time: Usage
+    # Of today's and this month's tokens, those paid with Stars (not counted by the free quotas).
+    paid_today: int = 0
+    paid_month: int = 0
 
 
 @dataclass(frozen=True, slots=True)

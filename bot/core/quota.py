@@ -34,13 +34,14 @@ class QuotaUse:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """Tokens reserved for one turn of one actor; `amount` 0 with the period whose quota is
-    used up when nothing was left."""
+    """Tokens reserved for one turn of one actor (of the free quotas first, then of the paid
+    tokens); `amount` 0 with the period whose quota is used up when nothing was left."""
 
     owner_id: int
     hold_id: str
     amount: int
     exhausted: Literal["", "day", "month"] = ""
+    limits: QuotaLimits | None = None  # what it was held against (settled against them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from bot.core.conversation import ConversationService
 from bot.core.inputs import BurstLimiter
 from bot.core.models import ChatKey
 from bot.telegram.notices import Notices
+from bot.telegram.texts import t
 from bot.telegram.turn import Turn, denial_text
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,13 @@ class Admission:
         service: ConversationService,
         notices: Notices,
         burst: BurstLimiter | None = None,
+        offer_buy: bool = False,
     ) -> None:
         self._gate = gate
         self._service = service
         self._notices = notices
         self._burst = burst
+        self._offer_buy = offer_buy  # tokens are for sale: a quota refusal offers /buy
 
     async def admit(self, turn: Turn, unsupported: str = "") -> Verdict | None:
         """The gate before a turn (access, flood, quota); None when refused. A refused user is
@@ -41,7 +44,10 @@ class Admission:
             turn.actor, turn.chat_id, denial.text_key, verdict.tell,
         )  # fmt: skip
         if verdict.tell and (not unsupported or self._burst_allows(turn, denial.text_key)):
-            await self._notices.notify(turn, denial_text(denial, turn.lang))
+            text = denial_text(denial, turn.lang)
+            if self._offer_buy and denial.text_key in ("quota_day", "quota_month"):
+                text += "\n\n" + t("buy_offer", turn.lang)
+            await self._notices.notify(turn, text)
         return None
 
     async def unsupported(self, turn: Turn, text_key: str) -> None:

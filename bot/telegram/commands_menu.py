@@ -1,13 +1,14 @@
 """The command menu: setMyCommands at start-up, per scope and per language.
 
 Each scope lists only the commands that work there for the people it reaches (see the handlers):
-- private chats: the conversation and its settings;
+- private chats: the conversation and its settings, and buying tokens for Stars (/buy,
+  /paysupport, /terms);
 - groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
 - group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
   group;
 - each bot admin's private chat (ADMIN_IDS): also /tools, /stats, /allow, /block, /unblock,
-  /quota.
+  /quota, /refund.
 The descriptions are catalog texts (`cmd_<name>`); the default language's list is the fallback
 for every language without a catalog, the others are set with their language_code.
 """
@@ -45,6 +46,8 @@ class MenuCommand:
 
 
 PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
+# When tokens are for sale (STAR_PACKS or STAR_SUBSCRIPTION), before /help in private chats.
+SELLING = tuple(MenuCommand(name) for name in ("buy", "paysupport", "terms"))
 GROUP = (
     MenuCommand("ask"),
     MenuCommand("usage", ephemeral=True),
@@ -73,13 +76,17 @@ class Menu:
         return kind if chat_id is None else f"{kind}:{chat_id}"
 
 
-def menus(admins: Iterable[int]) -> list[Menu]:
-    """Every scope the bot sets, with its commands."""
+def menus(admins: Iterable[int], selling: bool = False) -> list[Menu]:
+    """Every scope the bot sets, with its commands (`selling`: tokens are sold for Stars)."""
+    private, bot_admins = PRIVATE, BOT_ADMINS
+    if selling:
+        private = (*PRIVATE[:-1], *SELLING, PRIVATE[-1])
+        bot_admins = (*private, *BOT_ADMINS[len(PRIVATE) :], MenuCommand("refund"))
     return [
-        Menu(BotCommandScopeAllPrivateChats(), PRIVATE),
+        Menu(BotCommandScopeAllPrivateChats(), private),
         Menu(BotCommandScopeAllGroupChats(), GROUP),
         Menu(BotCommandScopeAllChatAdministrators(), GROUP_ADMINS),
-        *(Menu(BotCommandScopeChat(chat_id=admin), BOT_ADMINS) for admin in sorted(admins)),
+        *(Menu(BotCommandScopeChat(chat_id=admin), bot_admins) for admin in sorted(admins)),
     ]
 
 
@@ -112,10 +119,12 @@ async def _set(bot: Bot, menu: Menu, lang: Lang) -> bool:
     return True
 
 
-async def publish_menu(bot: Bot, admins: Iterable[int], langs: Iterable[Lang] = LANGS) -> int:
+async def publish_menu(
+    bot: Bot, admins: Iterable[int], langs: Iterable[Lang] = LANGS, selling: bool = False
+) -> int:
     """Set the command menu of every scope in every language; a failure is logged and the
     others still go. Returns how many lists Telegram accepted."""
-    calls = [_set(bot, menu, lang) for menu in menus(admins) for lang in langs]
+    calls = [_set(bot, menu, lang) for menu in menus(admins, selling) for lang in langs]
     done = sum(await asyncio.gather(*calls))
     log.info("command menu set lists=%d of %d", done, len(calls))
     return done

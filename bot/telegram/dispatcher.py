@@ -18,6 +18,7 @@ from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import Monitor
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -28,7 +29,17 @@ from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.dependencies import check_dependencies
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
+from bot.telegram.handlers import (
+    admin,
+    buttons,
+    chat,
+    commands,
+    errors,
+    models,
+    payments,
+    settings,
+    tools,
+)
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
@@ -55,13 +66,16 @@ class Parts:
     pacers: Pacers
     signals: ReplicaSignals
     jobs: JobRunner
+    payments: PaymentLedger
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     notices = build_notices(config, parts.bot, parts.pacers)
     burst = BurstLimiter(config.quick_reply_window, time.monotonic)
-    admission = Admission(parts.gate, parts.service, notices, burst)
+    admission = Admission(
+        parts.gate, parts.service, notices, burst, offer_buy=parts.payments.catalog.for_sale
+    )
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor
     )
@@ -82,6 +96,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
         tools=parts.tools,
+        payments=parts.payments,
+        pay_support=config.pay_support_text,
+        terms=config.terms_text,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.monitor))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -93,7 +110,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
         admin.router(),
+        payments.admin_router(),
         admin.refusals(),
+        payments.router(),
         models.router(),
         settings.router(),
         tools.router(),

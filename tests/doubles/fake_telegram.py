@@ -41,6 +41,7 @@ from tests.doubles.fake_telegram_limits import (
     utf16_len,
 )
 from tests.doubles.fake_telegram_rich import no_rich_in_old_server, prepare_rich, rich_blocks
+from tests.doubles.fake_telegram_stars import FakeStars
 
 DEFAULT_TOKEN = "123456789:TEST-fake-telegram-token"
 CHAT_ACTIONS = frozenset(
@@ -56,6 +57,8 @@ STR_FIELDS = frozenset(
         "text", "caption", "parse_mode", "callback_query_id", "action", "url", "inline_message_id",
         "language_code", "business_connection_id", "message_effect_id", "secret_token",
         "description", "short_description", "name", "emoji", "sticker", "photo", "voice",
+        "title", "payload", "currency", "pre_checkout_query_id", "error_message",
+        "telegram_payment_charge_id",
     }
 )  # fmt: skip
 # Update types delivered when allowed_updates is empty / never set.
@@ -230,6 +233,8 @@ class FakeTelegramServer(InputUpdates):
             self.register("sendRichMessageDraft", self._m_send_rich_message_draft)
         self.files = FileStore(token, clock)  # getFile and /file/bot<token>/<path>
         self.register("getFile", self.files.get_file)
+        self.stars = FakeStars(self)  # sendInvoice, answerPreCheckoutQuery, refunds, ...
+        self.stars.install()
 
     # ---------------------------------------------------------------- lifecycle / config
     @property

@@ -12,7 +12,7 @@ import pytest
 from aiogram.filters import Command
 
 from bot.app import App, build_app
-from bot.telegram.commands_menu import BOT_ADMINS, GROUP, GROUP_ADMINS, PRIVATE
+from bot.telegram.commands_menu import BOT_ADMINS, GROUP, GROUP_ADMINS, PRIVATE, menus
 from bot.telegram.texts import LANGS, t
 from tests.doubles.fake_gonka import FakeGonka
 from tests.doubles.fake_telegram import FakeTelegramServer
@@ -131,6 +131,7 @@ async def test_every_listed_command_is_handled_and_every_command_listed() -> Non
         finally:
             await app.close()
     listed = {c.name for menu in (PRIVATE, GROUP, GROUP_ADMINS, BOT_ADMINS) for c in menu}
+    listed |= {c.name for menu in menus([ADMIN], selling=True) for c in menu.commands}
     assert listed <= handled
     assert handled - listed == {"start"}  # the client's own Start button sends it
     assert "context" not in {c.name for c in PRIVATE}  # answers "for groups" in private chats

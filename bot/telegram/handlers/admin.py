@@ -1,4 +1,5 @@
-"""Admin commands: /stats (/usage all), /allow, /block, /unblock, /quota. Refused for others."""
+"""Admin commands: /stats (/usage all), /allow, /block, /unblock, /quota (and /refund, in
+handlers.payments). Refused for others."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram.types import Message
 
 from bot.core.access import Gate
 from bot.core.monitor import MonitorSnapshot
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.stats import StatsService
 from bot.telegram.handlers.commands import usage_line
 from bot.telegram.notices import Notices
@@ -18,7 +20,7 @@ from bot.telegram.texts import Lang, number, t
 from bot.telegram.turn import Turn
 
 ACCESS_COMMANDS = ("allow", "block", "unblock")
-ADMIN_COMMANDS = ("stats", "quota", *ACCESS_COMMANDS)
+ADMIN_COMMANDS = ("stats", "quota", "refund", *ACCESS_COMMANDS)
 _USAGE_ALL = Command("usage", magic=F.args.lower() == "all")
 
 
@@ -96,8 +98,17 @@ async def cmd_stats(
     stats: StatsService,
     notices: Notices,
     price_per_million: float,
+    payments: PaymentLedger,
 ) -> None:
-    await notices.notify(turn, await _stats_text(stats, price_per_million, lang))
+    text = await _stats_text(stats, price_per_million, lang)
+    if payments.catalog.for_sale:
+        stars = await payments.totals()
+        text += t(
+            "stats_stars", lang, received=t("n_stars", lang, stars=stars.received),
+            refunded=t("n_stars", lang, stars=stars.refunded),
+            used=t("n_tokens", lang, tokens=stars.paid_tokens_used),
+        )  # fmt: skip
+    await notices.notify(turn, text)
 
 
 async def cmd_access(

@@ -1,6 +1,8 @@
-"""Commands: /start, /help, /reset (/new), /usage."""
+"""Commands: /start, /help, /reset (/new), /usage (and `/usage payments`)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -9,12 +11,15 @@ from aiogram.types import Message
 from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
+from bot.core.payment_ledger import PaymentLedger
 from bot.core.usage import cost
 from bot.telegram.answering import Answering
 from bot.telegram.notices import Notices
 from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
+
+RECENT_PAYMENTS = 3  # shown by /usage; `/usage payments` shows all
 
 
 def usage_line(usage: Usage, price: float, lang: Lang) -> str:
@@ -64,12 +69,14 @@ async def cmd_reset(
 
 async def cmd_usage(
     message: Message,
+    command: CommandObject,
     turn: Turn,
     lang: Lang,
     service: ConversationService,
     notices: Notices,
     price_per_million: float,
     gate: Gate,
+    payments: PaymentLedger,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
     for quota in await gate.quotas(turn.user_id):
@@ -84,7 +91,35 @@ async def cmd_usage(
     if not turn.private:
         group = await service.group_usage(turn.chat_id)
         text += t("usage_group", lang, **_periods(group, price_per_million, lang))
+    if payments.catalog.for_sale:
+        every = (command.args or "").strip().lower() == "payments"
+        text += await paid_text(payments, turn.actor, lang, every)
     await notices.notify(turn, text)
+
+
+async def paid_text(payments: PaymentLedger, user_id: int, lang: Lang, every: bool) -> str:
+    """The paid tokens left and the last payments (`every`: all of them)."""
+    wallet = await payments.wallet(user_id)
+    text = t("usage_paid", lang, balance=t("n_tokens", lang, tokens=wallet.balance))
+    if wallet.subscription or wallet.until:
+        until = f"{datetime.fromtimestamp(wallet.until, UTC):%Y-%m-%d %H:%M} UTC"
+        sub = t("n_tokens", lang, tokens=wallet.subscription)
+        text += t("usage_subscription", lang, tokens=sub, until=until)
+    shown = await payments.payments(user_id, 0 if every else RECENT_PAYMENTS + 1)
+    if not shown:
+        return text + t("usage_no_payments", lang)
+    text += t("usage_payments", lang)
+    for payment in shown[: None if every else RECENT_PAYMENTS]:
+        text += t(
+            "usage_payment_line", lang, date=f"{payment.at:%Y-%m-%d}",
+            tokens=t("n_tokens", lang, tokens=payment.tokens),
+            stars=t("n_stars", lang, stars=payment.stars), charge=payment.charge_id,
+        )  # fmt: skip
+        if payment.refunded:
+            text += t("usage_payment_refunded", lang)
+    if not every and len(shown) > RECENT_PAYMENTS:
+        text += t("usage_payments_more", lang)
+    return text
 
 
 def router() -> Router:

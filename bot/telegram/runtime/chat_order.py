@@ -79,8 +79,11 @@ class ChatOrderMiddleware(BaseMiddleware):
         admitted = bool(data.get("admitted"))
         chat = data.get("event_chat")
         if event.message is not None and chat is not None:
+            # A payment is credited once by its charge id (the ledger's own key): never dropped
+            # as a duplicate, so a redelivery after a crash mid-credit still credits it.
+            paid = event.message.successful_payment is not None
             return await self._order.run(
-                chat.id, event.update_id, lambda: handler(event, data), admitted=admitted
+                chat.id, event.update_id, lambda: handler(event, data), admitted=admitted or paid
             )
         if not admitted:
             try:
