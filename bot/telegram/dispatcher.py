@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
@@ -14,6 +15,7 @@ from bot.core.access import Gate
 from bot.core.coalesce import Coalescer
 from bot.core.conversation import ConversationService
 from bot.core.documents import DocumentLimits
+from bot.core.inline import InlinePending
 from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
@@ -27,7 +29,19 @@ from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
+from bot.telegram.handlers import (
+    admin,
+    buttons,
+    chat,
+    commands,
+    errors,
+    inline,
+    models,
+    settings,
+    tools,
+)
+from bot.telegram.inline_answers import InlineAnswers
+from bot.telegram.inline_queries import InlineQueries
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
@@ -55,6 +69,15 @@ class Parts:
     signals: ReplicaSignals
     jobs: JobRunner
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
+    inline: InlineParts | None = None  # inline mode (INLINE_MODE): None leaves it off
+
+
+@dataclass(frozen=True, slots=True)
+class InlineParts:
+    """What inline mode is built on: its turns (INLINE_MAX_TOKENS) and its pending questions."""
+
+    turns: Turns
+    pending: InlinePending
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -68,6 +91,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
     )
     chat_admins = ChatAdmins(parts.bot)
+    inline_data = build_inline(parts, admission, notices)
     dispatcher = Dispatcher(
         service=parts.service,
         models=parts.models,
@@ -81,6 +105,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
         tools=parts.tools,
+        **inline_data,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -90,6 +115,8 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
+    if inline_data:  # first: its /start inl_... deep link comes before /start
+        dispatcher.include_router(inline.router())
     dispatcher.include_routers(
         admin.router(config.admin_ids),
         admin.refusals(),
@@ -102,6 +129,17 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         errors.router(),
     )
     return dispatcher
+
+
+def build_inline(parts: Parts, admission: Admission, notices: Notices) -> dict[str, Any]:
+    """Inline mode's handler data, or none when it is off."""
+    if parts.inline is None:
+        return {}
+    answers = InlineAnswers(
+        parts.bot, parts.inline.turns, parts.inline.pending, notices, parts.pacers
+    )
+    queries = InlineQueries(admission, parts.inline.pending, parts.models)
+    return {"inline_answers": answers, "inline_queries": queries}
 
 
 def input_options(config: Settings) -> InputOptions:
