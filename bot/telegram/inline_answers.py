@@ -19,6 +19,7 @@ from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Reply, Usage
 from bot.core.turns import Inline, TurnRequest, Turns
 from bot.formatting.render import Rendered
+from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.pacing import Pacers
@@ -26,7 +27,7 @@ from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, Rich
 from bot.telegram.streaming.inline import INLINE_SLOT, InlineOutbox
 from bot.telegram.streaming.pages import Pages
 from bot.telegram.texts import lang_of, t
-from bot.telegram.turn import error_text
+from bot.telegram.turn import denial_text, error_text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
 @dataclass(frozen=True, slots=True)
 class Started:
     """How a start request ended: "run" (answered here), "taken" (another start has it),
-    "gone" (expired) or "not_yours"."""
+    "gone" (expired), "not_yours" or "refused" (by the gate, told in the message)."""
 
     outcome: str
 
@@ -67,10 +68,16 @@ class InlineAnswers:
     """Starts inline answers (see the module's doc)."""
 
     def __init__(
-        self, bot: Bot, turns: Turns, pending: InlinePending, notices: Notices, pacers: Pacers
+        self,
+        bot: Bot,
+        turns: Turns,
+        pending: InlinePending,
+        admission: Admission,
+        notices: Notices,
+        pacers: Pacers,
     ) -> None:
         self._bot, self._turns, self._pending = bot, turns, pending
-        self._notices, self._pacers = notices, pacers
+        self._admission, self._notices, self._pacers = admission, notices, pacers
 
     async def check(self, result_id: str, user_id: int) -> str | None:
         """Why `user_id` may not start `result_id` ("gone": expired, "not_yours"), or None."""
@@ -90,6 +97,16 @@ class InlineAnswers:
             return Started("not_yours")
         if not await self._pending.claim(result_id, attempt):
             return Started("taken")
+        # Each answer is a turn for the gate too (flood control and quota, counted once here):
+        # the typed queries alone do not bound how many results a user picks.
+        verdict = await self._admission.judge_inline(user_id)
+        if verdict.denial is not None:
+            lang = lang_of(pending.lang)
+            refusal = Rendered(denial_text(verdict.denial, lang))
+            outbox = InlineOutbox(self._bot, inline_message_id, self._pacers)
+            await outbox.edit(INLINE_SLOT, refusal, None, final=True)
+            return Started("refused")
+        pending = replace(pending, quota=verdict.limits)
         await self._run(result_id, inline_message_id, pending, attempt)
         return Started("run")
 

@@ -150,3 +150,34 @@ async def test_allowed_updates_ask_for_inline_updates(env: Env) -> None:
     await env.telegram.wait_for(lambda: env.telegram.allowed_updates is not None)
     allowed = set(env.telegram.allowed_updates or [])
     assert {"inline_query", "chosen_inline_result", "callback_query"} <= allowed
+
+
+async def test_a_user_blocked_before_the_choice_is_told_in_the_message(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST) as env:
+        query_id, result = await _query(env.telegram, "a question")
+        await env.app.dispatcher["gate"].block("user", ASKER)
+        inline_id = await env.telegram.choose_inline_result(query_id, result["id"], GROUP)
+        assert inline_id is not None
+        await env.telegram.wait_for(lambda: "⏳" not in (env.telegram.inline_text(inline_id) or ""))
+        assert "blocked" in (env.telegram.inline_text(inline_id) or "").lower()
+        assert env.gonka.requests == []
+
+
+async def test_an_inline_answer_neither_uses_nor_changes_the_private_history(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST) as env:
+        env.gonka.enqueue(Reply(text="Noted: apples."), Reply(text="Pears."), Reply(text="Apples."))
+        await env.telegram.send_text(ASKER, "remember: apples", user_id=ASKER)
+        await env.wait_replies(1, ASKER)
+        _, inline_id = await _choose(env, "name a fruit")
+        await _answered(env, inline_id, "Pears.")
+        inline_sent = str(env.gonka.requests[1]["messages"])
+        assert "apples" not in inline_sent and "name a fruit" in inline_sent
+        await env.telegram.send_text(ASKER, "what did I say?", user_id=ASKER)
+        await env.wait_replies(2, ASKER)
+        private_sent = str(env.gonka.requests[2]["messages"])
+        assert "remember: apples" in private_sent
+        assert "name a fruit" not in private_sent and "Pears." not in private_sent
