@@ -136,8 +136,9 @@ def build_inline(parts: Parts, admission: Admission, notices: Notices) -> dict[s
     if parts.inline is None:
         return {}
     answers = InlineAnswers(
-        parts.bot, parts.inline.turns, parts.inline.pending, admission, notices, parts.pacers
-    )
+        parts.bot, parts.inline.turns, parts.inline.pending, admission, notices, parts.pacers,
+        parts.running,
+    )  # fmt: skip
     queries = InlineQueries(admission, parts.inline.pending, parts.models)
     return {"inline_answers": answers, "inline_queries": queries}
 

@@ -4,7 +4,6 @@ history; a long answer ends with a link to the full text in the bot's private ch
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.pacing import Pacers
+from bot.telegram.runtime.running import Running
 from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
 from bot.telegram.streaming.inline import INLINE_SLOT, InlineOutbox
 from bot.telegram.streaming.pages import Pages
@@ -75,9 +75,11 @@ class InlineAnswers:
         admission: Admission,
         notices: Notices,
         pacers: Pacers,
+        running: Running,
     ) -> None:
         self._bot, self._turns, self._pending = bot, turns, pending
         self._admission, self._notices, self._pacers = admission, notices, pacers
+        self._running = running
 
     async def check(self, result_id: str, user_id: int) -> str | None:
         """Why `user_id` may not start `result_id` ("gone": expired, "not_yours"), or None."""
@@ -95,8 +97,8 @@ class InlineAnswers:
             return Started("gone")
         if user_id != pending.user_id:
             return Started("not_yours")
-        if not await self._pending.claim(result_id, attempt):
-            return Started("taken")
+        if self._running.closing or not await self._pending.claim(result_id, attempt):
+            return Started("taken")  # shutting down: another replica (or the restart) takes it
         # Each answer is a turn for the gate too (flood control and quota, counted once here):
         # the typed queries alone do not bound how many results a user picks.
         verdict = await self._admission.judge_inline(user_id)
@@ -140,12 +142,15 @@ class InlineAnswers:
             Inline(pending.question),
             quota=pending.quota,
         )
+        # Registered like every answer: a shutdown delivers what it has, with its note.
+        generation = self._running.start(pending.user_id, pending.user_id)
         try:
-            answered = await self._turns.run(request, sink, asyncio.Event(), _not_told)
+            answered = await self._turns.run(request, sink, generation.stop, _not_told)
             if answered.error is not None:
                 await sink.fail(error_text(answered.error, lang))
         finally:
             await sink.close()
+            self._running.end(generation)
 
     async def _link(self, result_id: str) -> str:
         me = await self._bot.me()

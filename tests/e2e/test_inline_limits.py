@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.telegram.texts import t
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.e2e.conftest import FAST, EnvFactory
@@ -65,3 +66,15 @@ async def test_a_flood_of_queries_leaves_another_users_answer_whole(make_env: En
         assert len(env.gonka.requests) == 1  # no query made a request
         titles = {env.telegram.inline_answers[i]["results"][0]["title"] for i in ids}
         assert titles == {"The question is too long"}
+
+
+async def test_an_inline_answer_running_at_the_end_of_the_grace_keeps_its_text(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST, shutdown_grace=0.5) as env:
+        env.gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
+        _, inline_id = await _choose(env, "talk")
+        await env.telegram.wait_for(lambda: len(env.telegram.inline_text(inline_id) or "") > 30)
+        await env.app.drain()  # what SIGTERM runs: the grace is over long before the answer
+        shown = env.telegram.inline_text(inline_id) or ""
+        assert shown.startswith("word") and shown.endswith(t("shutdown_note", "en"))
