@@ -4,7 +4,10 @@ edits by inline_message_id) and the fake Gonka."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+from bot.adapters.redis_keys import RedisKeys
+from bot.adapters.redis_store import RedisUsageStore
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.e2e.conftest import FAST, Env, EnvFactory
@@ -66,6 +69,9 @@ async def test_the_choice_streams_a_complete_answer(make_env: EnvFactory) -> Non
         assert len(env.gonka.requests) == 1
         assert _buttons(env, inline_id)[0].startswith("ir:")  # 🔄 only
         assert env.telegram.bot_messages(GROUP) == [] and env.telegram.bot_messages(ASKER) == []
+        usage = RedisUsageStore(env.app.redis, RedisKeys("gonka"))
+        totals = await usage.totals(ASKER, datetime.now(UTC))
+        assert totals.today.completion_tokens > 0  # counted for the asker
 
 
 async def test_the_button_starts_it_without_feedback_and_only_once(make_env: EnvFactory) -> None:
