@@ -103,14 +103,16 @@ class InlineAnswers:
         # the typed queries alone do not bound how many results a user picks.
         verdict = await self._admission.judge_inline(user_id)
         if verdict.denial is not None:
-            lang = lang_of(pending.lang)
-            refusal = Rendered(denial_text(verdict.denial, lang))
-            outbox = InlineOutbox(self._bot, inline_message_id, self._pacers)
-            await outbox.edit(INLINE_SLOT, refusal, None, final=True)
+            await self.tell(inline_message_id, denial_text(verdict.denial, lang_of(pending.lang)))
             return Started("refused")
         pending = replace(pending, quota=verdict.limits)
         await self._run(result_id, inline_message_id, pending, attempt)
         return Started("run")
+
+    async def tell(self, inline_message_id: str, text: str) -> None:
+        """Put `text` in the inline message in place of its question (no keyboard)."""
+        outbox = InlineOutbox(self._bot, inline_message_id, self._pacers)
+        await outbox.edit(INLINE_SLOT, Rendered(text), None, final=True)
 
     async def _run(
         self, result_id: str, inline_message_id: str, pending: PendingQuestion, attempt: int

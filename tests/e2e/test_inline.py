@@ -187,3 +187,15 @@ async def test_an_inline_answer_neither_uses_nor_changes_the_private_history(
         private_sent = str(env.gonka.requests[2]["messages"])
         assert "remember: apples" in private_sent
         assert "name a fruit" not in private_sent and "Pears." not in private_sent
+
+
+async def test_an_expired_question_says_so_instead_of_waiting(make_env: EnvFactory) -> None:
+    async with make_env(**FAST) as env:
+        query_id, result = await _query(env.telegram, "an old question")
+        await env.app.redis.delete(f"gonka:{{inline}}:q:{result['id']}")  # its TTL ran out
+        inline_id = await env.telegram.choose_inline_result(query_id, result["id"], GROUP)
+        assert inline_id is not None
+        await env.telegram.wait_for(
+            lambda: "expired" in (env.telegram.inline_text(inline_id) or "")
+        )
+        assert env.gonka.requests == []

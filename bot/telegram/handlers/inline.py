@@ -28,10 +28,13 @@ async def on_inline_query(query: InlineQuery, lang: Lang, inline_queries: Inline
         log.info("inline query not answered error=%s", api_error(exc))
 
 
-async def on_chosen(chosen: ChosenInlineResult, inline_answers: InlineAnswers) -> None:
-    if chosen.inline_message_id is None:
+async def on_chosen(chosen: ChosenInlineResult, lang: Lang, inline_answers: InlineAnswers) -> None:
+    inline_id = chosen.inline_message_id
+    if inline_id is None:
         return  # a note, not a question: nothing to answer
-    await inline_answers.start(chosen.result_id, chosen.inline_message_id, chosen.from_user.id)
+    started = await inline_answers.start(chosen.result_id, inline_id, chosen.from_user.id)
+    if started.outcome == "gone":  # kept past its time: say so rather than wait forever
+        await inline_answers.tell(inline_id, t("inline_gone", lang))
 
 
 async def on_answer_button(
