@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from bot.adapters.gonka_errors import gonka_http_client
 from bot.adapters.memory_signals import LocalSignals
 from bot.adapters.redis_alerts import RedisAlertLedger
 from bot.adapters.redis_client import RedisClient, connect
+from bot.adapters.redis_inline import RedisInlinePending
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_payments import RedisPaymentStore
@@ -44,7 +46,7 @@ from bot.metrics import Metrics
 from bot.startup import StartupError, check_data_dir, data_dir_error
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
-from bot.telegram.dispatcher import Parts, build_dispatcher
+from bot.telegram.dispatcher import InlineParts, Parts, build_dispatcher
 from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
@@ -183,6 +185,14 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         history, usage_store, service, models, Generator(gateway, config, monitor, alerts),
         clock=now, tools=tools, vision_models=settings.vision_models,
     )  # fmt: skip
+    inline = None
+    if settings.inline_mode:  # its answers must fit one message: their own max_tokens
+        brief = dataclasses.replace(config, max_tokens=settings.inline_max_tokens)
+        inline_turns = Turns(
+            history, usage_store, service, models, Generator(gateway, brief, monitor, alerts),
+            clock=now, vision_models=settings.vision_models,
+        )  # fmt: skip
+        inline = InlineParts(inline_turns, RedisInlinePending(redis, keys))
     pacers = Pacers(Cadence.of(settings))  # the one cadence: the call policy's and the views'
     # Every Bot API call of the bot, handlers' included, is paced and retried in one place.
     bot.session.middleware(CallPolicy(pacers, counters))
@@ -197,7 +207,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     payments = build_payments(settings, redis, keys, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, monitor, pacers,
-        signals or LocalSignals(), jobs, payments, tools,
+        signals or LocalSignals(), jobs, payments, tools, inline,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

@@ -80,6 +80,9 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
     message_limit: int = Field(default=4096, ge=64, le=4096)
     rich_messages: bool = True
     rich_drafts: bool = True
+    # Inline mode (`@bot question` in any chat): off leaves inline queries unanswered.
+    inline_mode: bool = True
+    inline_max_tokens: int = Field(default=700, ge=1)
 
     model_list_ttl: float = Field(default=300.0, ge=0)
     model_fallbacks: Annotated[tuple[str, ...], NoDecode] = ()

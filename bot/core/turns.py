@@ -1,7 +1,8 @@
 """The turn use case: one request in, the answer streamed to a sink, stored and counted.
 
-A request says who asks where, in which language, and the kind of turn: a new question (`Ask`)
-or going on from an answer cut by the length limit (`Continue`). Every kind goes through one
+A request says who asks where, in which language, and the kind of turn: a new question (`Ask`),
+going on from an answer cut by the length limit (`Continue`), or a question asked from inline
+mode (`Inline`: no history, nothing stored). Every kind goes through one
 sequence: load the history -> the system prompt -> fit the history to the budget -> hold the
 quota -> stream the rounds (bot.core.generation) -> store -> count (bot.core.turn_ledger). A kind
 only says which history it sends, the message it adds and how its answer is kept (`_plan`).
@@ -38,6 +39,7 @@ CONTINUE_PROMPT = (
     "Continue your previous answer exactly where it stopped. Do not repeat anything "
     "and do not add an introduction."
 )
+INLINE_NOTE = "(Answer briefly: the answer must fit one chat message.)"
 _CONTINUE = ChatMessage("user", CONTINUE_PROMPT, message_tokens("user", CONTINUE_PROMPT))
 
 
@@ -53,7 +55,15 @@ class Continue:
     """Go on from the chat's last answer; the continuation extends that answer."""
 
 
-TurnKind = Ask | Continue
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """A question asked from inline mode: no chat's history is sent or changed; the usage is
+    counted for the user. The model is asked to keep the answer to one message."""
+
+    question: str
+
+
+TurnKind = Ask | Continue | Inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,7 @@ class _Plan:
     sent: ChatMessage
     kept: ChatMessage | None
     position: int = 0
+    store: bool = True  # False: nothing is stored (the usage is still counted)
 
 
 # Tells the user the chat's model was replaced by another (ModelChoice.notice).
@@ -168,7 +179,7 @@ class Turns:
             return None
         system = await self._chats.system_for(chat, request.group)
         ratio = self._calibration.ratio(model, chat.chat_id)
-        tools = self._tools if plan.kept is not None else None
+        tools = self._tools if plan.kept is not None and plan.store else None
         rounds = await tools.rounds(chat.chat_id, request.lang) if tools else None
         kept = fit_history(
             plan.history,
@@ -191,9 +202,9 @@ class Turns:
             await ledger.release(holds)
             raise
         try:  # history first: the user saw this answer, the next turn must know it
-            if plan.kept is not None:
+            if plan.store and plan.kept is not None:
                 await ledger.store(chat, plan.kept, done)
-            else:
+            elif plan.store:
                 await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
         finally:
             await ledger.count(prompt, done.reply, holds)
@@ -208,6 +219,10 @@ class Turns:
             # The position counts from the end: the list may be trimmed in front.
             upto = history[: answers[-1] + 1]
             return _Plan(upto, _CONTINUE, None, answers[-1] - len(history))
+        if isinstance(kind, Inline):
+            sent = f"{kind.question}\n\n{INLINE_NOTE}"
+            message = ChatMessage("user", sent, message_tokens("user", sent))
+            return _Plan([], message, message, store=False)
         question = kind.question
         if isinstance(question, str):
             message = ChatMessage("user", question, message_tokens("user", question))

@@ -50,6 +50,11 @@ class Admission:
             await self._notices.notify(turn, text)
         return None
 
+    async def judge_inline(self, user_id: int) -> Verdict:
+        """The gate for a question typed in inline mode (the rules of the user's private chat):
+        nothing is told here, inline mode shows a refusal as the result itself."""
+        return await self._gate.admit(user_id, user_id, True)
+
     async def unsupported(self, turn: Turn, text_key: str) -> None:
         """Content answered without the model (a sticker, a voice note, a file type the bot
         cannot read): gated like a turn, so it counts for flood control, and its text told at

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
@@ -14,6 +15,7 @@ from bot.core.access import Gate
 from bot.core.coalesce import Coalescer
 from bot.core.conversation import ConversationService
 from bot.core.documents import DocumentLimits
+from bot.core.inline import InlinePending
 from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
@@ -35,11 +37,14 @@ from bot.telegram.handlers import (
     chat,
     commands,
     errors,
+    inline,
     models,
     payments,
     settings,
     tools,
 )
+from bot.telegram.inline_answers import InlineAnswers
+from bot.telegram.inline_queries import InlineQueries
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
@@ -68,6 +73,15 @@ class Parts:
     jobs: JobRunner
     payments: PaymentLedger
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
+    inline: InlineParts | None = None  # inline mode (INLINE_MODE): None leaves it off
+
+
+@dataclass(frozen=True, slots=True)
+class InlineParts:
+    """What inline mode is built on: its turns (INLINE_MAX_TOKENS) and its pending questions."""
+
+    turns: Turns
+    pending: InlinePending
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -83,6 +97,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
     )
     chat_admins = ChatAdmins(parts.bot)
+    inline_data = build_inline(parts, admission, notices)
     dispatcher = Dispatcher(
         service=parts.service,
         models=parts.models,
@@ -99,6 +114,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         payments=parts.payments,
         pay_support=config.pay_support_text,
         terms=config.terms_text,
+        **inline_data,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.monitor))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -108,6 +124,8 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
+    if inline_data:  # first: its /start inl_... deep link comes before /start
+        dispatcher.include_router(inline.router())
     dispatcher.include_routers(
         admin.router(),
         payments.admin_router(),
@@ -123,6 +141,18 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     )
     check_dependencies(dispatcher)
     return dispatcher
+
+
+def build_inline(parts: Parts, admission: Admission, notices: Notices) -> dict[str, Any]:
+    """Inline mode's handler data, or none when it is off."""
+    if parts.inline is None:
+        return {}
+    answers = InlineAnswers(
+        parts.bot, parts.inline.turns, parts.inline.pending, admission, notices, parts.pacers,
+        parts.running,
+    )  # fmt: skip
+    queries = InlineQueries(admission, parts.inline.pending, parts.models)
+    return {"inline_answers": answers, "inline_queries": queries}
 
 
 def input_options(config: Settings) -> InputOptions:

@@ -14,7 +14,7 @@ from bot.telegram.buttons import ContinueButton, StopButton, one_button
 from bot.telegram.pacing import Pacers
 from bot.telegram.runtime.running import Generation
 from bot.telegram.streaming import AnswerParts, AnswerView, Layout, Outbox, RichSwitch, Target
-from bot.telegram.texts import t
+from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
 
 
@@ -41,20 +41,7 @@ class Notices:
         """The view that streams `generation`'s answer into the turn's chat."""
         drafts = self._options.use_drafts and turn.private and turn.chat_id not in self._no_drafts
         lang = turn.lang
-        layout = Layout(
-            limit=self._options.message_limit,
-            show_reasoning=self._options.show_reasoning,
-            notes={
-                "stopped": t("stopped_note", lang),
-                "interrupted": t("interrupted_note", lang),
-                "shut_down": t("shutdown_note", lang),
-                "timed_out": t("timed_out_note", lang),
-                "length": t("length_note", lang),
-                "empty": t("empty_answer", lang),
-                "thinking": t("thinking_status", lang),
-                "reasoning": t("reasoning_summary", lang),
-            },
-        )
+        layout = self.layout(lang)
         parts = AnswerParts(
             layout=layout,
             draft_id=generation.draft_id if drafts else None,
@@ -67,6 +54,23 @@ class Notices:
         )
         target = Target(turn.chat_id, turn.thread_id, turn.reply_to)
         return AnswerView(Outbox(self._bot, target, self._pacers), parts)
+
+    def layout(self, lang: Lang, reserve: int = 0) -> Layout:
+        """How an answer in `lang` is laid out in messages (`reserve`: room kept free in each)."""
+        return Layout(
+            limit=self._options.message_limit - reserve,
+            show_reasoning=self._options.show_reasoning,
+            notes={
+                "stopped": t("stopped_note", lang),
+                "interrupted": t("interrupted_note", lang),
+                "shut_down": t("shutdown_note", lang),
+                "timed_out": t("timed_out_note", lang),
+                "length": t("length_note", lang),
+                "empty": t("empty_answer", lang),
+                "thinking": t("thinking_status", lang),
+                "reasoning": t("reasoning_summary", lang),
+            },
+        )
 
     async def notify(self, turn: Turn, text: str) -> None:
         """Send a short notice in the chat (paced and retried like every other message).

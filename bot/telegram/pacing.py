@@ -35,6 +35,8 @@ class Cadence:
     group_edit: Rate  # ...of one group
     draft_keepalive: float  # an idle draft is shown again (Telegram drops it after ~30 s)
     typing_every: float  # the typing action, while nothing else shows
+    # Edits of one inline message (by inline_message_id): paced like a group's (Cadence.of).
+    inline_edit: Rate = Rate(3.0, 1)
     # Telegram allows a bot about 30 messages a second over all chats: stay below, with burst +
     # rate under 30 in any one second.
     bot: Rate = Rate(1 / 24, 3)
@@ -50,6 +52,7 @@ class Cadence:
             draft=Rate(settings.draft_interval, settings.draft_burst),
             private_edit=Rate(settings.private_edit_interval, settings.private_edit_burst),
             group_edit=Rate(settings.group_edit_interval, 1),
+            inline_edit=Rate(settings.group_edit_interval, 1),
             draft_keepalive=settings.draft_keepalive,
             typing_every=settings.typing_interval,
         )
@@ -167,8 +170,9 @@ class Pacers:
             "draft": cadence.draft,
             "private": cadence.private_edit,
             "group": cadence.group_edit,
+            "inline": cadence.inline_edit,
         }
-        self._pacers: dict[tuple[int, str], Pacer] = {}
+        self._pacers: dict[tuple[int | str, str], Pacer] = {}
         self._max_entries = max_entries
         self.bot = WindowPacer(cadence.bot, *BOT_WINDOW)  # all messages of the bot, over every chat
 
@@ -179,7 +183,11 @@ class Pacers:
         kind = "private" if chat_id > 0 else "group"
         return (self.get(chat_id, kind), self.bot)
 
-    def get(self, chat_id: int, kind: str) -> Pacer:
+    def of_inline(self, inline_message_id: str) -> tuple[Pacer, ...]:
+        """An inline message's edits: its own pace, and the bot's."""
+        return (self.get(inline_message_id, "inline"), self.bot)
+
+    def get(self, chat_id: int | str, kind: str) -> Pacer:
         key = (chat_id, kind)
         pacer = self._pacers.get(key)
         if pacer is None:

@@ -31,6 +31,7 @@ from aiohttp import web
 
 from tests.doubles.fake_telegram_commands import check_commands, commands_key, parse_commands
 from tests.doubles.fake_telegram_files import FileStore, InputUpdates
+from tests.doubles.fake_telegram_inline import InlineMode, forbidden_to_start
 from tests.doubles.fake_telegram_limits import (
     ApiError,
     Failure,
@@ -55,6 +56,7 @@ CHAT_ACTIONS = frozenset(
 STR_FIELDS = frozenset(
     {
         "text", "caption", "parse_mode", "callback_query_id", "action", "url", "inline_message_id",
+        "inline_query_id",
         "language_code", "business_connection_id", "message_effect_id", "secret_token",
         "description", "short_description", "name", "emoji", "sticker", "photo", "voice",
         "title", "payload", "currency", "pre_checkout_query_id", "error_message",
@@ -76,7 +78,7 @@ _IMPLEMENTED = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
-    "createForumTopic", "editForumTopic", "getChatMember",
+    "createForumTopic", "editForumTopic", "getChatMember", "answerInlineQuery",
 )  # fmt: skip
 # Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
 _RICH = ("sendRichMessage", "sendRichMessageDraft")
@@ -154,7 +156,7 @@ class ChatState:
     next_ephemeral_id: int = 1
 
 
-class FakeTelegramServer(InputUpdates):
+class FakeTelegramServer(InputUpdates, InlineMode):
     """Fake Bot API on 127.0.0.1:<random port>. See module docstring."""
 
     def __init__(
@@ -182,7 +184,7 @@ class FakeTelegramServer(InputUpdates):
             "username": username,
             "can_join_groups": True,
             "can_read_all_group_messages": can_read_all_group_messages,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
             "has_topics_enabled": has_topics_enabled,
         }
         self.drafts_enabled = drafts_enabled
@@ -207,6 +209,9 @@ class FakeTelegramServer(InputUpdates):
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.callback_answers: dict[str, Json] = {}
         self.blocked_users: set[int] = set()
+        # Users who never opened the bot's private chat: the bot cannot write to them first.
+        self.unstarted_users: set[int] = set()
+        self._inline_init()
         self._callbacks: dict[str, float] = {}
         self._failures: dict[str, deque[Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
@@ -502,6 +507,7 @@ class FakeTelegramServer(InputUpdates):
         user = self._user(uid, first_name, username, language_code)
         kind = chat_type or state.chat["type"]
         if kind == "private":
+            self.unstarted_users.discard(chat_id)  # the user opened the chat: the bot may write
             state.chat = {"id": chat_id, "type": "private", "first_name": first_name}
             if username:
                 state.chat["username"] = username
@@ -739,6 +745,8 @@ class FakeTelegramServer(InputUpdates):
             raise bad_request("chat not found")
         if chat_id in self.blocked_users:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.unstarted_users:
+            raise forbidden_to_start()
         return self.chat(chat_id)
 
     def _bot_message(self, params: Json, action: str) -> tuple[ChatState, StoredMessage]:
@@ -780,7 +788,9 @@ class FakeTelegramServer(InputUpdates):
             del state.drafts[key]  # a message from the bot ends its drafts in that thread
         return self._message_json(msg)
 
-    async def _m_edit_message_text(self, params: Json) -> Json:
+    async def _m_edit_message_text(self, params: Json) -> Json | bool:
+        if params.get("inline_message_id"):
+            return await self._edit_inline(params)
         state, msg = self._bot_message(params, "edit")
         if msg.text is None and msg.rich_markdown is None:
             raise bad_request("there is no text in the message to edit")

@@ -102,6 +102,8 @@ class MockedSession(BaseSession):
         return {"ok": True, "result": self._success(method)}
 
     def _success(self, method: TelegramMethod[Any]) -> Any:
+        if getattr(method, "inline_message_id", None):
+            return True  # an edit of an inline message answers True, not the message
         if isinstance(method, SendMessage | SendRichMessage | EditMessageText):
             chat_id = getattr(method, "chat_id", 0)
             message_id = getattr(method, "message_id", None) or next(self._ids)

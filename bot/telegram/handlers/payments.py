@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -22,6 +22,7 @@ from aiogram.types import (
 from bot.core.payment_ledger import TYPICAL_ANSWER_TOKENS, Credit, PaymentLedger
 from bot.core.payments import CURRENCY, SUBSCRIPTION_PERIOD, Catalog, OfferKind, Pack
 from bot.telegram.bot_api import api_error
+from bot.telegram.filters import Carries
 from bot.telegram.notices import Notices
 from bot.telegram.rights import Holds
 from bot.telegram.texts import Lang, number, t
@@ -220,7 +221,7 @@ def router() -> Router:
     payments.message.register(cmd_buy, Command("buy"))
     payments.message.register(cmd_paysupport, Command("paysupport"))
     payments.message.register(cmd_terms, Command("terms"))
-    payments.message.register(on_paid, F.successful_payment)
+    payments.message.register(on_paid, Carries("successful_payment"))
     payments.callback_query.register(on_buy, BuyButton.filter())
     payments.pre_checkout_query.register(on_pre_checkout)
     return payments

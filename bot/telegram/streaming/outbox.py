@@ -100,6 +100,11 @@ class Outbox:
     def cadence(self) -> Cadence:
         return self._pacers.cadence
 
+    @property
+    def standing(self) -> tuple[int, ...]:
+        """The messages an answer has before it sends any (an inline message's placeholder)."""
+        return ()
+
     def pacers(self, *, draft: bool) -> tuple[Pacer, ...]:
         """The pacers a live update of this chat waits for (drafts or messages)."""
         return self._pacers.of_chat(self._target.chat_id, draft=draft)

@@ -15,7 +15,7 @@ class Pages:
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
-        self.ids: list[int] = []
+        self.ids: list[int] = list(outbox.standing)
         self._shown: dict[int, Shown] = {}
 
     async def show(

@@ -50,6 +50,7 @@ class AnswerParts:
     continue_markup: InlineKeyboardMarkup | None
     rich: RichSwitch
     on_drafts_refused: Callable[[], None]
+    done_markup: InlineKeyboardMarkup | None = None  # under an answer not cut by the length
 
 
 class AnswerView:
@@ -105,8 +106,11 @@ class AnswerView:
         self._finished = True
         if self._parts.rich.messages and reply.text.strip() and await self._deliver_rich(reply):
             return
-        markup = self._parts.continue_markup if reply.outcome == "length" else None
-        await self._pages.show_final(self._layout.final(reply), markup)
+        await self._pages.show_final(self._layout.final(reply), self._final_markup(reply))
+
+    def _final_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        parts = self._parts
+        return parts.continue_markup if reply.outcome == "length" else parts.done_markup
 
     async def fail(self, text: str) -> None:
         """Tell the user what failed: in place of the answer, or after it once delivered."""
@@ -268,7 +272,7 @@ class AnswerView:
 
     async def _deliver_rich(self, reply: Reply) -> bool:
         """Deliver the answer as rich messages; False when nothing was sent and text must go."""
-        markup = self._parts.continue_markup if reply.outcome == "length" else None
+        markup = self._final_markup(reply)
         layout, note = self._layout, self._layout.note(reply.outcome)
         pieces = layout.rich_pieces(reply.text.strip())
         slot = 0
