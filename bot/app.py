@@ -23,6 +23,7 @@ from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.adapters.tools.factory import build_toolbox
+from bot.adapters.transcription import WhisperTranscriber, build_transcriber
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
@@ -177,7 +178,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(), jobs, tools,
+        signals or LocalSignals(), jobs, tools, build_voice(settings), usage_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -196,6 +197,18 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
         webhook, signals, embedded=embedded, service=service, tools=tools, jobs=jobs,
     )  # fmt: skip
+
+
+def build_voice(settings: Settings) -> WhisperTranscriber | None:
+    """The transcription endpoint (TRANSCRIBE_*); None, and voice is off, without one."""
+    if not settings.transcribe_base_url:
+        return None
+    key = settings.transcribe_api_key
+    return build_transcriber(
+        settings.transcribe_base_url,
+        key.get_secret_value() if key else None,
+        settings.transcribe_model,
+    )
 
 
 def build_workers(settings: Settings) -> WorkerLanes:

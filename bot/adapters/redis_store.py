@@ -88,6 +88,9 @@ class RedisHistoryStore:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
 
 
+SPEECH_FIELD = "speech_seconds"
+
+
 class RedisUsageStore:
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
@@ -135,6 +138,45 @@ class RedisUsageStore:
                 await pipe.execute()
 
         await guard_write(run)
+
+    async def add_speech(
+        self, user_id: int, seconds: int, at: datetime, group_id: int | None = None
+    ) -> None:
+        """Count seconds transcribed (issue 22) for the user, the group and the bot, by day,
+        month and all time, in one round trip."""
+        owners: list[UsageOwner] = [("user", user_id)]
+        if group_id is not None:
+            owners.append(("chat", group_id))
+        day, month, total = usage_periods(at)
+        idle = self._keys.idle_ttl or None
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
+                    keys = [self._keys.usage(owner, period) for owner in owners]
+                    keys.append(self._keys.stats("usage", period))
+                    for key in keys:
+                        pipe.hincrby(key, SPEECH_FIELD, seconds)
+                        if ttl:
+                            pipe.expire(key, ttl)
+                await pipe.execute()
+
+        await guard_write(run)
+
+    async def speech_seconds(self, owner: UsageOwner | None, at: datetime) -> tuple[int, ...]:
+        """Seconds transcribed today, this month and in all, of an owner (None: the bot's)."""
+        keys = [
+            self._keys.usage(owner, p) if owner else self._keys.stats("usage", p)
+            for p in usage_periods(at)
+        ]
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hget(key, SPEECH_FIELD)
+                return list(await pipe.execute())
+
+        return tuple(int(value or 0) for value in await _guard(run))
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)

@@ -14,7 +14,7 @@ passes through with no ``batch`` in the data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -22,6 +22,7 @@ from aiogram.types import Message, TelegramObject, Update
 
 from bot.config import Settings
 from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
+from bot.telegram.input_kinds import KINDS, InputKind
 from bot.telegram.inputs import coalescable, coalesce_key, part_of
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ log = logging.getLogger(__name__)
 class CoalesceMiddleware(BaseMiddleware):
     """Update middleware: puts ``batch`` into handler data; drops the updates that joined one."""
 
-    def __init__(self, coalescer: Coalescer[Message]) -> None:
+    def __init__(self, coalescer: Coalescer[Message], kinds: Sequence[InputKind] = KINDS) -> None:
+        """`kinds`: the input kinds the bot reads (a kind that is off does not coalesce)."""
         self._coalescer = coalescer
+        self._kinds = kinds
 
     async def __call__(
         self,
@@ -40,10 +43,10 @@ class CoalesceMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         message = event.message if isinstance(event, Update) else None
-        if message is None or not coalescable(message):
+        if message is None or not coalescable(message, self._kinds):
             return await handler(event, data)
         batch: Batch[Message] | None = await self._coalescer.offer(
-            coalesce_key(message), part_of(message)
+            coalesce_key(message), part_of(message, self._kinds)
         )
         if batch is None:
             log.info("message joined a turn update_id=%s", getattr(event, "update_id", None))

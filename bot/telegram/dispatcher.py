@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
@@ -21,6 +23,7 @@ from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.voice import DOWNLOAD_LIMIT, SpeechUsage, Transcriber, VoiceLimits
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
@@ -28,6 +31,7 @@ from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
+from bot.telegram.input_kinds import VOICE, Reader
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
@@ -36,6 +40,7 @@ from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
 from bot.telegram.stopping import Stopping
+from bot.telegram.voice_turns import VoiceReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,9 @@ class Parts:
     signals: ReplicaSignals
     jobs: JobRunner
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
+    # Voice (issue 22): the transcription endpoint (None: voice is off) and its counters.
+    transcriber: Transcriber | None = None
+    speech: SpeechUsage | None = None
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -65,8 +73,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
     )
     inputs = InputTurns(
-        parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
-    )
+        parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs,
+        voice_readers(config, parts, notices),
+    )  # fmt: skip
     chat_admins = ChatAdmins(parts.bot)
     dispatcher = Dispatcher(
         service=parts.service,
@@ -87,7 +96,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(JobOwnerMiddleware())
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
-    dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
+    dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer, inputs.kinds))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
@@ -98,10 +107,20 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         tools.router(),
         commands.router(),
         buttons.router(),
-        chat.router(),
+        chat.router(inputs.kinds),
         errors.router(),
     )
     return dispatcher
+
+
+def voice_readers(config: Settings, parts: Parts, notices: Notices) -> dict[str, Reader]:
+    """The voice kind's reader when a transcription endpoint is configured (else voice is off)."""
+    if parts.transcriber is None or parts.speech is None:
+        return {}
+    limits = VoiceLimits(config.transcribe_max_seconds, DOWNLOAD_LIMIT)
+    clock = partial(datetime.now, UTC)
+    reader = VoiceReader(parts.bot, notices, parts.transcriber, limits, parts.speech, clock)
+    return {VOICE.name: reader}
 
 
 def input_options(config: Settings) -> InputOptions:
