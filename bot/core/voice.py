@@ -110,6 +110,23 @@ def spoken_text(transcript: str, caption: str = "") -> str:
     return f"{text}\n{caption}" if caption else text
 
 
+@dataclass(frozen=True, slots=True)
+class SpeechReport:
+    """What /usage and /stats add about transcription: the counters and the price per minute."""
+
+    usage: SpeechUsage
+    price_per_minute: float
+
+    async def minutes(
+        self, owner: tuple[Literal["user", "chat"], int] | None, at: datetime
+    ) -> tuple[int, float] | None:
+        """This month's minutes (rounded up) and their cost; None when nothing was heard."""
+        _today, month, _all = await self.usage.speech_seconds(owner, at)
+        if not month:
+            return None
+        return -(-month // 60), round(speech_cost(month, self.price_per_minute), 4)
+
+
 def speech_cost(seconds: int, price_per_minute: float) -> float:
     """What `seconds` of transcription cost at TRANSCRIBE_PRICE_PER_MINUTE."""
     return seconds / 60 * price_per_minute
@@ -121,6 +138,12 @@ class SpeechUsage(Protocol):
     async def add_speech(
         self, user_id: int, seconds: int, at: datetime, group_id: int | None = None
     ) -> None: ...
+
+    async def speech_seconds(
+        self, owner: tuple[Literal["user", "chat"], int] | None, at: datetime
+    ) -> tuple[int, ...]:
+        """Seconds transcribed today, this month and in all (owner None: the whole bot's)."""
+        ...
 
 
 QUOTE_LIMIT = 3500  # characters of a transcript shown (a message holds 4,096)

@@ -23,7 +23,7 @@ from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
-from bot.core.voice import DOWNLOAD_LIMIT, SpeechUsage, Transcriber, VoiceLimits
+from bot.core.voice import DOWNLOAD_LIMIT, SpeechReport, SpeechUsage, Transcriber, VoiceLimits
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
@@ -89,6 +89,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         inputs=inputs,
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
+        speech=SpeechReport(parts.speech, config.transcribe_price_per_minute)
+        if parts.speech is not None and parts.transcriber is not None
+        else None,
         tools=parts.tools,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))

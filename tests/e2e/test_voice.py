@@ -54,6 +54,20 @@ async def test_a_voice_note_is_transcribed_shown_and_answered(make_env: EnvFacto
         store = RedisUsageStore(env.app.redis, RedisKeys(env.app.settings.redis_key_prefix))
         today, _month, _all = await store.speech_seconds(("user", USER), datetime.now(UTC))
         assert today == 4  # counted for /usage and /stats
+        await env.telegram.send_text(USER, "/usage", language_code="ru")
+        await env.wait_replies(3)
+        assert t("usage_speech", "ru", minutes=1, cost=0.0) in env.visible_texts()[-1]
+
+
+async def test_stats_shows_the_bots_minutes_and_their_cost(make_env: EnvFactory) -> None:
+    overrides = {"transcribe_price_per_minute": 0.5, "admin_ids": str(USER)}
+    async with voice_env(make_env, **overrides) as (env, _whisper):
+        env.gonka.enqueue(Reply(text="Ok."))
+        await env.telegram.send_voice_file(USER, OGG, duration=90)
+        await env.wait_replies(2)
+        await env.telegram.send_text(USER, "/stats")
+        await env.wait_replies(3)
+        assert t("usage_speech", "en", minutes=2, cost=0.75) in env.visible_texts()[-1]
 
 
 async def test_a_long_transcript_is_an_expandable_quote(make_env: EnvFactory) -> None:

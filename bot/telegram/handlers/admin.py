@@ -11,8 +11,9 @@ from aiogram.types import Message
 from bot.core.access import Gate
 from bot.core.monitor import MonitorSnapshot
 from bot.core.stats import StatsService
+from bot.core.voice import SpeechReport
 from bot.telegram.filters import IsAdmin
-from bot.telegram.handlers.commands import usage_line
+from bot.telegram.handlers.commands import speech_lines, usage_line
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, number, t
 from bot.telegram.turn import Turn
@@ -96,8 +97,10 @@ async def cmd_stats(
     stats: StatsService,
     notices: Notices,
     price_per_million: float,
+    speech: SpeechReport | None = None,
 ) -> None:
-    await notices.notify(turn, await _stats_text(stats, price_per_million, lang))
+    text = await _stats_text(stats, price_per_million, lang)
+    await notices.notify(turn, text + await speech_lines(speech, None, lang))
 
 
 async def cmd_access(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Literal
+
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
@@ -10,6 +13,7 @@ from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.usage import cost
+from bot.core.voice import SpeechReport
 from bot.telegram.answering import Answering
 from bot.telegram.context import Rights
 from bot.telegram.handlers.settings import may_manage
@@ -71,6 +75,7 @@ async def cmd_usage(
     notices: Notices,
     price_per_million: float,
     gate: Gate,
+    speech: SpeechReport | None = None,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
     for quota in await gate.quotas(turn.user_id):
@@ -85,7 +90,26 @@ async def cmd_usage(
     if not turn.private:
         group = await service.group_usage(turn.chat_id)
         text += t("usage_group", lang, **_periods(group, price_per_million, lang))
+    text += await speech_lines(speech, turn, lang)
     await notices.notify(turn, text)
+
+
+async def speech_lines(speech: SpeechReport | None, turn: Turn | None, lang: Lang) -> str:
+    """This month's transcribed minutes: the user's (and the group's), or the bot's (no turn)."""
+    if speech is None:
+        return ""
+    now = datetime.now(UTC)
+    owners: list[tuple[Literal["user", "chat"], int] | None] = [None]
+    if turn is not None:
+        owners = [("user", turn.user_id)]
+        if not turn.private:
+            owners.append(("chat", turn.chat_id))
+    lines = ""
+    for owner in owners:
+        found = await speech.minutes(owner, now)
+        if found is not None:
+            lines += "\n" + t("usage_speech", lang, minutes=found[0], cost=found[1])
+    return lines
 
 
 def router() -> Router:
