@@ -179,6 +179,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
         signals or LocalSignals(), jobs, tools, build_voice(settings), usage_store,
+        usage_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

@@ -216,6 +216,8 @@ class Settings(ToolSettings, BaseSettings):
     transcribe_model: str = "whisper-1"
     transcribe_max_seconds: int = Field(default=300, ge=1, le=4 * 3600)
     transcribe_price_per_minute: float = Field(default=0.0, ge=0)
+    # /usage and /stats attach a picture of the last 30 days (drawn in a worker process).
+    usage_pictures: bool = True
 
     @field_validator("vision_models", mode="before")
     @classmethod

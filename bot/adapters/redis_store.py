@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis, RedisCluster
@@ -91,6 +91,17 @@ class RedisHistoryStore:
 SPEECH_FIELD = "speech_seconds"
 
 
+def _tokens_by_model(row: dict[Any, Any], split: bool) -> dict[str, int]:
+    """{model: tokens} of a daily hash; the bot's hash splits prompt ("p|m") and completion."""
+    out: dict[str, int] = {}
+    for field, value in row.items():
+        name = field.decode() if isinstance(field, bytes) else str(field)
+        if split:
+            name = name.split("|", 1)[-1]
+        out[name] = out.get(name, 0) + int(value)
+    return out
+
+
 class RedisUsageStore:
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
@@ -131,6 +142,10 @@ class RedisUsageStore:
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
+                    # The daily series of the /usage picture: tokens per model, kept DAY_TTL.
+                    daily = self._keys.usage(owner, f"models:{day}")
+                    pipe.hincrby(daily, model, usage.total_tokens)
+                    pipe.expire(daily, DAY_TTL)
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
                 if hold is not None:  # settled: the real usage is counted above
@@ -177,6 +192,22 @@ class RedisUsageStore:
                 return list(await pipe.execute())
 
         return tuple(int(value or 0) for value in await _guard(run))
+
+    async def daily(self, owner: UsageOwner | None, days: Sequence[date]) -> list[dict[str, int]]:
+        """Tokens per model on each of `days` of a user or chat (owner None: the bot's), in one
+        round trip; a day past DAY_TTL reads as empty."""
+        periods = [usage_periods(datetime.combine(d, datetime.min.time()))[0] for d in days]
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for period in periods:
+                    if owner is None:
+                        pipe.hgetall(self._keys.stats("models", period))
+                    else:
+                        pipe.hgetall(self._keys.usage(owner, f"models:{period}"))
+                return list(await pipe.execute())
+
+        return [_tokens_by_model(row, owner is None) for row in await _guard(run)]
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)

@@ -23,6 +23,7 @@ from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.usage_chart import DailyUsage
 from bot.core.voice import DOWNLOAD_LIMIT, SpeechReport, SpeechUsage, Transcriber, VoiceLimits
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
@@ -40,6 +41,7 @@ from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
 from bot.telegram.stopping import Stopping
+from bot.telegram.usage_pictures import UsagePictures
 from bot.telegram.voice_turns import VoiceReader
 
 
@@ -63,6 +65,7 @@ class Parts:
     # Voice (issue 22): the transcription endpoint (None: voice is off) and its counters.
     transcriber: Transcriber | None = None
     speech: SpeechUsage | None = None
+    daily: DailyUsage | None = None  # the daily series of the /usage and /stats pictures
 
 
 def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
@@ -91,6 +94,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         price_per_million=config.price_per_million_tokens,
         speech=SpeechReport(parts.speech, config.transcribe_price_per_minute)
         if parts.speech is not None and parts.transcriber is not None
+        else None,
+        pictures=UsagePictures(parts.bot, parts.daily, parts.jobs, config.price_per_million_tokens)
+        if config.usage_pictures and parts.daily is not None
         else None,
         tools=parts.tools,
     )

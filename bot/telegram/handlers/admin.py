@@ -17,6 +17,7 @@ from bot.telegram.handlers.commands import speech_lines, usage_line
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, number, t
 from bot.telegram.turn import Turn
+from bot.telegram.usage_pictures import UsagePictures
 
 ACCESS_COMMANDS = ("allow", "block", "unblock")
 ADMIN_COMMANDS = ("stats", "quota", *ACCESS_COMMANDS)
@@ -98,9 +99,12 @@ async def cmd_stats(
     notices: Notices,
     price_per_million: float,
     speech: SpeechReport | None = None,
+    pictures: UsagePictures | None = None,
 ) -> None:
     text = await _stats_text(stats, price_per_million, lang)
     await notices.notify(turn, text + await speech_lines(speech, None, lang))
+    if pictures is not None:
+        await pictures.send_stats(turn)
 
 
 async def cmd_access(

@@ -20,6 +20,7 @@ from bot.telegram.handlers.settings import may_manage
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
+from bot.telegram.usage_pictures import UsagePictures
 
 
 def usage_line(usage: Usage, price: float, lang: Lang) -> str:
@@ -76,6 +77,7 @@ async def cmd_usage(
     price_per_million: float,
     gate: Gate,
     speech: SpeechReport | None = None,
+    pictures: UsagePictures | None = None,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
     for quota in await gate.quotas(turn.user_id):
@@ -92,6 +94,8 @@ async def cmd_usage(
         text += t("usage_group", lang, **_periods(group, price_per_million, lang))
     text += await speech_lines(speech, turn, lang)
     await notices.notify(turn, text)
+    if pictures is not None:
+        await pictures.send_usage(turn)
 
 
 async def speech_lines(speech: SpeechReport | None, turn: Turn | None, lang: Lang) -> str:
