@@ -15,21 +15,29 @@ from bot.core.voice import TranscriptionFailed
 log = logging.getLogger(__name__)
 
 DEADLINE = 30.0  # everything, retries included: the user hears back by then
+CONCURRENT = 4  # transcriptions at once; more wait (inside their deadline)
 
 
 class WhisperTranscriber:
     """Sends a file as it is (no transcoding) and returns the text heard."""
 
-    def __init__(self, client: AsyncOpenAI, model: str, deadline: float = DEADLINE) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        model: str,
+        deadline: float = DEADLINE,
+        concurrent: int = CONCURRENT,
+    ) -> None:
         self._client = client
         self._model = model
         self._deadline = deadline
+        self._slots = asyncio.Semaphore(concurrent)
 
     async def transcribe(self, data: bytes, file_name: str, language: str | None) -> str:
         """The transcript; TranscriptionFailed on an error, a timeout or an empty text."""
         upload = (file_name, io.BytesIO(data))
         try:
-            async with asyncio.timeout(self._deadline):
+            async with asyncio.timeout(self._deadline), self._slots:
                 if language:
                     result = await self._client.audio.transcriptions.create(
                         model=self._model, file=upload, language=language
@@ -51,7 +59,11 @@ class WhisperTranscriber:
 
 
 def build_transcriber(
-    base_url: str, api_key: str | None, model: str, deadline: float = DEADLINE
+    base_url: str,
+    api_key: str | None,
+    model: str,
+    deadline: float = DEADLINE,
+    concurrent: int = CONCURRENT,
 ) -> WhisperTranscriber:
     """A client of its own: one retry, and a request timeout that leaves room for it."""
     client = AsyncOpenAI(
@@ -60,4 +72,4 @@ def build_transcriber(
         max_retries=1,
         timeout=Timeout(deadline / 2, connect=5.0),
     )
-    return WhisperTranscriber(client, model, deadline)
+    return WhisperTranscriber(client, model, deadline, concurrent)

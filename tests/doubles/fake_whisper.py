@@ -41,6 +41,8 @@ class FakeWhisper(LocalServer):
         self.status = 200
         self.delay = 0.0
         self.requests: list[Received] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     @property
     def base_url(self) -> str:
@@ -67,8 +69,13 @@ class FakeWhisper(LocalServer):
         if file_name.rsplit(".", 1)[-1] not in ACCEPTED:
             message = f"Invalid file format. Supported formats: {list(ACCEPTED)}"
             return _error(400, message, "invalid_request_error")
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         if self.status != 200:
             return _error(self.status, "The server had an error.", "server_error")
         return web.json_response({"text": self.transcript})

@@ -16,6 +16,7 @@ from tests.doubles.qwen_tokens import content_text
 from tests.e2e.conftest import USER, Env, EnvFactory
 from tests.e2e.test_inputs import GROUP, QUIET, settled
 
+OTHER = 2002
 OGG = b"OggS\x00\x02" + b"\x00" * 20 + b"opus-voice-bytes"
 
 
@@ -143,3 +144,15 @@ async def test_a_voice_reply_to_the_bot_is_heard_in_a_group(make_env: EnvFactory
         await settled(env)
         assert len(whisper.requests) == 1
         assert env.visible_texts(GROUP)[-1] == "Paris."
+
+
+async def test_a_slow_endpoint_holds_up_no_other_user(make_env: EnvFactory) -> None:
+    async with voice_env(make_env) as (env, whisper):
+        whisper.delay = 2.0
+        env.gonka.enqueue(Reply(text="Typed answer."), Reply(text="Voice answer."))
+        await env.telegram.send_voice_file(USER, OGG, duration=3)
+        await env.telegram.send_text(OTHER, "a typed question", user_id=OTHER)
+        await env.wait_replies(1, OTHER)
+        assert env.visible(USER) == []  # the voice note is still being transcribed
+        await env.wait_replies(2)
+        assert env.visible_texts()[-1] == "Voice answer."
