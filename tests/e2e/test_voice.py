@@ -156,3 +156,18 @@ async def test_a_slow_endpoint_holds_up_no_other_user(make_env: EnvFactory) -> N
         assert env.visible(USER) == []  # the voice note is still being transcribed
         await env.wait_replies(2)
         assert env.visible_texts()[-1] == "Voice answer."
+
+
+async def test_a_voice_note_right_after_a_bare_mention_is_its_question(
+    make_env: EnvFactory,
+) -> None:
+    group: dict[str, Any] = {"chat_type": "supergroup", "chat_title": "Team"}
+    async with voice_env(make_env) as (env, whisper):
+        env.gonka.enqueue(Reply(text="Paris."))
+        await env.telegram.send_text(GROUP, "@fake_llm_bot", **group)
+        await env.telegram.send_voice_file(GROUP, OGG, duration=2, **group)
+        await env.wait_replies(2, GROUP)
+        await settled(env)
+        assert len(whisper.requests) == 1 and env.gonka.completion_calls == 1
+        assert env.visible_texts(GROUP)[-1] == "Paris."
+        assert whisper.transcript in content_text(env.upstream_messages()[-1]["content"])
