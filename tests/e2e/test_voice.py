@@ -171,3 +171,15 @@ async def test_a_voice_note_right_after_a_bare_mention_is_its_question(
         assert len(whisper.requests) == 1 and env.gonka.completion_calls == 1
         assert env.visible_texts(GROUP)[-1] == "Paris."
         assert whisper.transcript in content_text(env.upstream_messages()[-1]["content"])
+
+
+async def test_the_gate_comes_before_the_transcription(make_env: EnvFactory) -> None:
+    async with voice_env(make_env, flood_messages=1, flood_window=60) as (env, whisper):
+        env.gonka.enqueue(Reply(text="One."))
+        await env.telegram.send_text(USER, "a question")
+        await env.wait_replies(1)
+        await env.telegram.send_voice_file(USER, OGG, duration=3)  # over the flood limit
+        await env.wait_replies(2)
+        await settled(env)
+        assert whisper.requests == [] and env.telegram.files.downloads == []
+        assert env.gonka.completion_calls == 1
