@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis, RedisCluster
@@ -14,13 +14,11 @@ from redis.asyncio.cluster import ClusterPipeline
 from bot.adapters.redis_client import guard, guard_write
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.adapters.redis_quota import RedisQuota
+from bot.adapters.redis_usage_series import DAY_TTL, MONTH_TTL, UsageSeries
 from bot.core.models import ChatKey, ChatMessage, PeriodStats, ToolCall, Usage, UsageTotals
 from bot.core.quota import Hold, QuotaLimits
 
 T = TypeVar("T")
-
-DAY_TTL = 40 * 86400
-MONTH_TTL = 400 * 86400
 
 
 _guard = guard
@@ -88,21 +86,7 @@ class RedisHistoryStore:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
 
 
-SPEECH_FIELD = "speech_seconds"
-
-
-def _tokens_by_model(row: dict[Any, Any], split: bool) -> dict[str, int]:
-    """{model: tokens} of a daily hash; the bot's hash splits prompt ("p|m") and completion."""
-    out: dict[str, int] = {}
-    for field, value in row.items():
-        name = field.decode() if isinstance(field, bytes) else str(field)
-        if split:
-            name = name.split("|", 1)[-1]
-        out[name] = out.get(name, 0) + int(value)
-    return out
-
-
-class RedisUsageStore:
+class RedisUsageStore(UsageSeries):
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
     def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
@@ -153,61 +137,6 @@ class RedisUsageStore:
                 await pipe.execute()
 
         await guard_write(run)
-
-    async def add_speech(
-        self, user_id: int, seconds: int, at: datetime, group_id: int | None = None
-    ) -> None:
-        """Count seconds transcribed (issue 22) for the user, the group and the bot, by day,
-        month and all time, in one round trip."""
-        owners: list[UsageOwner] = [("user", user_id)]
-        if group_id is not None:
-            owners.append(("chat", group_id))
-        day, month, total = usage_periods(at)
-        idle = self._keys.idle_ttl or None
-
-        async def run() -> None:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
-                    keys = [self._keys.usage(owner, period) for owner in owners]
-                    keys.append(self._keys.stats("usage", period))
-                    for key in keys:
-                        pipe.hincrby(key, SPEECH_FIELD, seconds)
-                        if ttl:
-                            pipe.expire(key, ttl)
-                await pipe.execute()
-
-        await guard_write(run)
-
-    async def speech_seconds(self, owner: UsageOwner | None, at: datetime) -> tuple[int, ...]:
-        """Seconds transcribed today, this month and in all, of an owner (None: the bot's)."""
-        keys = [
-            self._keys.usage(owner, p) if owner else self._keys.stats("usage", p)
-            for p in usage_periods(at)
-        ]
-
-        async def run() -> list[Any]:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.hget(key, SPEECH_FIELD)
-                return list(await pipe.execute())
-
-        return tuple(int(value or 0) for value in await _guard(run))
-
-    async def daily(self, owner: UsageOwner | None, days: Sequence[date]) -> list[dict[str, int]]:
-        """Tokens per model on each of `days` of a user or chat (owner None: the bot's), in one
-        round trip; a day past DAY_TTL reads as empty."""
-        periods = [usage_periods(datetime.combine(d, datetime.min.time()))[0] for d in days]
-
-        async def run() -> list[Any]:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for period in periods:
-                    if owner is None:
-                        pipe.hgetall(self._keys.stats("models", period))
-                    else:
-                        pipe.hgetall(self._keys.usage(owner, f"models:{period}"))
-                return list(await pipe.execute())
-
-        return [_tokens_by_model(row, owner is None) for row in await _guard(run)]
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)
