@@ -176,9 +176,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         else ChatLocks()
     )
     stats = StatsService(usage_store, catalog, monitor, now)
+    transcriber = build_voice(settings)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(), jobs, tools, build_voice(settings), usage_store,
+        signals or LocalSignals(), jobs, tools, transcriber, usage_store,
         usage_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
@@ -197,6 +198,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
         webhook, signals, embedded=embedded, service=service, tools=tools, jobs=jobs,
+        transcriber=transcriber,
     )  # fmt: skip
 
 

@@ -57,6 +57,10 @@ class WhisperTranscriber:
             raise TranscriptionFailed("empty")
         return text
 
+    async def aclose(self) -> None:
+        """Close the endpoint's HTTP client."""
+        await self._client.close()
+
 
 def build_transcriber(
     base_url: str,

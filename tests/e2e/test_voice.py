@@ -183,3 +183,10 @@ async def test_the_gate_comes_before_the_transcription(make_env: EnvFactory) -> 
         await settled(env)
         assert whisper.requests == [] and env.telegram.files.downloads == []
         assert env.gonka.completion_calls == 1
+
+
+async def test_the_endpoints_client_is_closed_with_the_app(make_env: EnvFactory) -> None:
+    async with voice_env(make_env) as (env, _whisper):
+        transcriber = env.app.transcriber
+        assert transcriber is not None
+    assert transcriber._client.is_closed()
