@@ -25,6 +25,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH
 
+# DejaVu Sans: the /usage pictures' labels in Cyrillic (Pillow's own font has Latin letters only).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 bot
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /home/bot

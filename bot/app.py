@@ -28,6 +28,7 @@ from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.adapters.tools.factory import build_toolbox
+from bot.adapters.transcription import WhisperTranscriber, build_transcriber
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
 from bot.core.conversation import ConversationConfig, ConversationService
@@ -205,9 +206,11 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     )
     stats = StatsService(usage_store, catalog, monitor, now)
     payments = build_payments(settings, redis, keys, now)
+    transcriber = build_voice(settings)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, monitor, pacers,
         signals or LocalSignals(), jobs, payments, tools, inline,
+        transcriber, usage_store, usage_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (
@@ -225,8 +228,20 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
         webhook, signals, embedded=embedded, service=service, alerts=alerts, tools=tools,
-        jobs=jobs, payments=payments,
+        jobs=jobs, payments=payments, transcriber=transcriber,
     )  # fmt: skip
+
+
+def build_voice(settings: Settings) -> WhisperTranscriber | None:
+    """The transcription endpoint (TRANSCRIBE_*); None, and voice is off, without one."""
+    if not settings.transcribe_base_url:
+        return None
+    key = settings.transcribe_api_key
+    return build_transcriber(
+        settings.transcribe_base_url,
+        key.get_secret_value() if key else None,
+        settings.transcribe_model,
+    )
 
 
 def build_workers(settings: Settings) -> WorkerLanes:

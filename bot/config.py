@@ -171,7 +171,9 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value configured, for the log redaction filter."""
-        values = [self.bot_token, self.gonka_api_key, self.webhook_secret]
+        values = [
+            self.bot_token, self.gonka_api_key, self.webhook_secret, self.transcribe_api_key,
+        ]  # fmt: skip
         found = [v.get_secret_value() for v in values if v is not None]
         if self.redis_url:
             password = urlsplit(self.redis_url).password
@@ -212,6 +214,14 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
     worker_max_jobs: int = Field(default=8, ge=1)
     worker_user_jobs: int = Field(default=2, ge=1)
     worker_idle_seconds: float = Field(default=120.0, gt=0)
+    # --- Voice (issue 22): an OpenAI-compatible /audio/transcriptions endpoint; unset: off ------
+    transcribe_base_url: str | None = None
+    transcribe_api_key: SecretStr | None = None
+    transcribe_model: str = "whisper-1"
+    transcribe_max_seconds: int = Field(default=300, ge=1, le=4 * 3600)
+    transcribe_price_per_minute: float = Field(default=0.0, ge=0)
+    # /usage and /stats attach a picture of the last 30 days (drawn in a worker process).
+    usage_pictures: bool = True
 
     @field_validator("vision_models", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.redis_client import RedisClient, wait_until_reachable
 from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_signals import RedisReplicaSignals
+from bot.adapters.transcription import WhisperTranscriber
 from bot.config import Settings
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError
@@ -67,6 +68,7 @@ class App:
     toolbox: ToolSet | None = None  # the tools opened
     jobs: WorkerLanes | None = None
     payments: PaymentLedger | None = None
+    transcriber: WhisperTranscriber | None = None  # its HTTP client is closed with the app
 
     @property
     def selling(self) -> bool:
@@ -222,6 +224,8 @@ class App:
             await self.jobs.aclose()
         await self.bot.session.close()
         await self.llm.close()
+        if self.transcriber is not None:
+            await self.transcriber.aclose()
         if self.tools is not None:
             await self.tools.aclose()
         if self.signals is not None:

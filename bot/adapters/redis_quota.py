@@ -104,7 +104,7 @@ return {count, oldest, day, month, refusal, tell}
 
 # KEYS: day usage, month usage, holds, wallet. ARGV: daily, monthly, amount, hold id, now (ms),
 # hold ttl (ms). Holds what is left of the free quotas first, then of the paid tokens (not held
-# by other turns). Returns {tokens held, "" or the period used up}.
+# by other turns). Returns {tokens held, "" or the period used up, paid tokens held}.
 _RESERVE = (
     _USE
     + """
@@ -120,7 +120,7 @@ if free + paid <= 0 then
 end
 redis.call('HSET', KEYS[3], ARGV[4], (free + paid) .. ':' .. (now_ms + tonumber(ARGV[6])) .. ':' .. paid)
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
-return {free + paid, ''}
+return {free + paid, '', paid}
 """
 )
 
@@ -221,10 +221,11 @@ class RedisQuota:
             now_ms,
             HOLD_TTL_MS,
         ]
-        held, exhausted = await guard(lambda: self._reserve(keys=keys, args=args))
+        held, exhausted, *paid = await guard(lambda: self._reserve(keys=keys, args=args))
         period = _text(exhausted)
         return Hold(owner_id, hold_id, int(held), "day" if period == "day" else
-                    "month" if period == "month" else "", limits)  # fmt: skip
+                    "month" if period == "month" else "", limits,
+                    int(paid[0]) if paid else 0)  # fmt: skip
 
     async def settle(self, hold: Hold, usage: Usage, at: datetime, ttls: tuple[int, int]) -> int:
         """Count a turn's usage in the owner's day and month and settle its hold, debiting what

@@ -14,13 +14,11 @@ from redis.asyncio.cluster import ClusterPipeline
 from bot.adapters.redis_client import guard, guard_write
 from bot.adapters.redis_keys import RedisKeys, UsageOwner, usage_periods
 from bot.adapters.redis_quota import RedisQuota
+from bot.adapters.redis_usage_series import DAY_TTL, MONTH_TTL, UsageSeries
 from bot.core.models import ChatKey, ChatMessage, PeriodStats, ToolCall, Usage, UsageTotals
 from bot.core.quota import Hold, QuotaLimits
 
 T = TypeVar("T")
-
-DAY_TTL = 40 * 86400
-MONTH_TTL = 400 * 86400
 
 
 _guard = guard
@@ -88,7 +86,7 @@ class RedisHistoryStore:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))
 
 
-class RedisUsageStore:
+class RedisUsageStore(UsageSeries):
     """Usage counters per user and group and period; the period is in the key, so it rolls over."""
 
     def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
@@ -118,12 +116,14 @@ class RedisUsageStore:
         day, month, total = usage_periods(at)
         idle = self._keys.idle_ttl or None
 
-        # With a hold, the owner's day and month are counted by the hold's settlement, with the
-        # paid tokens it spends (one script); the rest in one round trip after it.
-        paid = 0
-        if hold is not None:
+        # A hold of paid tokens is settled by one script (day and month counted, the paid tokens
+        # spent debited atomically), the rest in one round trip after it; a hold of free
+        # tokens only is dropped in that round trip, as the usage is counted there.
+        paid, settled = 0, None
+        if hold is not None and hold.paid:
             paid = await self._quota.settle(hold, usage, at, (DAY_TTL, MONTH_TTL))
-        settled = ("user", hold.owner_id) if hold is not None else None
+            settled = ("user", hold.owner_id)
+        free_hold = hold if hold is not None and not hold.paid else None
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -137,10 +137,16 @@ class RedisUsageStore:
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
+                    # The daily series of the /usage picture: tokens per model, kept DAY_TTL.
+                    daily = self._keys.usage(owner, f"models:{day}")
+                    pipe.hincrby(daily, model, usage.total_tokens)
+                    pipe.expire(daily, DAY_TTL)
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
                     self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
                 if paid:
                     pipe.hincrby(self._keys.stats("stars", "all"), "paid_used", paid)
+                if free_hold is not None:
+                    pipe.hdel(self._keys.holds(free_hold.owner_id), free_hold.hold_id)
                 await pipe.execute()
 
         await guard_write(run)

@@ -24,7 +24,9 @@ from typing import Generic, Literal, TypeVar
 
 P = TypeVar("P")
 
-PartKind = Literal["text", "forward", "media", "other"]
+# "call": a group message that calls the bot with no words (a bare mention): what the caller
+# says next (a voice note, a file) is its question.
+PartKind = Literal["text", "forward", "media", "call", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +101,12 @@ class Coalescer(Generic[P]):
         self._windows: dict[CoalesceKey, _Window[P]] = {}
 
     def opens_window(self, part: Part[P]) -> bool:
-        """Whether `part` may have company: near the limit, a forward, or an album item."""
+        """Whether `part` may have company: near the limit, a forward, a bare call, or an album
+        item."""
         if not self._config.enabled:
             return False
         return (
-            part.kind == "forward"
+            part.kind in ("forward", "call")
             or part.media_group_id is not None
             or len(part.text) >= self._config.near_limit
         )

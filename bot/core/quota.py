@@ -42,6 +42,7 @@ class Hold:
     amount: int
     exhausted: Literal["", "day", "month"] = ""
     limits: QuotaLimits | None = None  # what it was held against (settled against them)
+    paid: int = 0  # of `amount`, the paid tokens held (0: settled with the usage, no script)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,17 @@ passes through with no ``batch`` in the data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.types import Message, TelegramObject, Update
 
 from bot.config import Settings
-from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
+from bot.core.coalesce import Batch, CoalesceConfig, Coalescer, Part
+from bot.telegram.addressing import called_text
+from bot.telegram.input_kinds import KINDS, InputKind
 from bot.telegram.inputs import coalescable, coalesce_key, part_of
 
 log = logging.getLogger(__name__)
@@ -32,8 +35,10 @@ class CoalesceMiddleware(BaseMiddleware):
 
     provides: ClassVar[dict[str, Any]] = {"batch": Batch}
 
-    def __init__(self, coalescer: Coalescer[Message]) -> None:
+    def __init__(self, coalescer: Coalescer[Message], kinds: Sequence[InputKind] = KINDS) -> None:
+        """`kinds`: the input kinds the bot reads (a kind that is off does not coalesce)."""
         self._coalescer = coalescer
+        self._kinds = kinds
 
     async def __call__(
         self,
@@ -42,16 +47,24 @@ class CoalesceMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         message = event.message if isinstance(event, Update) else None
-        if message is None or not coalescable(message):
+        if message is None or not coalescable(message, self._kinds):
             return await handler(event, data)
-        batch: Batch[Message] | None = await self._coalescer.offer(
-            coalesce_key(message), part_of(message)
-        )
+        part = part_of(message, self._kinds)
+        if await _bare_call(message, part, data.get("bot")):  # "@bot" alone: the question follows
+            part = replace(part, kind="call")
+        batch: Batch[Message] | None = await self._coalescer.offer(coalesce_key(message), part)
         if batch is None:
             log.info("message joined a turn update_id=%s", getattr(event, "update_id", None))
             return None
         data["batch"] = batch
         return await handler(event, data)
+
+
+async def _bare_call(message: Message, part: Part[Message], bot: object) -> bool:
+    """A group text that calls the bot and says nothing else."""
+    if part.kind != "text" or message.chat.type == "private" or not isinstance(bot, Bot):
+        return False
+    return called_text(message, await bot.me()) == ""
 
 
 def coalesce_config(settings: Settings) -> CoalesceConfig:

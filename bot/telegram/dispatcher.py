@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -25,6 +27,8 @@ from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.usage_chart import DailyUsage
+from bot.core.voice import DOWNLOAD_LIMIT, SpeechReport, SpeechUsage, Transcriber, VoiceLimits
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
@@ -45,6 +49,7 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.inline_answers import InlineAnswers
 from bot.telegram.inline_queries import InlineQueries
+from bot.telegram.input_kinds import VOICE, Reader
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
@@ -53,6 +58,8 @@ from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
 from bot.telegram.stopping import Stopping
+from bot.telegram.usage_pictures import UsagePictures
+from bot.telegram.voice_turns import VoiceReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,11 @@ class Parts:
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
     inline: InlineParts | None = None  # inline mode (INLINE_MODE): None leaves it off
 
+    # Voice (issue 22): the transcription endpoint (None: voice is off) and its counters.
+    transcriber: Transcriber | None = None
+    speech: SpeechUsage | None = None
+    daily: DailyUsage | None = None  # the daily series of the /usage and /stats pictures
+
 
 @dataclass(frozen=True, slots=True)
 class InlineParts:
@@ -94,8 +106,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor
     )
     inputs = InputTurns(
-        parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
-    )
+        parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs,
+        voice_readers(config, parts, notices),
+    )  # fmt: skip
     chat_admins = ChatAdmins(parts.bot)
     inline_data = build_inline(parts, admission, notices)
     dispatcher = Dispatcher(
@@ -110,6 +123,12 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         inputs=inputs,
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
+        speech=SpeechReport(parts.speech, config.transcribe_price_per_minute)
+        if parts.speech is not None and parts.transcriber is not None
+        else None,
+        pictures=UsagePictures(parts.bot, parts.daily, parts.jobs, config.price_per_million_tokens)
+        if config.usage_pictures and parts.daily is not None
+        else None,
         tools=parts.tools,
         payments=parts.payments,
         pay_support=config.pay_support_text,
@@ -121,7 +140,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(JobOwnerMiddleware())
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
-    dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
+    dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer, inputs.kinds))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     if inline_data:  # first: its /start inl_... deep link comes before /start
@@ -136,7 +155,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         tools.router(),
         commands.router(),
         buttons.router(),
-        chat.router(),
+        chat.router(inputs.kinds),
         errors.router(),
     )
     check_dependencies(dispatcher)
@@ -153,6 +172,16 @@ def build_inline(parts: Parts, admission: Admission, notices: Notices) -> dict[s
     )  # fmt: skip
     queries = InlineQueries(admission, parts.inline.pending, parts.models)
     return {"inline_answers": answers, "inline_queries": queries}
+
+
+def voice_readers(config: Settings, parts: Parts, notices: Notices) -> dict[str, Reader]:
+    """The voice kind's reader when a transcription endpoint is configured (else voice is off)."""
+    if parts.transcriber is None or parts.speech is None:
+        return {}
+    limits = VoiceLimits(config.transcribe_max_seconds, DOWNLOAD_LIMIT)
+    clock = partial(datetime.now, UTC)
+    reader = VoiceReader(parts.bot, notices, parts.transcriber, limits, parts.speech, clock)
+    return {VOICE.name: reader}
 
 
 def input_options(config: Settings) -> InputOptions:

@@ -1,11 +1,12 @@
-"""Turns that carry files: documents read into the question, photos sent as images (or noted
-as unseen), then answered like any turn. The gate comes first: nothing is downloaded for a user
-it refuses."""
+"""Turns that carry inputs besides text: each input kind's reader (bot/telegram/input_kinds.py)
+turns its messages into the question (a transcript, a document's text, images), then the turn is
+answered like any other. The gate comes first: nothing is downloaded or transcribed for a user it
+refuses."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -27,6 +28,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.models import Question
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
+from bot.telegram.input_kinds import DOCUMENT, KINDS, PHOTO, Asked, InputKind, Reader
 from bot.telegram.inputs import (
     FileDownloadFailed,
     data_url,
@@ -51,25 +53,12 @@ class InputOptions:
     vision_models: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Asked:
-    """The question so far: what goes upstream and what history keeps."""
-
-    sent: str
-    kept: str
-
-
-def media_of(messages: Sequence[Message]) -> bool:
-    """Whether any of the turn's messages carries a document or a photo."""
-    return any(m.document is not None or m.photo for m in messages)
-
-
 def _documents(messages: Sequence[Message]) -> list[Document]:
     return [m.document for m in messages if m.document is not None]
 
 
 class InputTurns:
-    """Answers a turn whose messages carry documents or photos."""
+    """Answers a turn whose messages carry inputs besides text, through the kinds' readers."""
 
     def __init__(
         self,
@@ -80,22 +69,35 @@ class InputTurns:
         notices: Notices,
         options: InputOptions,
         jobs: JobRunner,
+        readers: Mapping[str, Reader] | None = None,
     ) -> None:
-        """`jobs` reads documents in worker processes."""
-        self._bot = bot
-        self._jobs = jobs
+        """`jobs` reads documents in worker processes; `readers`: the readers of kinds other
+        than documents and photos, by kind name (a kind without one is off)."""
         self._admission = admission
         self._answering = answering
-        self._models = models
         self._notices = notices
-        self._options = options
+        self._vision = Vision(models, options.vision_models)
+        self._readers: dict[str, Reader] = {
+            DOCUMENT.name: DocumentReader(bot, notices, options, jobs),
+            PHOTO.name: PhotoReader(bot, notices, self._vision),
+            **(readers or {}),
+        }
+
+    @property
+    def kinds(self) -> tuple[InputKind, ...]:
+        """The input kinds read (their fields are the chat handlers' filter)."""
+        return tuple(kind for kind in KINDS if kind.name in self._readers)
 
     async def answer(
         self, turn: Turn, messages: Sequence[Message], question: str, own_words: str
     ) -> None:
-        """Admit the turn, read its files into `question`, and answer it (or tell the user why
-        a file was not read: no upstream call then)."""
-        if not question.strip() and not _documents(messages) and not await self._sees(turn):
+        """Admit the turn, read its inputs into `question`, and answer it (or tell the user why
+        an input was not read: no upstream call then)."""
+        if (
+            not question.strip()
+            and self._photos_only(messages)
+            and not await self._vision.sees(turn)
+        ):
             # Photos alone that the model cannot see: said like a sticker, once per window.
             await self._admission.unsupported(turn, "photo_no_vision")
             return
@@ -118,28 +120,50 @@ class InputTurns:
             words = own_words or names
             await self._answering.answer_admitted(turn, verdict.limits, asked, words)
 
+    def _photos_only(self, messages: Sequence[Message]) -> bool:
+        others = [k for k in self.kinds if k is not PHOTO]
+        return not any(k.carried_by(m) for k in others for m in messages)
+
     async def _question(
         self, turn: Turn, messages: Sequence[Message], question: str
     ) -> str | Question | None:
-        documents = _documents(messages)
-        photos = [photo_sizes(m) for m in messages if m.photo]
-        asked = _Asked(question, question)
-        if documents:
-            read = await self._documents(turn, documents, question)
-            if read is None:
-                return None
+        asked = Asked(question, question)
+        for kind in self.kinds:
+            mine = [m for m in messages if kind.carried_by(m)]
+            if not mine:
+                continue
+            read = await self._readers[kind.name].read(turn, mine, asked)
+            if read is None or isinstance(read, Question):
+                return read
             asked = read
-        if photos:
-            return await self._photos(turn, photos, asked)
         return asked.sent if asked.sent == asked.kept else text_question(asked.sent, asked.kept)
 
-    async def _documents(
-        self, turn: Turn, documents: Sequence[Document], question: str
-    ) -> _Asked | None:
+
+class Vision:
+    """Whether the chat's model sees images (VISION_MODELS)."""
+
+    def __init__(self, models: ModelResolver, vision_models: tuple[str, ...]) -> None:
+        self._models = models
+        self._vision_models = vision_models
+
+    async def sees(self, turn: Turn) -> bool:
+        return sees_images(await self._models.current(turn.chat_id), self._vision_models)
+
+
+class DocumentReader:
+    """Documents: their text with the question (worker processes read them)."""
+
+    def __init__(self, bot: Bot, notices: Notices, options: InputOptions, jobs: JobRunner) -> None:
+        self._bot = bot
+        self._notices = notices
+        self._options = options
+        self._jobs = jobs
+
+    async def read(self, turn: Turn, messages: Sequence[Message], asked: Asked) -> Asked | None:
         """The documents' text with the question; None when none could be read (told why)."""
         options = self._options
         readable: list[DocumentText] = []
-        for document in documents:
+        for document in _documents(messages):
             result = await read_document(self._bot, document, options.limits, self._jobs)
             if isinstance(result, DocumentText):
                 readable.append(result)
@@ -150,28 +174,32 @@ class InputTurns:
         if not readable:
             return None
         prepared = prepare_documents(
-            readable, question, options.document_tokens, options.document_history_tokens
+            readable, asked.sent, options.document_tokens, options.document_history_tokens
         )
         for key, values in prepared.notices:  # what was used of a long file, before the answer
             await self._notices.notify(turn, t(key, turn.lang, **values))
-        return _Asked(prepared.content, prepared.history)
+        return Asked(prepared.content, prepared.history)
 
-    async def _photos(
-        self, turn: Turn, photos: Sequence[list[PhotoSize]], asked: _Asked
-    ) -> str | Question:
-        if await self._sees(turn):
+
+class PhotoReader:
+    """Photos: sent as images to a model that sees them, else noted as unseen."""
+
+    def __init__(self, bot: Bot, notices: Notices, vision: Vision) -> None:
+        self._bot = bot
+        self._notices = notices
+        self._vision = vision
+
+    async def read(self, turn: Turn, messages: Sequence[Message], asked: Asked) -> Asked | Question:
+        photos = [photo_sizes(m) for m in messages if m.photo]
+        if await self._vision.sees(turn):
             images = [await self._image(sizes) for sizes in photos]
             kept = photo_turn_text(asked.kept, seen=True)
             blind = photo_turn_text(asked.sent, seen=False)
             return image_question(asked.sent, kept, [i for i in images if i is not None], blind)
         await self._notices.notify(turn, t("photo_not_seen", turn.lang))
-        sent = photo_turn_text(asked.sent, seen=False)
-        kept = photo_turn_text(asked.kept, seen=False)
-        return sent if sent == kept else text_question(sent, kept)
-
-    async def _sees(self, turn: Turn) -> bool:
-        model = await self._models.current(turn.chat_id)
-        return sees_images(model, self._options.vision_models)
+        return Asked(
+            photo_turn_text(asked.sent, seen=False), photo_turn_text(asked.kept, seen=False)
+        )
 
     async def _image(self, sizes: Sequence[PhotoSize]) -> Image | None:
         size = pick_photo(sizes)

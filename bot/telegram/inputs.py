@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -31,6 +32,7 @@ from bot.core.documents import (
 )
 from bot.core.inputs import ForwardOrigin, PhotoSize, QuickKind, forwarded_text
 from bot.core.jobs import JobFailed, JobRunner
+from bot.telegram.input_kinds import KINDS, InputKind, kind_of
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -90,33 +92,36 @@ def coalesce_key(message: Message) -> CoalesceKey:
     return CoalesceKey(message.chat.id, thread, user_id)
 
 
-def part_of(message: Message) -> Part[Message]:
+def part_of(message: Message, kinds: Sequence[InputKind] = KINDS) -> Part[Message]:
     """The coalescer's view of a message: its text (a forward's with its origin line, a media
-    message's caption), its kind and album; the message itself is the payload."""
+    message's caption), its kind (an input kind's declared part) and album; the message itself
+    is the payload."""
     text = message.text or message.caption or ""
     origin = origin_of(message)
     if origin is not None:
         return Part(message.message_id, "forward", forwarded_text(origin, text), None, message)
-    if message.document is not None or message.photo:
-        return Part(message.message_id, "media", text, message.media_group_id, message)
+    carried = kind_of(message, kinds)
+    if carried is not None:
+        return Part(message.message_id, carried.part, text, message.media_group_id, message)
     kind: PartKind = "text" if message.text is not None else "other"
     return Part(message.message_id, kind, text, message.media_group_id, message)
 
 
-def coalescable(message: Message) -> bool:
-    """Whether a message may be part of a multi-message turn: a person's text, caption, file or
-    forward; not a command (a command runs as sent), not a service message."""
+def coalescable(message: Message, kinds: Sequence[InputKind] = KINDS) -> bool:
+    """Whether a message may be part of a multi-message turn: a person's text, caption, forward
+    or one of the input `kinds` the bot reads; not a command (a command runs as sent), not a
+    service message."""
     author = message.from_user
     if author is None or author.is_bot or message.is_automatic_forward:
         return False
     if (message.text or "").startswith("/"):
         return False
-    return bool(message.text or message.caption or message.document or message.photo)
+    return bool(message.text or message.caption or kind_of(message, kinds))
 
 
 def quick_kind(message: Message) -> QuickKind | None:
-    """The kinds answered with one short text and no upstream call."""
-    if message.voice is not None:
+    """The kinds answered with one short text and no upstream call (voice: while it is off)."""
+    if message.voice is not None or message.audio is not None:
         return "voice"
     if message.video_note is not None:
         return "video_note"

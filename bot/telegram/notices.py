@@ -90,6 +90,10 @@ class Notices:
         """Send a message with an inline keyboard (paced like every other message)."""
         await self._outbox(turn).send(Rendered(text), markup)
 
+    async def show(self, turn: Turn, rendered: Rendered) -> None:
+        """Send a message with its own entities (a quote), paced like every other message."""
+        await self._outbox(turn).send(rendered, None)
+
     def _outbox(self, turn: Turn, target: Target | None = None) -> Outbox:
         target = target or Target(turn.chat_id, turn.thread_id, turn.reply_to)
         return Outbox(self._bot, target, self._pacers)

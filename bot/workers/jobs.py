@@ -10,4 +10,5 @@ JOBS: dict[str, str] = {
     "read_document": "bot.adapters.documents:extract",
     "page_text": "bot.adapters.page_text:readable",
     "calculate": "bot.adapters.tools.calculate:evaluate",
+    "render_chart": "bot.adapters.usage_chart:render",
 }

@@ -78,7 +78,7 @@ _IMPLEMENTED = (
     "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
-    "createForumTopic", "editForumTopic", "getChatMember", "answerInlineQuery",
+    "createForumTopic", "editForumTopic", "getChatMember", "answerInlineQuery", "sendPhoto",
 )  # fmt: skip
 # Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
 _RICH = ("sendRichMessage", "sendRichMessageDraft")
@@ -196,6 +196,7 @@ class FakeTelegramServer(InputUpdates, InlineMode):
         self.calls: list[Call] = []
         self.count_429 = 0
         self.internal_errors: list[BaseException] = []
+        self.uploaded_photos: list[bytes] = []  # sendPhoto uploads (multipart), in order
         self.chats: dict[int, ChatState] = {}
         self.pending_updates: list[Json] = []
         self.dropped_updates: list[Json] = []  # filtered out by allowed_updates
@@ -788,6 +789,35 @@ class FakeTelegramServer(InputUpdates, InlineMode):
             del state.drafts[key]  # a message from the bot ends its drafts in that thread
         return self._message_json(msg)
 
+    async def _m_send_photo(self, params: Json) -> Json:
+        """An uploaded photo (multipart): Telegram takes up to 10 MB of a real image, sides
+        summing to at most 10000 pixels."""
+        state = self._target_chat(params)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):  # a multipart part's name
+            photo = params.get(photo.removeprefix("attach://"))
+        if not isinstance(photo, dict) or not photo.get("data"):
+            raise bad_request("there is no photo in the request")
+        data: bytes = photo["data"]
+        size = png_size(data)
+        if len(data) > 10 * 1024 * 1024 or size is None:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        if sum(size) > 10000:
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        self.flood.check("message", state.chat["id"])
+        self.uploaded_photos.append(data)
+        sizes = [{"file_id": f"AgACAgIAAxk-sent-{len(self.uploaded_photos)}",
+                  "file_unique_id": f"AQADsent{len(self.uploaded_photos)}",
+                  "width": size[0], "height": size[1], "file_size": len(data)}]  # fmt: skip
+        thread = params.get("message_thread_id")
+        reply = params.get("reply_parameters") or {}
+        msg = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[], thread=thread,
+            is_topic=thread is not None, reply_to=reply.get("message_id"),
+            media={"photo": sizes},
+        )  # fmt: skip
+        return self._message_json(msg)
+
     async def _m_edit_message_text(self, params: Json) -> Json | bool:
         if params.get("inline_message_id"):
             return await self._edit_inline(params)
@@ -1168,6 +1198,13 @@ def _msg_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     return {**defaults, **kw}
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG's width and height from its IHDR chunk; None for anything else."""
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def _detect_entities(text: str) -> list[Json]:
     found: list[Json] = []
     for etype, regex in (("bot_command", _COMMAND_RE), ("mention", _MENTION_RE), ("url", _URL_RE)):
@@ -1215,7 +1252,9 @@ async def _read_params(request: web.Request) -> Json:
         else:
             for key, value in (await request.post()).items():
                 raw[key] = (
-                    value if isinstance(value, str) else {"file": getattr(value, "filename", key)}
+                    value
+                    if isinstance(value, str)
+                    else {"file": getattr(value, "filename", key), "data": value.file.read()}
                 )
     params: Json = {}
     for key, value in raw.items():

@@ -261,6 +261,30 @@ class InputUpdates:
         note = {**stored.as_json(), "length": 240, "duration": duration}
         return int(await self._user_message(chat_id, {"video_note": note}, **_msg_kwargs(kw)))
 
+    async def send_voice_file(
+        self, chat_id: int, data: bytes, *, duration: int = 3, size: int | None = None, **kw: Any
+    ) -> int:
+        """A voice note whose file downloads as ``data`` (OGG/Opus; Telegram's path ends .oga)."""
+        from tests.doubles.fake_telegram import _msg_kwargs
+
+        stored = self.files.add(data, folder="voice", suffix=".oga", size=size)
+        voice = {**stored.as_json(), "duration": duration, "mime_type": "audio/ogg"}
+        content = self._caption({"voice": voice}, kw.pop("caption", None))
+        return int(await self._user_message(chat_id, content, **_msg_kwargs(kw)))
+
+    async def send_audio_file(
+        self, chat_id: int, data: bytes, file_name: str, *, duration: int = 30, **kw: Any
+    ) -> int:
+        """An audio file (sent as music: ``audio``, with its name and mime type)."""
+        from tests.doubles.fake_telegram import _msg_kwargs
+
+        suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
+        stored = self.files.add(data, folder="music", suffix=suffix)
+        mime = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        audio = {**stored.as_json(), "duration": duration, "file_name": file_name,
+                 "mime_type": mime}  # fmt: skip
+        return int(await self._user_message(chat_id, {"audio": audio}, **_msg_kwargs(kw)))
+
     async def send_location(
         self, chat_id: int, latitude: float = 55.7558, longitude: float = 37.6173, **kw: Any
     ) -> int:

@@ -74,6 +74,8 @@ def make_settings(telegram: FakeTelegramServer, gonka: FakeGonka, **overrides: A
         "rich_drafts": False,
         # Tools are off unless a test turns them on (tests/e2e/test_tools.py).
         "tools": "",
+        # The /usage and /stats pictures are sent only where a test turns them on.
+        "usage_pictures": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -74,7 +74,7 @@ async def test_sigterm_lets_the_streamed_answer_finish(tmp_path: Path) -> None:
         history = await RedisHistoryStore(redis, RedisKeys(prefix)).load(ChatKey(USER))
         assert [m.content for m in history] == ["tell me a long story", ANSWER]
         usage = [key async for key in redis.scan_iter(match=f"{prefix}:{{user:{USER}}}:usage:*")]
-        assert len(usage) == 3
+        assert len(usage) == 4  # day, month, all time, and the day's tokens by model
     finally:
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=500)]
         if keys:
@@ -103,4 +103,4 @@ async def test_answer_still_running_at_grace_end_is_kept_marked_as_cut_by_the_re
         usage = [
             key async for key in env.app.redis.scan_iter(match=f"gonka:{{user:{E2E_USER}}}:usage:*")
         ]
-        assert len(usage) == 3
+        assert len(usage) == 4  # day, month, all time, and the day's tokens by model

@@ -13,11 +13,13 @@ from bot.core.access import Gate
 from bot.core.monitor import MonitorSnapshot
 from bot.core.payment_ledger import PaymentLedger
 from bot.core.stats import StatsService
-from bot.telegram.handlers.commands import usage_line
+from bot.core.voice import SpeechReport
+from bot.telegram.handlers.commands import speech_lines, usage_line
 from bot.telegram.notices import Notices
 from bot.telegram.rights import Holds
 from bot.telegram.texts import Lang, number, t
 from bot.telegram.turn import Turn
+from bot.telegram.usage_pictures import UsagePictures
 
 ACCESS_COMMANDS = ("allow", "block", "unblock")
 ADMIN_COMMANDS = ("stats", "quota", "refund", *ACCESS_COMMANDS)
@@ -99,6 +101,8 @@ async def cmd_stats(
     notices: Notices,
     price_per_million: float,
     payments: PaymentLedger,
+    speech: SpeechReport | None = None,
+    pictures: UsagePictures | None = None,
 ) -> None:
     text = await _stats_text(stats, price_per_million, lang)
     if payments.catalog.for_sale:
@@ -108,7 +112,9 @@ async def cmd_stats(
             refunded=t("n_stars", lang, stars=stars.refunded),
             used=t("n_tokens", lang, tokens=stars.paid_tokens_used),
         )  # fmt: skip
-    await notices.notify(turn, text)
+    await notices.notify(turn, text + await speech_lines(speech, None, lang))
+    if pictures is not None:
+        await pictures.send_stats(turn)
 
 
 async def cmd_access(

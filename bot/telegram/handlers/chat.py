@@ -15,7 +15,8 @@ from bot.telegram.addressing import called_rich, called_text, quoted, rich_text_
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.filters import Carries, ChatType
-from bot.telegram.input_turns import InputTurns, media_of
+from bot.telegram.input_kinds import KINDS, InputKind, carried_fields, media_of
+from bot.telegram.input_turns import InputTurns
 from bot.telegram.inputs import part_of, quick_kind
 from bot.telegram.notices import Notices
 from bot.telegram.texts import Lang, t
@@ -122,7 +123,8 @@ async def on_group_rich(message: Message, turn: Turn, answering: Answering, bot:
 
 
 async def on_unsupported(message: Message, turn: Turn, admission: Admission) -> None:
-    """A voice note, sticker, location, poll...: one short text per kind, no upstream call."""
+    """A sticker, location, poll, a voice note while voice is off...: one short text per kind,
+    no upstream call."""
     kind = quick_kind(message)
     await admission.unsupported(turn, QUICK_TEXT_KEYS[kind] if kind else "only_text")
 
@@ -135,9 +137,10 @@ async def on_group_unsupported(
         await on_unsupported(message, turn, admission)
 
 
-def router() -> Router:
+def router(kinds: Sequence[InputKind] = KINDS) -> Router:
+    """`kinds`: the input kinds the bot reads besides text (the others answer in one text)."""
     chat = Router(name="chat")
-    content = Carries("text", "document", "photo")
+    content = Carries("text", *carried_fields(kinds))
     chat.message.register(on_text, PRIVATE, content)
     chat.message.register(on_group_text, GROUP, content)
     chat.message.register(on_rich, PRIVATE, Carries("rich_message"))

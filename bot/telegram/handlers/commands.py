@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -13,11 +14,13 @@ from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
 from bot.core.payment_ledger import PaymentLedger
 from bot.core.usage import cost
+from bot.core.voice import SpeechReport
 from bot.telegram.answering import Answering
 from bot.telegram.notices import Notices
 from bot.telegram.rights import Rights, allowed
 from bot.telegram.texts import Lang, t
 from bot.telegram.turn import Turn
+from bot.telegram.usage_pictures import UsagePictures
 
 RECENT_PAYMENTS = 3  # shown by /usage; `/usage payments` shows all
 
@@ -77,6 +80,8 @@ async def cmd_usage(
     price_per_million: float,
     gate: Gate,
     payments: PaymentLedger,
+    speech: SpeechReport | None = None,
+    pictures: UsagePictures | None = None,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
     for quota in await gate.quotas(turn.user_id):
@@ -94,7 +99,28 @@ async def cmd_usage(
     if payments.catalog.for_sale:
         every = (command.args or "").strip().lower() == "payments"
         text += await paid_text(payments, turn.actor, lang, every)
+    text += await speech_lines(speech, turn, lang)
     await notices.notify(turn, text)
+    if pictures is not None:
+        await pictures.send_usage(turn)
+
+
+async def speech_lines(speech: SpeechReport | None, turn: Turn | None, lang: Lang) -> str:
+    """This month's transcribed minutes: the user's (and the group's), or the bot's (no turn)."""
+    if speech is None:
+        return ""
+    now = datetime.now(UTC)
+    owners: list[tuple[Literal["user", "chat"], int] | None] = [None]
+    if turn is not None:
+        owners = [("user", turn.user_id)]
+        if not turn.private:
+            owners.append(("chat", turn.chat_id))
+    lines = ""
+    for owner in owners:
+        found = await speech.minutes(owner, now)
+        if found is not None:
+            lines += "\n" + t("usage_speech", lang, minutes=found[0], cost=found[1])
+    return lines
 
 
 async def paid_text(payments: PaymentLedger, user_id: int, lang: Lang, every: bool) -> str:
