@@ -95,6 +95,9 @@ class RedisUsageStore:
         self._redis = redis
         self._keys = keys
         self._quota = RedisQuota(redis, keys)
+        # The bot-wide stats keys are shared by every reply: their EXPIRE goes out once a day
+        # (the day it was sent, by key; a dozen keys, cleared when the day changes).
+        self._expired: dict[str, str] = {}
 
     async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
         return await self._quota.reserve(owner_id, limits, amount, at)
@@ -118,7 +121,12 @@ class RedisUsageStore:
         day, month, total = usage_periods(at)
         idle = self._keys.idle_ttl or None
 
+        if any(when != day for when in self._expired.values()):
+            self._expired.clear()
+        expiring: list[str] = []
+
         async def run() -> None:
+            expiring.clear()
             async with self._redis.pipeline(transaction=False) as pipe:
                 for owner in owners:
                     for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
@@ -128,13 +136,40 @@ class RedisUsageStore:
                         pipe.hincrby(key, "requests", 1)
                         if ttl:
                             pipe.expire(key, ttl)
+                unexpired: list[int] = []  # where a stats request count is, sent without EXPIRE
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
-                    self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
+                    at = len(pipe) + 2
+                    keys = self._count_stats(pipe, period, user_id, model, usage, chat_id)
+                    if ttl and not self._expire(pipe, keys, ttl, day, expiring):
+                        unexpired.append(at)
                 if hold is not None:  # settled: the real usage is counted above
                     pipe.hdel(self._keys.holds(hold.owner_id), hold.hold_id)
-                await pipe.execute()
+                results = await pipe.execute()
+            if any(results[i] == 1 for i in unexpired):
+                # A stats key was created by this reply without its EXPIRE (Redis lost it since
+                # the day's EXPIRE, e.g. restarted without persistence): send them again.
+                self._expired.clear()
+            else:
+                self._expired.update(dict.fromkeys(expiring, day))
 
         await guard_write(run)
+
+    def _expire(
+        self,
+        pipe: Pipeline | ClusterPipeline,
+        keys: list[str],
+        ttl: int,
+        day: str,
+        expiring: list[str],
+    ) -> bool:
+        """EXPIRE on those of `keys` not sent one today; whether any was sent."""
+        sent = False
+        for key in keys:
+            if self._expired.get(key) != day:
+                pipe.expire(key, ttl)
+                expiring.append(key)
+                sent = True
+        return sent
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)
@@ -159,12 +194,12 @@ class RedisUsageStore:
         self,
         pipe: Pipeline | ClusterPipeline,
         period: str,
-        ttl: int | None,
         user_id: int,
         model: str,
         usage: Usage,
         chat_id: int | None,
-    ) -> None:
+    ) -> list[str]:
+        """Counts the reply in the bot-wide stats of `period`; returns the keys written."""
         total = self._keys.stats("usage", period)
         pipe.hincrby(total, "prompt", usage.prompt_tokens)
         pipe.hincrby(total, "completion", usage.completion_tokens)
@@ -179,9 +214,7 @@ class RedisUsageStore:
             chats = self._keys.stats("chats", period)
             pipe.zincrby(chats, usage.total_tokens, str(chat_id))
             keys.append(chats)
-        if ttl:
-            for key in keys:
-                pipe.expire(key, ttl)
+        return keys
 
     async def stats(self, at: datetime, top: int) -> list[PeriodStats]:
         periods = usage_periods(at)
