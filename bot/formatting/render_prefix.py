@@ -64,16 +64,24 @@ class PrefixRenderer:
     def _closed(self, head: str) -> bool:
         if head in self._open:
             return False
-        tokens = self._parser.parse(head + "x")
+        segment = head[self._known_closed(head) :]  # after a closed head, blocks start afresh
+        tokens = self._parser.parse(segment + "x")
         last = tokens[-3] if len(tokens) >= 3 else None
         if last is not None and last.type == "paragraph_open" and last.level == 0 and last.map:
             line = last.map[0]
-            if line == head.count("\n"):
+            if line == segment.count("\n"):
                 return True
         self._open[head] = None
         if len(self._open) > self._size:
             self._open.popitem(last=False)
         return False
+
+    def _known_closed(self, head: str) -> int:
+        """The end of the longest kept head that `head` starts with (of its last cuts), or 0."""
+        for match in list(_CUT.finditer(head))[-_TRIED:][::-1]:
+            if head[: match.end()] in self._heads:
+                return match.end()
+        return 0
 
     def _head(self, head: str) -> Rendered:
         rendered = self._heads.get(head)
