@@ -17,7 +17,7 @@ Gonka, which run in this process; CPU and memory are read from /proc of the bot'
                              time); VmRSS once all are answered
 
 --against COMMIT extracts COMMIT (git archive) into a temporary folder and runs it on the current
-venv when its uv.lock is this tree's, else on a venv `uv sync --frozen` builds there.
+venv when its uv.lock is this tree's (or it has none), else on a venv `uv sync --frozen` builds there.
 """
 
 from __future__ import annotations
@@ -165,7 +165,8 @@ def commit_tree(commit: str, python: str | None) -> Iterator[Tree]:
         )
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
         if python is None:
-            same = (folder / "uv.lock").read_bytes() == (ROOT / "uv.lock").read_bytes()
+            lock = folder / "uv.lock"  # none before the lock file: run on this venv
+            same = not lock.exists() or lock.read_bytes() == (ROOT / "uv.lock").read_bytes()
             python = sys.executable
             if not same:
                 subprocess.run(["uv", "sync", "--frozen", "--no-dev"], cwd=folder, check=True)

@@ -69,9 +69,10 @@ def main(argv: list[str]) -> int:
     # `check` says one line per check: its library noise (and the SDK's retries) stays quiet.
     level = settings.log_level if not argv or settings.log_level == "DEBUG" else "ERROR"
     redact = configure_logging(level, settings.secrets())
-    from bot.lazy_aiogram import install
+    if not argv:  # `check` speaks plain HTTP: no aiogram (~1.3 s of CPU)
+        from bot.lazy_aiogram import install
 
-    install()  # before anything imports aiogram: its types build on first use
+        install()  # before anything imports aiogram: its types build on first use
     from bot.adapters.embedded_store import StoreNotSaved
     from bot.startup import StartupError
 

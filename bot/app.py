@@ -51,7 +51,6 @@ from bot.telegram.dispatcher import InlineParts, Parts, build_dispatcher
 from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
-from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.telegram.session import PinnedAiohttpSession
 from bot.telegram.texts import t
 from bot.workers.lanes import WorkerLanes
@@ -213,18 +212,14 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         transcriber, usage_store, usage_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
-    webhook = (
-        WebhookReceiver(
-            dispatcher,
-            bot,
-            order,
-            settings.webhook_secret.get_secret_value(),
-            running,
+    webhook = None
+    if settings.webhook_url and settings.webhook_secret:
+        from bot.telegram.runtime.webhook import WebhookReceiver  # aiohttp's web server
+
+        webhook = WebhookReceiver(
+            dispatcher, bot, order, settings.webhook_secret.get_secret_value(), running,
             max_concurrent=settings.max_concurrent_updates,
-        )
-        if settings.webhook_url and settings.webhook_secret
-        else None
-    )
+        )  # fmt: skip
     return App(
         settings, bot, dispatcher, redis, llm, counters, running, models, metrics, order,
         webhook, signals, embedded=embedded, service=service, alerts=alerts, tools=tools,

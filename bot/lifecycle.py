@@ -7,10 +7,10 @@ import gc
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiohttp import web
 from openai import AsyncOpenAI
 
 from bot.adapters.embedded_store import EmbeddedStore
@@ -31,11 +31,14 @@ from bot.startup import gonka_problem
 from bot.telegram.bot_api import ApiCounters
 from bot.telegram.commands_menu import publish_menu
 from bot.telegram.payments_recovery import recover_payments
-from bot.telegram.runtime.http_server import build_http, serve
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
-from bot.telegram.runtime.webhook import WebhookReceiver
 from bot.workers.lanes import WorkerLanes
+
+if TYPE_CHECKING:  # aiohttp's web server is imported only when a listener is configured
+    from aiohttp import web
+
+    from bot.telegram.runtime.webhook import WebhookReceiver
 
 log = logging.getLogger(__name__)
 # Seconds after the start before the hot schemas are built (~0.3 s of CPU, once).
@@ -124,6 +127,10 @@ class App:
         """/healthz, /readyz, /metrics on HTTP_HOST:HTTP_PORT (local by default); the webhook on
         WEBHOOK_HOST:WEBHOOK_PORT. One listener, on WEBHOOK_HOST, when the two ports are equal."""
         s = self.settings
+        if s.http_port is None and not (self.webhook is not None and s.webhook_url):
+            return
+        from bot.telegram.runtime.http_server import build_http, serve
+
         checks = {"redis": self._ping_redis, "telegram": self._ping_telegram}
         webhook = None
         if self.webhook is not None and s.webhook_url:

@@ -93,6 +93,9 @@ class RedisUsageStore(UsageSeries):
         self._redis = redis
         self._keys = keys
         self._quota = RedisQuota(redis, keys)
+        # The bot-wide stats keys are shared by every reply: their EXPIRE goes out once a day
+        # (the day it was sent, by key; a dozen keys, cleared when the day changes).
+        self._expired: dict[str, str] = {}
 
     async def reserve(self, owner_id: int, limits: QuotaLimits, amount: int, at: datetime) -> Hold:
         return await self._quota.reserve(owner_id, limits, amount, at)
@@ -124,32 +127,76 @@ class RedisUsageStore(UsageSeries):
             paid = await self._quota.settle(hold, usage, at, (DAY_TTL, MONTH_TTL))
             settled = ("user", hold.owner_id)
         free_hold = hold if hold is not None and not hold.paid else None
+        if any(when != day for when in self._expired.values()):
+            self._expired.clear()
+        expiring: list[str] = []
 
         async def run() -> None:
+            expiring.clear()
             async with self._redis.pipeline(transaction=False) as pipe:
                 for owner in owners:
-                    for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
-                        if owner == settled and period != total:
-                            continue
-                        key = self._keys.usage(owner, period)
-                        pipe.hincrby(key, "prompt", usage.prompt_tokens)
-                        pipe.hincrby(key, "completion", usage.completion_tokens)
-                        pipe.hincrby(key, "requests", 1)
-                        if ttl:
-                            pipe.expire(key, ttl)
-                    # The daily series of the /usage picture: tokens per model, kept DAY_TTL.
-                    daily = self._keys.usage(owner, f"models:{day}")
-                    pipe.hincrby(daily, model, usage.total_tokens)
-                    pipe.expire(daily, DAY_TTL)
+                    self._count_owner(pipe, owner, owner == settled, at, model, usage)
+                unexpired: list[int] = []  # where a stats request count is, sent without EXPIRE
                 for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, idle)):
-                    self._count_stats(pipe, period, ttl, user_id, model, usage, chat_id)
+                    index = len(pipe) + 2
+                    keys = self._count_stats(pipe, period, user_id, model, usage, chat_id)
+                    if ttl and not self._expire(pipe, keys, ttl, day, expiring):
+                        unexpired.append(index)
                 if paid:
                     pipe.hincrby(self._keys.stats("stars", "all"), "paid_used", paid)
-                if free_hold is not None:
+                if free_hold is not None:  # settled: the real usage is counted above
                     pipe.hdel(self._keys.holds(free_hold.owner_id), free_hold.hold_id)
-                await pipe.execute()
+                results = await pipe.execute()
+            if any(results[i] == 1 for i in unexpired):
+                # A stats key was created by this reply without its EXPIRE (Redis lost it since
+                # the day's EXPIRE, e.g. restarted without persistence): send them again.
+                self._expired.clear()
+            else:
+                self._expired.update(dict.fromkeys(expiring, day))
 
         await guard_write(run)
+
+    def _count_owner(
+        self,
+        pipe: Pipeline | ClusterPipeline,
+        owner: UsageOwner,
+        settled: bool,
+        at: datetime,
+        model: str,
+        usage: Usage,
+    ) -> None:
+        """One owner's usage per period (`settled`: its day and month were counted by the
+        hold's settlement) and the daily series of its /usage picture (tokens per model)."""
+        day, month, total = usage_periods(at)
+        for period, ttl in ((day, DAY_TTL), (month, MONTH_TTL), (total, self._keys.idle_ttl)):
+            if settled and period != total:
+                continue
+            key = self._keys.usage(owner, period)
+            pipe.hincrby(key, "prompt", usage.prompt_tokens)
+            pipe.hincrby(key, "completion", usage.completion_tokens)
+            pipe.hincrby(key, "requests", 1)
+            if ttl:
+                pipe.expire(key, ttl)
+        daily = self._keys.usage(owner, f"models:{day}")
+        pipe.hincrby(daily, model, usage.total_tokens)
+        pipe.expire(daily, DAY_TTL)
+
+    def _expire(
+        self,
+        pipe: Pipeline | ClusterPipeline,
+        keys: list[str],
+        ttl: int,
+        day: str,
+        expiring: list[str],
+    ) -> bool:
+        """EXPIRE on those of `keys` not sent one today; whether any was sent."""
+        sent = False
+        for key in keys:
+            if self._expired.get(key) != day:
+                pipe.expire(key, ttl)
+                expiring.append(key)
+                sent = True
+        return sent
 
     async def totals(self, user_id: int, at: datetime) -> UsageTotals:
         return await self._totals(("user", user_id), at)
@@ -175,12 +222,12 @@ class RedisUsageStore(UsageSeries):
         self,
         pipe: Pipeline | ClusterPipeline,
         period: str,
-        ttl: int | None,
         user_id: int,
         model: str,
         usage: Usage,
         chat_id: int | None,
-    ) -> None:
+    ) -> list[str]:
+        """Counts the reply in the bot-wide stats of `period`; returns the keys written."""
         total = self._keys.stats("usage", period)
         pipe.hincrby(total, "prompt", usage.prompt_tokens)
         pipe.hincrby(total, "completion", usage.completion_tokens)
@@ -195,9 +242,7 @@ class RedisUsageStore(UsageSeries):
             chats = self._keys.stats("chats", period)
             pipe.zincrby(chats, usage.total_tokens, str(chat_id))
             keys.append(chats)
-        if ttl:
-            for key in keys:
-                pipe.expire(key, ttl)
+        return keys
 
     async def stats(self, at: datetime, top: int) -> list[PeriodStats]:
         periods = usage_periods(at)

@@ -55,3 +55,32 @@ async def test_the_bots_own_settings_do_not_expire(redis: Redis, key_prefix: str
     keys = RedisKeys(key_prefix, idle_ttl=IDLE)
     await RedisChatSettings(redis, keys).set_default("model-x")
     assert await redis.ttl(keys.bot_settings()) == -1
+
+
+async def test_shared_stats_keys_get_their_expire_once_a_day_and_again_when_lost(
+    redis: Redis, key_prefix: str
+) -> None:
+    keys = RedisKeys(key_prefix, idle_ttl=IDLE)
+    store = RedisUsageStore(redis, keys)
+    shared = [keys.stats(kind, period) for kind in ("usage", "models", "users")
+              for period in ("d:2026-12-01", "m:2026-12", "all")]  # fmt: skip
+    await store.add(7, "m", Usage(1, 1), AT)
+    for key in shared:
+        await redis.expire(key, 100)
+    await store.add(8, "m", Usage(1, 1), AT.replace(hour=13))
+    for key in shared:  # the same day: not sent again with every reply
+        assert await redis.ttl(key) <= 100, key
+    assert _near(await redis.ttl(keys.usage(("user", 8), "all")), IDLE)  # a user's own: sent
+
+    await store.add(7, "m", Usage(1, 1), datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    assert _near(await redis.ttl(keys.stats("usage", "all")), IDLE)  # the next day: refreshed
+    assert _near(await redis.ttl(keys.stats("users", "m:2026-12")), 400 * 86400)
+
+    for key in shared:  # Redis lost them (restarted without persistence)
+        await redis.delete(key)
+    later = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    await store.add(7, "m", Usage(1, 1), later)
+    await store.add(7, "m", Usage(1, 1), later)
+    assert _near(await redis.ttl(keys.stats("models", "all")), IDLE)
+    assert _near(await redis.ttl(keys.stats("usage", "m:2026-12")), 400 * 86400)
+    assert await redis.hget(keys.stats("usage", "all"), "requests") == b"2"

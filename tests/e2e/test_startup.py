@@ -196,3 +196,17 @@ async def test_check_fails_on_a_malformed_mcp_servers_file(tmp_path: Path) -> No
     [mcp_line] = [line for line in lines if "mcp" in line]
     assert mcp_line.startswith(f"FAIL  mcp: MCP_SERVERS_FILE={bad}: line 3")
     assert "Expecting property name" in mcp_line
+
+
+async def test_check_does_not_import_aiogram_or_openai(tmp_path: Path) -> None:
+    async with FakeTelegramServer() as telegram, FakeGonka() as gonka:
+        env = bot_env(
+            BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.base_url,
+            GONKA_API_KEY=gonka.api_key, GONKA_BASE_URL=gonka.base_url + "/v1",
+            PYTHONPROFILEIMPORTTIME="1",  # every import, one line each on stderr
+        )  # fmt: skip
+        code, out, err = await run_bot(tmp_path, env, "check")
+    assert code == 0, out + err
+    imported = {line.rsplit("|", 1)[-1].strip() for line in err.splitlines() if "|" in line}
+    assert "aiohttp" in imported  # the lines are there
+    assert "aiogram" not in imported and "openai" not in imported

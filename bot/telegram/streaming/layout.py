@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.models import Reply
 from bot.formatting.reasoning import reasoning_tail
 from bot.formatting.render import Rendered, render_folded, render_markdown, split_markdown
+from bot.formatting.render_prefix import PrefixRenderer
 from bot.formatting.rich_markdown import RICH_TEXT_LIMIT, escape_html, escape_text, make_safe
 from bot.formatting.rich_split import split_rich as _split_rich
 from bot.formatting.utf16 import utf16_len
@@ -18,6 +19,11 @@ REASONING_SHOWN = 1000
 THINKING_SHOWN = 300  # reasoning tail in the rich draft's thinking block
 # Room kept in every rich piece for the folded reasoning and the closing note.
 RICH_RESERVE = 2 * REASONING_SHOWN + 600
+HEADS_KEPT = 8  # rendered heads of the answer's pieces, kept while it streams
+
+
+def _prefix_renderer() -> PrefixRenderer:
+    return PrefixRenderer(render_markdown, size=HEADS_KEPT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class Layout:
     limit: int
     show_reasoning: bool
     notes: Mapping[str, str]
+    # One a layout (an answer): each draft renders the answer's closed paragraphs once.
+    _markdown: PrefixRenderer = field(default_factory=_prefix_renderer, compare=False, repr=False)
 
     def note(self, key: str) -> str:
         return self.notes.get(key, "")
@@ -37,7 +45,7 @@ class Layout:
         return split_markdown(text, self._piece_limit(reasoning))
 
     def piece(self, pieces: list[str], index: int, reasoning: str) -> Rendered:
-        content = render_markdown(pieces[index])
+        content = self._markdown.render(pieces[index])
         return self.with_reasoning(content, reasoning) if index == 0 else content
 
     def with_reasoning(self, content: Rendered, reasoning: str) -> Rendered:
