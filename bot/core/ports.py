@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.models import (
     AccessRecord,
@@ -19,6 +19,9 @@ from bot.core.models import (
     UsageTotals,
 )
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits
+
+if TYPE_CHECKING:
+    from bot.core.variants import AnswerVariants
 
 
 class HistoryStore(Protocol):
@@ -38,7 +41,19 @@ class HistoryStore(Protocol):
         """How many entries the chat's history holds (none read)."""
         ...
 
+    async def drop(self, chat: ChatKey, count: int) -> None:
+        """Remove the newest `count` entries."""
+        ...
+
     async def clear(self, chat: ChatKey) -> None: ...
+
+
+class VariantStore(Protocol):
+    """The chat's last answer and its variants (bot.core.variants), kept as long as history."""
+
+    async def load(self, chat: ChatKey) -> AnswerVariants | None: ...
+
+    async def save(self, chat: ChatKey, variants: AnswerVariants) -> None: ...
 
 
 class UsageStore(Protocol):

@@ -4,7 +4,7 @@ further tool round), its history entries and its counted usage after it."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens, message_tokens
@@ -51,8 +51,17 @@ class TurnLedger:
                 await self._usage.release(holds.first)
                 await holds.release()
 
-    async def store(self, chat: ChatKey, question: ChatMessage, done: Generated) -> None:
-        """The question, the tool calls and results, and the answer, as the history keeps them."""
+    async def store(
+        self,
+        chat: ChatKey,
+        question: ChatMessage,
+        done: Generated,
+        replaces: int = 0,
+        after: Sequence[ChatMessage] = (),
+    ) -> tuple[ChatMessage, ...]:
+        """The question, the tool calls and results, and the answer, as the history keeps them
+        (a redo: in place of the newest `replaces` entries, `after` put back behind). Returns
+        the entries after the question."""
         answer: list[ChatMessage] = []
         if done.final_text:
             tokens = (
@@ -61,9 +70,13 @@ class TurnLedger:
                 else answer_tokens(done.reply)
             )
             answer = [self.entry(done.final_text, tokens)]
-        if answer or done.messages:
-            entries = [question, *done.messages, *answer]
+        kept = (*done.messages, *answer)
+        if kept:
+            if replaces:
+                await self._history.drop(chat, replaces)
+            entries = [question, *kept, *after]
             await self._history.append(chat, entries, keep=self._keep)
+        return kept
 
     async def grow(self, chat: ChatKey, position: int, previous: ChatMessage, reply: Reply) -> None:
         """Extend the answer at `position` (from the end) by a continuation's text."""

@@ -31,6 +31,7 @@ from bot.core.titles import topic_title
 from bot.core.tool_rounds import ToolKit
 from bot.core.tools import keep_tool_pairs
 from bot.core.turn_ledger import TurnLedger
+from bot.core.variants import last_turn
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,13 @@ class Continue:
     """Go on from the chat's last answer; the continuation extends that answer."""
 
 
-TurnKind = Ask | Continue
+@dataclass(frozen=True, slots=True)
+class Regenerate:
+    """Answer the chat's last question again: the same history before it, nothing added; the
+    new answer takes the old one's place (the old one is not sent)."""
+
+
+TurnKind = Ask | Continue | Regenerate
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +85,22 @@ class Answered:
     model: str = ""
     error: BotError | None = None
     title: str | None = None
+    entries: tuple[ChatMessage, ...] = ()  # what history keeps of the answer (after its question)
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What a kind of turn sends and keeps: the history it may send (the budget trims its
     front), the message after it, the question to store (None: the answer at `position` from
-    the end grows, and must be sent)."""
+    the end grows, and must be sent). A redo first drops the newest `replaces` entries, and
+    puts back `after` (group context that came after the old answer) behind the new one."""
 
     history: list[ChatMessage]
     sent: ChatMessage
     kept: ChatMessage | None
     position: int = 0
+    replaces: int = 0
+    after: tuple[ChatMessage, ...] = ()
 
 
 # Tells the user the chat's model was replaced by another (ModelChoice.notice).
@@ -128,18 +139,20 @@ class Turns:
         if request.topic_words is not None and await self._history.size(request.chat) == 0:
             title = topic_title(request.topic_words)  # its first question names the topic
         try:
-            reply, model = await self._with_fallback(request, sink, stop, told)
+            done, model = await self._with_fallback(request, sink, stop, told)
         except BotError as exc:
             log.warning(
                 "turn failed chat=%s error=%s detail=%s",
                 request.chat.chat_id, type(exc).__name__, exc,
             )  # fmt: skip
             return Answered(error=exc, title=title)
-        return Answered(reply, model, title=title)
+        if done is None:
+            return Answered(None, model, title=title)
+        return Answered(done[0], model, title=title, entries=done[1])
 
     async def _with_fallback(
         self, request: TurnRequest, sink: ReplySink, stop: asyncio.Event, told: Told
-    ) -> tuple[Reply | None, str]:
+    ) -> tuple[tuple[Reply, tuple[ChatMessage, ...]] | None, str]:
         choice = await self._models.resolve(request.chat.chat_id)
         if choice.notice:
             await told(choice)
@@ -156,9 +169,10 @@ class Turns:
 
     async def answer(
         self, request: TurnRequest, model: str, sink: ReplySink, stop: asyncio.Event
-    ) -> Reply | None:
+    ) -> tuple[Reply, tuple[ChatMessage, ...]] | None:
         """Answer `request` with `model`: the turn is stored and its usage counted, even when
-        stopped. None when there is nothing to continue. The model may call the chat's tools on
+        stopped; the reply comes with the history entries it left after its question. None
+        when there is nothing to continue or to answer again. The model may call the chat's tools on
         a question (status lines in the request's language); the calls and results are stored
         with the turn, every round's usage counted."""
         chat = request.chat
@@ -190,16 +204,25 @@ class Turns:
         except BaseException:
             await ledger.release(holds)
             raise
+        entries: tuple[ChatMessage, ...] = ()
         try:  # history first: the user saw this answer, the next turn must know it
-            if plan.kept is not None:
-                await ledger.store(chat, plan.kept, done)
-            else:
+            if plan.kept is None:
                 await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
+            else:
+                entries = await ledger.store(chat, plan.kept, done, plan.replaces, plan.after)
         finally:
             await ledger.count(prompt, done.reply, holds)
-        return done.reply
+        return done.reply, entries
 
     def _plan(self, kind: TurnKind, history: list[ChatMessage], model: str) -> _Plan | None:
+        if isinstance(kind, Regenerate):
+            turn = last_turn(history)
+            if turn is None:
+                return None
+            asked = history[turn.question]
+            replaces = len(history) - turn.question
+            after = tuple(history[turn.end :])
+            return _Plan(history[: turn.question], asked, asked, 0, replaces, after)
         if isinstance(kind, Continue):
             answers = [i for i, m in enumerate(history) if m.role == "assistant"]
             if not answers or history[answers[-1]].tool_calls:
