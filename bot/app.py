@@ -22,6 +22,7 @@ from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_variants import RedisVariantStore
 from bot.adapters.tools.factory import build_toolbox
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
@@ -34,6 +35,7 @@ from bot.core.ports import ChatOrder
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.variants import Variants
 from bot.lifecycle import App
 from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
@@ -177,7 +179,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     stats = StatsService(usage_store, catalog, monitor, now)
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
-        signals or LocalSignals(), jobs, tools,
+        signals or LocalSignals(), jobs,
+        Variants(history, RedisVariantStore(redis, keys), config.history_keep), tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

@@ -46,6 +46,7 @@ def _encode(variants: AnswerVariants) -> str:
             "u": variants.asker,
             "s": list(variants.shown),
             "c": variants.current,
+            "n": variants.serial,
             "i": items,
         }
     )
@@ -61,4 +62,5 @@ def _decode(raw: bytes | str) -> AnswerVariants:
     if not 0 <= current < len(items):
         raise ValueError("variant out of range")
     shown = tuple(int(i) for i in data["s"])
-    return AnswerVariants(str(data["a"]), int(data["u"]), shown, items, current)
+    answer_id, asker, serial = str(data["a"]), int(data["u"]), int(data["n"])
+    return AnswerVariants(answer_id, asker, shown, items, current, serial)

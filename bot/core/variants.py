@@ -23,19 +23,23 @@ class Variant:
 
 @dataclass(frozen=True, slots=True)
 class AnswerVariants:
-    """The chat's last answer and its variants. `answer_id` names it in buttons (the latest
-    generation's id), `asker` is who asked, `shown` the messages showing it."""
+    """The chat's last answer and its variants. `answer_id` names it in buttons (its first
+    generation's id), `asker` is who asked, `shown` the messages showing it; `serial` counts
+    its regenerations (a press naming an older one was already done)."""
 
     answer_id: str
     asker: int
     shown: tuple[int, ...]
     items: tuple[Variant, ...]
     current: int = 0
+    serial: int = 0
 
-    def added(self, variant: Variant, answer_id: str, shown: Sequence[int]) -> AnswerVariants:
+    def added(self, variant: Variant, shown: Sequence[int]) -> AnswerVariants:
         """With `variant` shown, the oldest dropped beyond MAX_VARIANTS."""
         items = (*self.items, variant)[-MAX_VARIANTS:]
-        return AnswerVariants(answer_id, self.asker, tuple(shown), items, len(items) - 1)
+        return AnswerVariants(
+            self.answer_id, self.asker, tuple(shown), items, len(items) - 1, self.serial + 1
+        )
 
     def flipped(self, index: int) -> AnswerVariants:
         return replace(self, current=index)

@@ -17,7 +17,8 @@ from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.turns import Answered, Ask, Continue, TurnKind, TurnRequest, Turns
+from bot.core.turns import Answered, Ask, Continue, Regenerate, TurnKind, TurnRequest, Turns
+from bot.core.variants import MAX_VARIANTS, AnswerVariants, Variant, Variants
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
@@ -41,6 +42,7 @@ class Answering:
         running: Running,
         signals: ReplicaSignals,
         metrics: Metrics,
+        variants: Variants | None = None,  # None: answers are not recorded for Regenerate
     ) -> None:
         self._bot = bot
         self._turns = turns
@@ -49,6 +51,8 @@ class Answering:
         self._running = running
         self._signals = signals
         self._metrics = metrics
+        self._variants = variants
+        self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -87,6 +91,54 @@ class Answering:
         answered = await self._run(turn, Continue(), quota)
         return (answered is not None and answered.reply is not None) or self._running.closing
 
+    async def last_answer(self, turn: Turn) -> AnswerVariants | None:
+        """The chat's last answer with its variants, as recorded."""
+        if self._variants is None:
+            return None
+        return await self._variants.of(ChatKey(turn.chat_id, turn.thread_id))
+
+    def redoing(self, chat_id: int, answer_id: str) -> bool:
+        """Whether `answer_id` is being answered again here now (a second press is the same)."""
+        return self._redoing.get(chat_id) == answer_id
+
+    def stop_redo(self, chat_id: int, answer_id: str) -> None:
+        """Stop answering `answer_id` again (the chat runs nothing else meanwhile)."""
+        if self.redoing(chat_id, answer_id):
+            for generation in self._running.answers():
+                if generation.chat_id == chat_id:
+                    generation.stop.set()
+
+    def stop_own(self, chat_id: int, user_id: int) -> bool:
+        """Stop the answers `user_id` is being given in the chat here; True if there were."""
+        stopped = False
+        for generation in self._running.answers():
+            if generation.chat_id == chat_id and generation.user_id == user_id:
+                generation.stop.set()
+                stopped = True
+        return stopped
+
+    async def regenerate(
+        self, turn: Turn, quota: QuotaLimits | None, previous: AnswerVariants | None
+    ) -> bool:
+        """Answer the chat's last question again, in place of the answer shown; False when
+        there is none to answer again."""
+        self._redoing[turn.chat_id] = previous.answer_id if previous else ""
+        try:
+            answered = await self._run(turn, Regenerate(), quota, previous=previous)
+        finally:
+            self._redoing.pop(turn.chat_id, None)
+        return (answered is not None and answered.reply is not None) or self._running.closing
+
+    async def flip(self, turn: Turn, answer_id: str, index: int) -> bool:
+        """Show variant `index` of the chat's last answer; False when the answer is stale."""
+        if self._variants is None:
+            return False
+        flipped = await self._variants.flip(ChatKey(turn.chat_id, turn.thread_id), answer_id, index)
+        if flipped is None:
+            return False
+        await self._notices.show_variant(turn, flipped)
+        return True
+
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
         try:
@@ -99,14 +151,26 @@ class Answering:
         return True
 
     async def _run(
-        self, turn: Turn, kind: TurnKind, quota: QuotaLimits | None, words: str | None = None
+        self,
+        turn: Turn,
+        kind: TurnKind,
+        quota: QuotaLimits | None,
+        words: str | None = None,
+        previous: AnswerVariants | None = None,
     ) -> Answered | None:
-        """Run one turn to this chat's sink and record how it ended; None when shutting down."""
+        """Run one turn to this chat's sink and record how it ended; None when shutting down.
+        `previous`: the answer a Regenerate replaces."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        sink = self._notices.sink(turn, generation)
+        if previous is None:
+            sink = self._notices.sink(turn, generation)
+        else:
+            count = min(len(previous.items) + 1, MAX_VARIANTS)
+            variant = (count - 1, count)
+            answer = previous.answer_id, previous.serial + 1
+            sink = self._notices.sink(turn, generation, variant, previous.shown, answer)
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
@@ -130,6 +194,12 @@ class Answering:
                 await watcher
             await sink.close()
             await self._ended(turn, generation, answered, begun)
+        variants = self._variants
+        if variants is not None and answered.entries and not isinstance(kind, Continue):
+            await variants.record(
+                ChatKey(turn.chat_id, turn.thread_id),
+                _recorded(turn, generation.id, answered, sink.shown, previous),
+            )
         return answered
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
@@ -159,3 +229,17 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
+
+
+def _recorded(
+    turn: Turn,
+    answer_id: str,
+    answered: Answered,
+    shown: tuple[int, ...],
+    previous: AnswerVariants | None,
+) -> AnswerVariants:
+    """The chat's last answer after this turn: new, or a new variant of `previous`."""
+    variant = Variant(answered.entries, answered.model)
+    if previous is None:
+        return AnswerVariants(answer_id, turn.user_id, shown, (variant,))
+    return previous.added(variant, shown)

@@ -2,7 +2,7 @@
 
 Each scope lists only the commands that work there for the people it reaches (see the handlers):
 - private chats: the conversation and its settings;
-- groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
+- groups, for everyone: /ask, /retry (its asker's and the admins' only) and what anyone may read; /usage and /help answer only the caller,
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
 - group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
   group;
@@ -44,9 +44,12 @@ class MenuCommand:
     ephemeral: bool = False  # the answer is for the caller alone (groups only)
 
 
-PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
+PRIVATE = tuple(
+    MenuCommand(name) for name in ("new", "reset", "retry", "usage", "model", "system", "help")
+)
 GROUP = (
     MenuCommand("ask"),
+    MenuCommand("retry"),
     MenuCommand("usage", ephemeral=True),
     MenuCommand("model"),
     MenuCommand("system"),

@@ -21,17 +21,29 @@ from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.variants import Variants
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
 from bot.telegram.chat_admins import ChatAdmins
 from bot.telegram.coalescing import CoalesceMiddleware, coalesce_config
 from bot.telegram.context import ContextMiddleware
-from bot.telegram.handlers import admin, buttons, chat, commands, errors, models, settings, tools
+from bot.telegram.handlers import (
+    admin,
+    buttons,
+    chat,
+    commands,
+    conversation,
+    errors,
+    models,
+    settings,
+    tools,
+)
 from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
+from bot.telegram.redo_first import RedoFirst
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
@@ -54,6 +66,7 @@ class Parts:
     pacers: Pacers
     signals: ReplicaSignals
     jobs: JobRunner
+    variants: Variants | None = None  # the answers' variants (None: no Regenerate)
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
@@ -62,8 +75,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     burst = BurstLimiter(config.quick_reply_window, time.monotonic)
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
-        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics
-    )
+        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics,
+        parts.variants,
+    )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
     )
@@ -88,6 +102,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer))
+    dispatcher.update.outer_middleware(RedoFirst(answering))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     dispatcher.include_routers(
@@ -98,6 +113,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         tools.router(),
         commands.router(),
         buttons.router(),
+        conversation.router(),
         chat.router(),
         errors.router(),
     )

@@ -92,9 +92,10 @@ async def test_flipping_puts_the_chosen_variant_in_history() -> None:
 def test_only_five_variants_are_kept() -> None:
     record = AnswerVariants("a", 7, (), (Variant((), "m0"),))
     for index in range(1, 7):
-        record = record.added(Variant((), f"m{index}"), f"a{index}", (index,))
+        record = record.added(Variant((), f"m{index}"), (index,))
     assert [item.model for item in record.items] == ["m2", "m3", "m4", "m5", "m6"]
-    assert record.current == 4 and record.answer_id == "a6"
+    assert record.current == 4 and record.answer_id == "a" and record.serial == 6
+    assert record.shown == (6,)
 
 
 def test_last_turn_skips_tool_rounds() -> None:
