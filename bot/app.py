@@ -32,6 +32,7 @@ from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import ChatOrder
+from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
@@ -177,10 +178,11 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         else ChatLocks()
     )
     stats = StatsService(usage_store, catalog, monitor, now)
+    answers = RedisVariantStore(redis, keys)  # the last answer's variants, questions by message
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
         signals or LocalSignals(), jobs,
-        Variants(history, RedisVariantStore(redis, keys), config.history_keep), tools,
+        Variants(history, answers, config.history_keep), Questions(answers), tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

@@ -27,6 +27,10 @@ class RedisKeys:
         """The chat's last answer and its variants (expires with the history)."""
         return f"{self._chat(chat)}:variants"
 
+    def questions(self, chat: ChatKey) -> str:
+        """The chat's answered questions by message, for edits (expires with the history)."""
+        return f"{self._chat(chat)}:questions"
+
     def chat_order(self, chat_id: int) -> tuple[str, str, str]:
         """The lock, the waiting queue and the waiters' deadlines of a chat (one slot)."""
         base = self._chat(ChatKey(chat_id))

@@ -1,9 +1,10 @@
-"""VariantStore on Redis (or the embedded store): one JSON value per chat, with the history's
-idle TTL."""
+"""VariantStore and QuestionStore on Redis (or the embedded store): one JSON value per chat
+each, with the history's idle TTL."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from redis.asyncio import Redis, RedisCluster
 
@@ -11,6 +12,7 @@ from bot.adapters.redis_client import guard, guard_write
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import decode_message, encode_message
 from bot.core.models import ChatKey
+from bot.core.redo import Asked
 from bot.core.variants import AnswerVariants, Variant
 
 # A record written by another version, or cut, reads as none: its buttons are then stale.
@@ -33,6 +35,20 @@ class RedisVariantStore:
     async def save(self, chat: ChatKey, variants: AnswerVariants) -> None:
         key, ttl = self._keys.variants(chat), self._keys.idle_ttl or None
         await guard_write(lambda: self._redis.set(key, _encode(variants), ex=ttl))
+
+    async def questions(self, chat: ChatKey) -> list[Asked]:
+        raw = await guard(lambda: self._redis.get(self._keys.questions(chat)))
+        if raw is None:
+            return []
+        try:
+            return [Asked(int(m), str(d), int(u), str(e)) for m, d, u, e in json.loads(raw)]
+        except (*_BROKEN, json.JSONDecodeError):
+            return []
+
+    async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None:
+        value = json.dumps([[a.message_id, a.digest, a.asker, a.edited] for a in asked])
+        key, ttl = self._keys.questions(chat), self._keys.idle_ttl or None
+        await guard_write(lambda: self._redis.set(key, value, ex=ttl))
 
 
 def _encode(variants: AnswerVariants) -> str:

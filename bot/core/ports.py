@@ -21,6 +21,7 @@ from bot.core.models import (
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits
 
 if TYPE_CHECKING:
+    from bot.core.redo import Asked
     from bot.core.variants import AnswerVariants
 
 
@@ -54,6 +55,14 @@ class VariantStore(Protocol):
     async def load(self, chat: ChatKey) -> AnswerVariants | None: ...
 
     async def save(self, chat: ChatKey, variants: AnswerVariants) -> None: ...
+
+
+class QuestionStore(Protocol):
+    """The chat's answered questions by message (bot.core.redo), kept as long as history."""
+
+    async def questions(self, chat: ChatKey) -> list[Asked]: ...
+
+    async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None: ...
 
 
 class UsageStore(Protocol):

@@ -60,7 +60,16 @@ class Regenerate:
     new answer takes the old one's place (the old one is not sent)."""
 
 
-TurnKind = Ask | Continue | Regenerate
+@dataclass(frozen=True, slots=True)
+class Redo:
+    """An edited question: answered in place of the chat's last `turns` turns (its own and
+    the ones after it), which the history drops."""
+
+    question: str
+    turns: int = 1
+
+
+TurnKind = Ask | Continue | Regenerate | Redo
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +232,15 @@ class Turns:
             replaces = len(history) - turn.question
             after = tuple(history[turn.end :])
             return _Plan(history[: turn.question], asked, asked, 0, replaces, after)
+        if isinstance(kind, Redo):
+            cut = len(history)
+            for _ in range(kind.turns):
+                turn = last_turn(history[:cut])
+                if turn is None:
+                    return None  # the history no longer holds those turns
+                cut = turn.question
+            message = ChatMessage("user", kind.question, message_tokens("user", kind.question))
+            return _Plan(history[:cut], message, message, 0, len(history) - cut)
         if isinstance(kind, Continue):
             answers = [i for i, m in enumerate(history) if m.role == "assistant"]
             if not answers or history[answers[-1]].tool_calls:

@@ -45,6 +45,19 @@ class AnswerVariants:
         return replace(self, current=index)
 
 
+def recorded(
+    previous: AnswerVariants | None,
+    answer_id: str,
+    asker: int,
+    shown: Sequence[int],
+    variant: Variant,
+) -> AnswerVariants:
+    """The chat's last answer after a turn: new (`previous` None), or a new variant of it."""
+    if previous is None:
+        return AnswerVariants(answer_id, asker, tuple(shown), (variant,))
+    return previous.added(variant, shown)
+
+
 @dataclass(frozen=True, slots=True)
 class LastTurn:
     """Where the chat's last answered turn is in a history: its question at `question`, its

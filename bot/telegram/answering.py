@@ -17,8 +17,18 @@ from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.turns import Answered, Ask, Continue, Regenerate, TurnKind, TurnRequest, Turns
-from bot.core.variants import MAX_VARIANTS, AnswerVariants, Variant, Variants
+from bot.core.redo import Edit, Questions
+from bot.core.turns import (
+    Answered,
+    Ask,
+    Continue,
+    Redo,
+    Regenerate,
+    TurnKind,
+    TurnRequest,
+    Turns,
+)
+from bot.core.variants import MAX_VARIANTS, AnswerVariants, Variant, Variants, recorded
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
@@ -43,6 +53,7 @@ class Answering:
         signals: ReplicaSignals,
         metrics: Metrics,
         variants: Variants | None = None,  # None: answers are not recorded for Regenerate
+        questions: Questions | None = None,  # None: edited questions are not answered again
     ) -> None:
         self._bot = bot
         self._turns = turns
@@ -52,7 +63,9 @@ class Answering:
         self._signals = signals
         self._metrics = metrics
         self._variants = variants
+        self._questions = questions
         self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
+        self._asking: dict[int, int] = {}  # chat -> the message whose answer streams here
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -77,7 +90,15 @@ class Answering:
         if turn.private and turn.thread_id is not None and await self._has_topics():
             asked = text.kept.content if isinstance(text, Question) else text
             words = own_words if own_words is not None else asked
-        answered = await self._run(turn, Ask(text), quota, words)
+        if turn.message_id is not None:
+            self._asking[turn.chat_id] = turn.message_id
+        try:
+            answered = await self._run(turn, Ask(text), quota, words)
+        finally:
+            self._asking.pop(turn.chat_id, None)
+        if answered is not None and answered.entries and turn.message_id is not None:
+            asked = text.kept.content if isinstance(text, Question) else text
+            await self._asked(turn, turn.message_id, asked)
         if answered is not None and answered.title and turn.thread_id is not None:
             await self._rename_topic(turn.chat_id, turn.thread_id, answered.title)
 
@@ -139,6 +160,44 @@ class Answering:
         await self._notices.show_variant(turn, flipped)
         return True
 
+    def asking(self, chat_id: int, message_id: int) -> bool:
+        """Whether the answer to message `message_id` is streaming here now."""
+        return self._asking.get(chat_id) == message_id
+
+    async def edited(self, turn: Turn, content: str) -> Edit | None:
+        """The edit of the turn's message to answer again (None: ignored)."""
+        if self._questions is None or turn.message_id is None:
+            return None
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        return await self._questions.edited(chat, turn.message_id, content, turn.user_id)
+
+    async def pending_edit(self, turn: Turn, message_id: int) -> Edit | None:
+        """The edit of message `message_id` waiting for this user's "Redo from here"."""
+        if self._questions is None:
+            return None
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        return await self._questions.pending(chat, message_id, turn.user_id)
+
+    async def redo(
+        self, turn: Turn, quota: QuotaLimits | None, edit: Edit, message_id: int
+    ) -> bool:
+        """Answer the edited question `message_id` in place of its turn and the later ones
+        (the last answer's message is edited when it is the question's own)."""
+        last = await self.last_answer(turn) if not edit.later else None
+        replaces = last.shown if last is not None else ()
+        kind = Redo(edit.content, edit.later + 1)
+        answered = await self._run(turn, kind, quota, replaces=replaces)
+        if answered is None or answered.reply is None:
+            return self._running.closing
+        if answered.entries:
+            await self._asked(turn, message_id, edit.content)
+        return True
+
+    async def _asked(self, turn: Turn, message_id: int, content: str) -> None:
+        if self._questions is not None:
+            chat = ChatKey(turn.chat_id, turn.thread_id)
+            await self._questions.asked(chat, message_id, content, turn.user_id)
+
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
         try:
@@ -157,15 +216,18 @@ class Answering:
         quota: QuotaLimits | None,
         words: str | None = None,
         previous: AnswerVariants | None = None,
+        replaces: tuple[int, ...] = (),
     ) -> Answered | None:
         """Run one turn to this chat's sink and record how it ended; None when shutting down.
-        `previous`: the answer a Regenerate replaces."""
+        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        if previous is None:
+        if previous is None and not replaces:
             sink = self._notices.sink(turn, generation)
+        elif previous is None:
+            sink = self._notices.sink(turn, generation, replaces=replaces)
         else:
             count = min(len(previous.items) + 1, MAX_VARIANTS)
             variant = (count - 1, count)
@@ -196,10 +258,9 @@ class Answering:
             await self._ended(turn, generation, answered, begun)
         variants = self._variants
         if variants is not None and answered.entries and not isinstance(kind, Continue):
-            await variants.record(
-                ChatKey(turn.chat_id, turn.thread_id),
-                _recorded(turn, generation.id, answered, sink.shown, previous),
-            )
+            kept = Variant(answered.entries, answered.model)
+            last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
+            await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
         return answered
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
@@ -229,17 +290,3 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
-
-
-def _recorded(
-    turn: Turn,
-    answer_id: str,
-    answered: Answered,
-    shown: tuple[int, ...],
-    previous: AnswerVariants | None,
-) -> AnswerVariants:
-    """The chat's last answer after this turn: new, or a new variant of `previous`."""
-    variant = Variant(answered.entries, answered.model)
-    if previous is None:
-        return AnswerVariants(answer_id, turn.user_id, shown, (variant,))
-    return previous.added(variant, shown)

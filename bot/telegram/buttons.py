@@ -40,6 +40,12 @@ class VariantButton(CallbackData, prefix="vr"):
     index: int
 
 
+class RedoButton(CallbackData, prefix="rd"):
+    """Answer an edited older question again, dropping the turns after it (its asker only)."""
+
+    message: int
+
+
 class ChatModelButton(CallbackData, prefix="mc"):
     """Choose the chat's model (`tag`: model_tag of its name, or USE_DEFAULT)."""
 

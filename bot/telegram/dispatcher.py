@@ -18,6 +18,7 @@ from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
 from bot.core.ports import ChatOrder, ReplicaSignals
+from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
@@ -34,6 +35,7 @@ from bot.telegram.handlers import (
     chat,
     commands,
     conversation,
+    edits,
     errors,
     models,
     settings,
@@ -67,6 +69,7 @@ class Parts:
     signals: ReplicaSignals
     jobs: JobRunner
     variants: Variants | None = None  # the answers' variants (None: no Regenerate)
+    questions: Questions | None = None  # the answered questions (None: edits are not redone)
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
@@ -76,7 +79,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics,
-        parts.variants,
+        parts.variants, parts.questions,
     )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
@@ -114,6 +117,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         commands.router(),
         buttons.router(),
         conversation.router(),
+        edits.router(),
         chat.router(),
         errors.router(),
     )

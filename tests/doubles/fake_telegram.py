@@ -615,6 +615,19 @@ class FakeTelegramServer(InputUpdates):
                  "duration": duration, "mime_type": "audio/ogg", "file_size": 12_345}  # fmt: skip
         return await self._user_message(chat_id, {"voice": voice}, **_msg_kwargs(kw))
 
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, *, entities: list[Json] | None = None
+    ) -> int:
+        """The user edits their message ``message_id``: Telegram delivers ``edited_message``
+        (the whole message, with ``edit_date``) when allowed_updates asks for it."""
+        msg = self.chat(chat_id).messages.get(message_id)
+        if msg is None or msg.from_bot:
+            raise KeyError(f"no user message {message_id} in chat {chat_id}")
+        msg.text = text
+        msg.entities = _detect_entities(text) if entities is None else entities
+        msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
+        return await self.raw_update({"edited_message": self._message_json(msg)})
+
     async def press_button(
         self,
         chat_id: int,
