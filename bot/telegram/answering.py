@@ -34,6 +34,7 @@ from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.runtime.running import Generation, Running
+from bot.telegram.streaming import AnswerView
 from bot.telegram.texts import t
 from bot.telegram.turn import Turn, error_text
 
@@ -185,13 +186,12 @@ class Answering:
         (the last answer's message is edited when it is the question's own)."""
         last = await self.last_answer(turn) if not edit.later else None
         replaces = last.shown if last is not None else ()
-        kind = Redo(edit.content, edit.later + 1)
-        answered = await self._run(turn, kind, quota, replaces=replaces)
-        if answered is None or answered.reply is None:
-            return self._running.closing
-        if answered.entries:
+        answered = await self._run(
+            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces
+        )
+        if answered is not None and answered.entries:
             await self._asked(turn, message_id, edit.content)
-        return True
+        return (answered is not None and answered.reply is not None) or self._running.closing
 
     async def _asked(self, turn: Turn, message_id: int, content: str) -> None:
         if self._questions is not None:
@@ -224,15 +224,7 @@ class Answering:
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        if previous is None and not replaces:
-            sink = self._notices.sink(turn, generation)
-        elif previous is None:
-            sink = self._notices.sink(turn, generation, replaces=replaces)
-        else:
-            count = min(len(previous.items) + 1, MAX_VARIANTS)
-            variant = (count - 1, count)
-            answer = previous.answer_id, previous.serial + 1
-            sink = self._notices.sink(turn, generation, variant, previous.shown, answer)
+        sink = self._sink(turn, generation, previous, replaces)
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
@@ -262,6 +254,22 @@ class Answering:
             last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
             await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
         return answered
+
+    def _sink(
+        self,
+        turn: Turn,
+        generation: Generation,
+        previous: AnswerVariants | None,
+        replaces: tuple[int, ...],
+    ) -> AnswerView:
+        """The answer's view: new, taking over `replaces`, or the next variant of `previous`."""
+        if previous is None:
+            if not replaces:
+                return self._notices.sink(turn, generation)
+            return self._notices.sink(turn, generation, replaces=replaces)
+        count = min(len(previous.items) + 1, MAX_VARIANTS)
+        answer = previous.answer_id, previous.serial + 1
+        return self._notices.sink(turn, generation, (count - 1, count), previous.shown, answer)
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
         text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)
