@@ -30,6 +30,7 @@ from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.generation import Generator
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
+from bot.core.modes import Modes
 from bot.core.monitor import UpstreamMonitor
 from bot.core.ports import ChatOrder
 from bot.core.redo import Questions
@@ -42,6 +43,7 @@ from bot.metrics import Metrics
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.dispatcher import Parts, build_dispatcher
+from bot.telegram.modes_catalog import offered_modes
 from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
@@ -182,7 +184,8 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, metrics, pacers,
         signals or LocalSignals(), jobs,
-        Variants(history, answers, config.history_keep), Questions(answers), tools,
+        Variants(history, answers, config.history_keep), Questions(answers),
+        Modes(offered_modes(settings.modes_file), answers), tools,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = (

@@ -31,6 +31,10 @@ class RedisKeys:
         """The chat's answered questions by message, for edits (expires with the history)."""
         return f"{self._chat(chat)}:questions"
 
+    def mode(self, chat: ChatKey) -> str:
+        """The chat's mode id (expires with the history)."""
+        return f"{self._chat(chat)}:mode"
+
     def chat_order(self, chat_id: int) -> tuple[str, str, str]:
         """The lock, the waiting queue and the waiters' deadlines of a chat (one slot)."""
         base = self._chat(ChatKey(chat_id))

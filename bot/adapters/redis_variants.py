@@ -1,4 +1,4 @@
-"""VariantStore and QuestionStore on Redis (or the embedded store): one JSON value per chat
+"""VariantStore, QuestionStore and ModeStore on Redis (or the embedded store): one JSON value per chat
 each, with the history's idle TTL."""
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ class RedisVariantStore:
     async def save(self, chat: ChatKey, variants: AnswerVariants) -> None:
         key, ttl = self._keys.variants(chat), self._keys.idle_ttl or None
         await guard_write(lambda: self._redis.set(key, _encode(variants), ex=ttl))
+
+    async def mode(self, chat: ChatKey) -> str | None:
+        raw = await guard(lambda: self._redis.get(self._keys.mode(chat)))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def set_mode(self, chat: ChatKey, mode_id: str | None) -> None:
+        key, ttl = self._keys.mode(chat), self._keys.idle_ttl or None
+        if mode_id is None:
+            await guard_write(lambda: self._redis.delete(key))
+        else:
+            await guard_write(lambda: self._redis.set(key, mode_id, ex=ttl))
 
     async def questions(self, chat: ChatKey) -> list[Asked]:
         raw = await guard(lambda: self._redis.get(self._keys.questions(chat)))

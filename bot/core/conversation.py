@@ -47,10 +47,15 @@ class ConversationService:
         )
         self._note_tokens = self._systems[1].tokens - self._systems[0].tokens + 1
 
-    async def system_for(self, chat: ChatKey, group: bool) -> ChatMessage:
-        """The system prompt a turn sends: the chat's own or the default, with the group note
-        in a group."""
+    async def system_for(
+        self, chat: ChatKey, group: bool, mode_prompt: str | None = None
+    ) -> ChatMessage:
+        """The system prompt a turn sends: the chat's own, else its mode's (`mode_prompt`), else
+        the default, with the group note in a group."""
         custom = await self._prompts.system_prompt(chat.chat_id) if self._prompts else None
+        if custom is None and mode_prompt is not None:
+            text = f"{mode_prompt}\n\n{GROUP_NOTE}" if group else mode_prompt
+            return ChatMessage("system", text, message_tokens("system", text))
         if custom is None:
             return self._systems[1 if group else 0]
         if not group:

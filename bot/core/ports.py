@@ -65,6 +65,14 @@ class QuestionStore(Protocol):
     async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None: ...
 
 
+class ModeStore(Protocol):
+    """The chat's mode id (bot.core.modes), kept as long as its settings; None: the default."""
+
+    async def mode(self, chat: ChatKey) -> str | None: ...
+
+    async def set_mode(self, chat: ChatKey, mode_id: str | None) -> None: ...
+
+
 class UsageStore(Protocol):
     async def add(
         self,

@@ -83,6 +83,7 @@ class TurnRequest:
     group: bool = False  # the system prompt explains the setting; usage counts for the group
     quota: QuotaLimits | None = None  # the turn's worst case is held against it first
     topic_words: str | None = None  # name the private topic this question opens after them
+    mode_prompt: str | None = None  # the chat's mode's system prompt (its own /system first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ class Turns:
         plan = self._plan(request.kind, history, model)
         if plan is None:
             return None
-        system = await self._chats.system_for(chat, request.group)
+        system = await self._chats.system_for(chat, request.group, request.mode_prompt)
         ratio = self._calibration.ratio(model, chat.chat_id)
         tools = self._tools if plan.kept is not None else None
         rounds = await tools.rounds(chat.chat_id, request.lang) if tools else None

@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
+from bot.core.modes import Modes
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
 from bot.core.redo import Edit, Questions
@@ -28,14 +29,13 @@ from bot.core.turns import (
     TurnRequest,
     Turns,
 )
-from bot.core.variants import MAX_VARIANTS, AnswerVariants, Variant, Variants, recorded
+from bot.core.variants import AnswerVariants, Variant, Variants, recorded
 from bot.metrics import Metrics
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.runtime.running import Generation, Running
-from bot.telegram.streaming import AnswerView
-from bot.telegram.texts import t
+from bot.telegram.texts import DEFAULT_LANG, t
 from bot.telegram.turn import Turn, error_text
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class Answering:
         metrics: Metrics,
         variants: Variants | None = None,  # None: answers are not recorded for Regenerate
         questions: Questions | None = None,  # None: edited questions are not answered again
+        modes: Modes | None = None,  # None: every chat answers in the default mode
     ) -> None:
         self._bot = bot
         self._turns = turns
@@ -64,7 +65,7 @@ class Answering:
         self._signals = signals
         self._metrics = metrics
         self._variants = variants
-        self._questions = questions
+        self._questions, self._modes = questions, modes
         self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
         self._asking: dict[int, int] = {}  # chat -> the message whose answer streams here
 
@@ -224,7 +225,7 @@ class Answering:
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        sink = self._sink(turn, generation, previous, replaces)
+        sink = self._notices.answer_sink(turn, generation, previous, replaces)
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
@@ -232,7 +233,11 @@ class Answering:
         )
         begun = time.monotonic()
         chat = ChatKey(turn.chat_id, turn.thread_id)
-        request = TurnRequest(chat, turn.actor, turn.lang, kind, not turn.private, quota, words)
+        mode = await self._modes.of(chat) if self._modes is not None else None
+        prompt = mode.prompt(turn.lang, DEFAULT_LANG) if mode is not None else None
+        request = TurnRequest(
+            chat, turn.actor, turn.lang, kind, not turn.private, quota, words, prompt
+        )
         answered = Answered()
         try:
             answered = await self._turns.run(
@@ -254,22 +259,6 @@ class Answering:
             last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
             await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
         return answered
-
-    def _sink(
-        self,
-        turn: Turn,
-        generation: Generation,
-        previous: AnswerVariants | None,
-        replaces: tuple[int, ...],
-    ) -> AnswerView:
-        """The answer's view: new, taking over `replaces`, or the next variant of `previous`."""
-        if previous is None:
-            if not replaces:
-                return self._notices.sink(turn, generation)
-            return self._notices.sink(turn, generation, replaces=replaces)
-        count = min(len(previous.items) + 1, MAX_VARIANTS)
-        answer = previous.answer_id, previous.serial + 1
-        return self._notices.sink(turn, generation, (count - 1, count), previous.shown, answer)
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
         text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)

@@ -46,6 +46,12 @@ class RedoButton(CallbackData, prefix="rd"):
     message: int
 
 
+class ModeButton(CallbackData, prefix="mo"):
+    """Switch the chat's mode (a group's admins only)."""
+
+    id: str
+
+
 class ChatModelButton(CallbackData, prefix="mc"):
     """Choose the chat's model (`tag`: model_tag of its name, or USE_DEFAULT)."""
 

@@ -45,13 +45,15 @@ class MenuCommand:
 
 
 PRIVATE = tuple(
-    MenuCommand(name) for name in ("new", "reset", "retry", "usage", "model", "system", "help")
+    MenuCommand(name)
+    for name in ("new", "reset", "retry", "usage", "model", "mode", "system", "help")
 )
 GROUP = (
     MenuCommand("ask"),
     MenuCommand("retry"),
     MenuCommand("usage", ephemeral=True),
     MenuCommand("model"),
+    MenuCommand("mode"),
     MenuCommand("system"),
     MenuCommand("context"),
     MenuCommand("help", ephemeral=True),

@@ -17,6 +17,7 @@ from bot.core.documents import DocumentLimits
 from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
+from bot.core.modes import Modes
 from bot.core.ports import ChatOrder, ReplicaSignals
 from bot.core.redo import Questions
 from bot.core.stats import StatsService
@@ -38,6 +39,7 @@ from bot.telegram.handlers import (
     edits,
     errors,
     models,
+    modes,
     settings,
     tools,
 )
@@ -70,6 +72,7 @@ class Parts:
     jobs: JobRunner
     variants: Variants | None = None  # the answers' variants (None: no Regenerate)
     questions: Questions | None = None  # the answered questions (None: edits are not redone)
+    modes: Modes | None = None  # the chats' modes (None: no /mode)
     tools: ToolKit | None = None  # opened at start-up, before updates are taken
 
 
@@ -79,7 +82,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     admission = Admission(parts.gate, parts.service, notices, burst)
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.metrics,
-        parts.variants, parts.questions,
+        parts.variants, parts.questions, parts.modes,
     )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs
@@ -98,6 +101,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         stopping=Stopping(parts.running, parts.signals),
         price_per_million=config.price_per_million_tokens,
         tools=parts.tools,
+        modes=parts.modes,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.metrics))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -118,6 +122,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         buttons.router(),
         conversation.router(),
         edits.router(),
+        modes.router(),
         chat.router(),
         errors.router(),
     )

@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.core.bounded import Recent
 from bot.core.models import Reply, Usage
-from bot.core.variants import AnswerVariants
+from bot.core.variants import MAX_VARIANTS, AnswerVariants
 from bot.formatting.rendered import Rendered
 from bot.telegram.buttons import StopButton, answer_markup, one_button
 from bot.telegram.pacing import Pacers
@@ -69,6 +69,22 @@ class Notices:
         )
         target = Target(turn.chat_id, turn.thread_id, turn.reply_to)
         return AnswerView(Outbox(self._bot, target, self._pacers), parts)
+
+    def answer_sink(
+        self,
+        turn: Turn,
+        generation: Generation,
+        previous: AnswerVariants | None,
+        replaces: tuple[int, ...],
+    ) -> AnswerView:
+        """An answer's view: new, taking over `replaces`, or the next variant of `previous`."""
+        if previous is None:
+            if not replaces:
+                return self.sink(turn, generation)
+            return self.sink(turn, generation, replaces=replaces)
+        count = min(len(previous.items) + 1, MAX_VARIANTS)
+        answer = previous.answer_id, previous.serial + 1
+        return self.sink(turn, generation, (count - 1, count), previous.shown, answer)
 
     async def show_variant(self, turn: Turn, variants: AnswerVariants) -> None:
         """The answer's messages show the variant `variants` keeps now, with its keyboard."""

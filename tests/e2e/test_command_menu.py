@@ -59,7 +59,8 @@ async def test_menu_per_scope_and_language() -> None:
     for lang in ("en", "ru"):
         private = _listed(tg, PRIVATE_SCOPE, lang)
         assert private == [
-            (c, False) for c in ("new", "reset", "retry", "usage", "model", "system", "help")
+            (c, False)
+            for c in ("new", "reset", "retry", "usage", "model", "mode", "system", "help")
         ]
         group = _listed(tg, GROUP_SCOPE, lang)
         assert group == [
@@ -67,6 +68,7 @@ async def test_menu_per_scope_and_language() -> None:
             ("retry", False),
             ("usage", True),
             ("model", False),
+            ("mode", False),
             ("system", False),
             ("context", False),
             ("help", True),

@@ -59,6 +59,9 @@ class Notes:
         self.sinks.append(Sink())
         return self.sinks[-1]
 
+    def answer_sink(self, turn: Turn, generation: Any, previous: Any, replaces: Any) -> Sink:
+        return self.sink(turn, generation)
+
 
 @dataclass
 class Sink:
