@@ -32,13 +32,16 @@ def encode_message(message: ChatMessage) -> str:
         data["k"] = [[call.id, call.name, call.arguments] for call in message.tool_calls]
     if message.tool_call_id is not None:
         data["i"] = message.tool_call_id
+    if message.model:
+        data["m"], data["a"] = message.model, message.at
     return json.dumps(data)
 
 
 def decode_message(raw: bytes | str) -> ChatMessage:
     data = json.loads(raw)
     calls = tuple(ToolCall(*call) for call in data.get("k", ()))
-    return ChatMessage(data["r"], data["c"], int(data["t"]), calls, data.get("i"))
+    model, at = str(data.get("m", "")), int(data.get("a", 0))
+    return ChatMessage(data["r"], data["c"], int(data["t"]), calls, data.get("i"), (), model, at)
 
 
 class RedisHistoryStore:

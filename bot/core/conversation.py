@@ -104,6 +104,10 @@ class ConversationService:
         message = ChatMessage("user", content, message_tokens("user", content))
         await self._history.append(chat, [message], keep=self._config.history_keep)
 
+    async def history(self, chat: ChatKey) -> list[ChatMessage]:
+        """The chat's history, oldest first (for /export)."""
+        return await self._history.load(chat)
+
     async def reset(self, chat: ChatKey) -> None:
         """Forget the chat's history."""
         await self._history.clear(chat)

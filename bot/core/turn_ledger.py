@@ -58,6 +58,7 @@ class TurnLedger:
         done: Generated,
         replaces: int = 0,
         after: Sequence[ChatMessage] = (),
+        model: str = "",
     ) -> tuple[ChatMessage, ...]:
         """The question, the tool calls and results, and the answer, as the history keeps them
         (a redo: in place of the newest `replaces` entries, `after` put back behind). Returns
@@ -69,7 +70,7 @@ class TurnLedger:
                 if done.messages
                 else answer_tokens(done.reply)
             )
-            answer = [self.entry(done.final_text, tokens)]
+            answer = [self.entry(done.final_text, tokens, model)]
         kept = (*done.messages, *answer)
         if kept:
             if replaces:
@@ -82,16 +83,20 @@ class TurnLedger:
         """Extend the answer at `position` (from the end) by a continuation's text."""
         if reply.text.strip():
             grown = self.entry(
-                previous.content + reply.text, previous.tokens + answer_tokens(reply)
+                previous.content + reply.text,
+                previous.tokens + answer_tokens(reply),
+                previous.model,
             )
             await self._history.replace(chat, position, grown)
 
-    def entry(self, content: str, tokens: int) -> ChatMessage:
-        """An answer as a history entry, cut to what one entry may hold (recounted if cut)."""
-        if len(content) <= self._entry_chars:
-            return ChatMessage("assistant", content, tokens)
-        cut = content[: self._entry_chars]
-        return ChatMessage("assistant", cut, message_tokens("assistant", cut))
+    def entry(self, content: str, tokens: int, model: str = "") -> ChatMessage:
+        """An answer as a history entry, cut to what one entry may hold (recounted if cut),
+        with its model and time."""
+        at = int(self._clock().timestamp()) if model else 0
+        if len(content) > self._entry_chars:
+            content = content[: self._entry_chars]
+            tokens = message_tokens("assistant", content)
+        return ChatMessage("assistant", content, tokens, model=model, at=at)
 
     async def count(self, prompt: Prompt, reply: Reply, holds: RoundHolds | None) -> None:
         """Count the turn's usage (every round), settling its hold; then give back the extra

@@ -219,7 +219,9 @@ class Turns:
             if plan.kept is None:
                 await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
             else:
-                entries = await ledger.store(chat, plan.kept, done, plan.replaces, plan.after)
+                entries = await ledger.store(
+                    chat, plan.kept, done, plan.replaces, plan.after, prompt.model
+                )
         finally:
             await ledger.count(prompt, done.reply, holds)
         return done.reply, entries

@@ -46,7 +46,7 @@ class MenuCommand:
 
 PRIVATE = tuple(
     MenuCommand(name)
-    for name in ("new", "reset", "retry", "usage", "model", "mode", "system", "help")
+    for name in ("new", "reset", "retry", "usage", "model", "mode", "system", "export", "help")
 )
 GROUP = (
     MenuCommand("ask"),
@@ -56,6 +56,7 @@ GROUP = (
     MenuCommand("mode"),
     MenuCommand("system"),
     MenuCommand("context"),
+    MenuCommand("export"),
     MenuCommand("help", ephemeral=True),
 )
 # A group's admins also clear its history (/reset, after /ask) and switch its tools (/tools).

@@ -38,6 +38,7 @@ from bot.telegram.handlers import (
     conversation,
     edits,
     errors,
+    export,
     models,
     modes,
     settings,
@@ -123,6 +124,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         conversation.router(),
         edits.router(),
         modes.router(),
+        export.router(),
         chat.router(),
         errors.router(),
     )

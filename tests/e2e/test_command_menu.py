@@ -60,7 +60,7 @@ async def test_menu_per_scope_and_language() -> None:
         private = _listed(tg, PRIVATE_SCOPE, lang)
         assert private == [
             (c, False)
-            for c in ("new", "reset", "retry", "usage", "model", "mode", "system", "help")
+            for c in ("new", "reset", "retry", "usage", "model", "mode", "system", "export", "help")
         ]
         group = _listed(tg, GROUP_SCOPE, lang)
         assert group == [
@@ -71,6 +71,7 @@ async def test_menu_per_scope_and_language() -> None:
             ("mode", False),
             ("system", False),
             ("context", False),
+            ("export", False),
             ("help", True),
         ]
         admins = _listed(tg, GROUP_ADMIN_SCOPE, lang)
