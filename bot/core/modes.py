@@ -21,6 +21,7 @@ DEFAULT_MODE = "assistant"
 BUILT_IN = ("assistant", "translator", "coder", "editor", "tutor")
 MAX_MODES = 50
 MAX_PROMPT_CHARS = 8000
+MAX_FILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class ModesFileError(ValueError):
 def read_modes_file(path: Path) -> list[Mode]:
     """The modes a TOML or JSON file defines (`[[mode]]` tables, or a JSON list or {"mode": [...]})."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ModesFileError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ModesFileError(f"{path}: cannot be read ({type(exc).__name__})") from exc

@@ -225,15 +225,18 @@ class Answering:
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        sink = self._notices.answer_sink(turn, generation, previous, replaces)
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        mode = await self._modes.of(chat) if self._modes is not None else None
+        footer = (
+            t("mode_footer", turn.lang, mode=mode.title(turn.lang, DEFAULT_LANG)) if mode else ""
+        )
+        sink = self._notices.answer_sink(turn, generation, previous, replaces, footer)
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
             )
         )
         begun = time.monotonic()
-        chat = ChatKey(turn.chat_id, turn.thread_id)
-        mode = await self._modes.of(chat) if self._modes is not None else None
         prompt = mode.prompt(turn.lang, DEFAULT_LANG) if mode is not None else None
         request = TurnRequest(
             chat, turn.actor, turn.lang, kind, not turn.private, quota, words, prompt

@@ -47,6 +47,7 @@ class Notices:
         variant: tuple[int, int] = (0, 1),
         replaces: tuple[int, ...] = (),
         answer: tuple[str, int] | None = None,
+        footer: str = "",
     ) -> AnswerView:
         """The view that streams `generation`'s answer into the turn's chat (`variant`: which
         of how many variants it is; `replaces`: the messages of the answer it takes over;
@@ -56,7 +57,7 @@ class Notices:
         lang = turn.lang
         regenerate = t("regenerate_button", lang)
         parts = AnswerParts(
-            layout=self.layout(lang),
+            layout=self.layout(lang, footer),
             draft_id=generation.draft_id if drafts else None,
             stop_markup=one_button(t("stop_button", lang), StopButton(generation=generation.id)),
             continue_markup=answer_markup(
@@ -76,15 +77,15 @@ class Notices:
         generation: Generation,
         previous: AnswerVariants | None,
         replaces: tuple[int, ...],
+        footer: str = "",
     ) -> AnswerView:
-        """An answer's view: new, taking over `replaces`, or the next variant of `previous`."""
+        """An answer's view: new, taking over `replaces`, or the next variant of `previous`;
+        `footer` closes the final answer (the chat's mode when not the default)."""
         if previous is None:
-            if not replaces:
-                return self.sink(turn, generation)
-            return self.sink(turn, generation, replaces=replaces)
+            return self.sink(turn, generation, replaces=replaces, footer=footer)
         count = min(len(previous.items) + 1, MAX_VARIANTS)
         answer = previous.answer_id, previous.serial + 1
-        return self.sink(turn, generation, (count - 1, count), previous.shown, answer)
+        return self.sink(turn, generation, (count - 1, count), previous.shown, answer, footer)
 
     async def show_variant(self, turn: Turn, variants: AnswerVariants) -> None:
         """The answer's messages show the variant `variants` keeps now, with its keyboard."""
@@ -97,8 +98,8 @@ class Notices:
         pages = Pages(self._outbox(turn), variants.shown)
         await pages.show_final(self.layout(turn.lang).final(reply), markup)
 
-    def layout(self, lang: Lang) -> Layout:
-        """How an answer is laid out in messages, in `lang`."""
+    def layout(self, lang: Lang, footer: str = "") -> Layout:
+        """How an answer is laid out in messages, in `lang` (`footer`: under the final one)."""
         return Layout(
             limit=self._options.message_limit,
             show_reasoning=self._options.show_reasoning,
@@ -111,6 +112,7 @@ class Notices:
                 "empty": t("empty_answer", lang),
                 "thinking": t("thinking_status", lang),
                 "reasoning": t("reasoning_summary", lang),
+                "footer": footer,
             },
         )
 

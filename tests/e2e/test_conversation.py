@@ -139,3 +139,20 @@ async def test_in_a_group_only_the_asker_and_admins_regenerate(make_env: EnvFact
         await _settled(env, GROUP, "Alice's redo.")
         assert env.gonka.completion_calls == 3
         assert env.upstream_messages(2) == env.upstream_messages(0)
+
+
+async def test_a_private_reply_brings_the_replied_message_as_context(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env(**FAST) as env:
+        for question, answer in [("a fruit?", "An apple."), ("a colour?", "Blue.")]:
+            env.gonka.enqueue(Reply(text=answer))
+            await env.telegram.send_text(USER, question)
+            await _settled(env, USER, answer)
+        apple = env.visible()[0].message_id
+        env.gonka.enqueue(Reply(text="Red or green."))
+        await env.telegram.send_text(USER, "what colour is it?", reply_to_message_id=apple)
+        await _settled(env, USER, "Red or green.")
+        assert env.upstream_messages()[-1]["content"] == (
+            "(replying to:\n> An apple.\n)\nwhat colour is it?"
+        )

@@ -28,7 +28,11 @@ async def _ask(env: Env, chat_id: int, text: str, answer: str, **kw: Any) -> Non
     env.gonka.enqueue(Reply(text=answer))
     await env.telegram.send_text(chat_id, text, **kw)
     await env.telegram.wait_for(
-        lambda: answer in env.visible_texts(chat_id) and env.app.running.active == 0, 10
+        lambda: (
+            any(text.startswith(answer) for text in env.visible_texts(chat_id))
+            and env.app.running.active == 0
+        ),
+        10,
     )
 
 
@@ -44,14 +48,18 @@ async def test_mode_keyboard_and_the_modes_prompt_goes_upstream(make_env: EnvFac
         await env.telegram.press_button(USER, keyboard.message_id, rows[1][1])
         await env.telegram.wait_for(lambda: _rows(env.visible()[0])[1][0] == "✅ Translator", 10)
         await _ask(env, USER, "Guten Morgen", "Good morning")
+        assert env.visible_texts()[-1] == "Good morning\n\n— Translator mode"  # the footer
         system = env.upstream_messages()[0]["content"]
         assert system.startswith("You are a translator")
+        await env.telegram.send_text(USER, "/usage")
+        await env.telegram.wait_for(lambda: "Mode here: Translator." in env.visible_texts()[-1], 10)
         await env.telegram.send_text(USER, "/mode nosuch")
         await env.telegram.wait_for(lambda: "nothing changed" in env.visible_texts()[-1], 10)
         await env.telegram.send_text(USER, "/mode assistant")
         await env.telegram.wait_for(lambda: env.visible_texts()[-1] == "Mode: Assistant.", 10)
         await _ask(env, USER, "hi", "Hello")
         assert env.upstream_messages()[0]["content"] == "You are a test assistant."
+        assert env.visible_texts()[-1] == "Hello"  # the default mode: no footer
 
 
 async def test_in_a_group_only_admins_change_the_mode(make_env: EnvFactory) -> None:

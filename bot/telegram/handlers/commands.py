@@ -9,12 +9,13 @@ from aiogram.types import Message
 from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
+from bot.core.modes import Modes
 from bot.core.usage import cost
 from bot.telegram.answering import Answering
 from bot.telegram.context import Rights
 from bot.telegram.handlers.settings import may_manage
 from bot.telegram.notices import Notices
-from bot.telegram.texts import Lang, t
+from bot.telegram.texts import DEFAULT_LANG, Lang, t
 from bot.telegram.turn import Turn
 
 
@@ -71,8 +72,12 @@ async def cmd_usage(
     notices: Notices,
     price_per_million: float,
     gate: Gate,
+    modes: Modes | None = None,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
+    mode = await modes.of(ChatKey(turn.chat_id, turn.thread_id)) if modes is not None else None
+    if mode is not None:  # not the default
+        text += t("usage_mode", lang, mode=mode.title(lang, DEFAULT_LANG))
     for quota in await gate.quotas(turn.user_id):
         text += t(
             "usage_quota",

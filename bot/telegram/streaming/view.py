@@ -280,7 +280,7 @@ class AnswerView:
     async def _deliver_rich(self, reply: Reply) -> bool:
         """Deliver the answer as rich messages; False when nothing was sent and text must go."""
         markup = self._final_markup(reply)
-        layout, note = self._layout, self._layout.note(reply.outcome)
+        layout, note = self._layout, self._layout.closing(reply.outcome)
         pieces = layout.rich_pieces(reply.text.strip())
         slot = 0
         for index, piece in enumerate(pieces):
