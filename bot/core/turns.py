@@ -84,6 +84,7 @@ class TurnRequest:
     quota: QuotaLimits | None = None  # the turn's worst case is held against it first
     topic_words: str | None = None  # name the private topic this question opens after them
     mode_prompt: str | None = None  # the chat's mode's system prompt (its own /system first)
+    mode_model: str | None = None  # the chat's mode's model (the chat's own when it is gone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,13 @@ class Turns:
     async def _with_fallback(
         self, request: TurnRequest, sink: ReplySink, stop: asyncio.Event, told: Told
     ) -> tuple[tuple[Reply, tuple[ChatMessage, ...]] | None, str]:
+        if request.mode_model is not None:
+            try:
+                return await self.answer(
+                    request, request.mode_model, sink, stop
+                ), request.mode_model
+            except ModelUnavailable:
+                log.warning("mode model unavailable model=%s", request.mode_model)
         choice = await self._models.resolve(request.chat.chat_id)
         if choice.notice:
             await told(choice)

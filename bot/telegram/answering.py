@@ -239,8 +239,9 @@ class Answering:
         begun = time.monotonic()
         prompt = mode.prompt(turn.lang, DEFAULT_LANG) if mode is not None else None
         request = TurnRequest(
-            chat, turn.actor, turn.lang, kind, not turn.private, quota, words, prompt
-        )
+            chat, turn.actor, turn.lang, kind, not turn.private, quota, words, prompt,
+            mode.model if mode is not None else None,
+        )  # fmt: skip
         answered = Answered()
         try:
             answered = await self._turns.run(

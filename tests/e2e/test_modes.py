@@ -86,7 +86,8 @@ async def test_modes_file_adds_a_mode_and_a_broken_one_is_named(
     good = tmp_path / "modes.toml"
     good.write_text(
         '[[mode]]\nid = "pirate"\nsystem_prompt = "Talk like a pirate."\n'
-        'title = { en = "Pirate", ru = "Пират" }\ntemperature = 0.9\n',
+        'title = { en = "Pirate", ru = "Пират" }\ntemperature = 0.9\n'
+        'model = "moonshotai/Kimi-K2-Instruct"\n',
         encoding="utf-8",
     )
     async with make_env(**FAST, modes_file=good) as env:
@@ -94,6 +95,7 @@ async def test_modes_file_adds_a_mode_and_a_broken_one_is_named(
         await env.telegram.wait_for(lambda: env.visible_texts() == ["Mode: Pirate."], 10)
         await _ask(env, USER, "hello", "Arr")
         assert env.upstream_messages()[0]["content"] == "Talk like a pirate."
+        assert env.gonka.requests[-1]["model"] == "moonshotai/Kimi-K2-Instruct"  # the mode's
     broken = tmp_path / "broken.json"
     broken.write_text('[\n  {"id": "x",\n  "system_prompt": }\n]\n', encoding="utf-8")
     with pytest.raises(ModesFileError, match=r"broken\.json: line 3"):
