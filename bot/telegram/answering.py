@@ -15,7 +15,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
-from bot.core.modes import Modes
+from bot.core.modes import Mode, Modes
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
 from bot.core.redo import Edit, Questions
@@ -227,20 +227,16 @@ class Answering:
         generation = self._running.start(turn.chat_id, turn.user_id)
         chat = ChatKey(turn.chat_id, turn.thread_id)
         mode = await self._modes.of(chat) if self._modes is not None else None
-        footer = (
-            t("mode_footer", turn.lang, mode=mode.title(turn.lang, DEFAULT_LANG)) if mode else ""
-        )
-        sink = self._notices.answer_sink(turn, generation, previous, replaces, footer)
+        sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
             )
         )
         begun = time.monotonic()
-        prompt = mode.prompt(turn.lang, DEFAULT_LANG) if mode is not None else None
         request = TurnRequest(
-            chat, turn.actor, turn.lang, kind, not turn.private, quota, words, prompt,
-            mode.model if mode is not None else None,
+            chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
+            mode.prompt(turn.lang, DEFAULT_LANG) if mode else None, mode.model if mode else None,
         )  # fmt: skip
         answered = Answered()
         try:
@@ -291,3 +287,8 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
+
+
+def _footer(mode: Mode | None, turn: Turn) -> str:
+    """The answer's footer: the chat's mode when it is not the default."""
+    return t("mode_footer", turn.lang, mode=mode.title(turn.lang, DEFAULT_LANG)) if mode else ""
