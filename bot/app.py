@@ -27,6 +27,7 @@ from bot.adapters.redis_payments import RedisPaymentStore
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_variants import RedisVariantStore
 from bot.adapters.tools.factory import build_toolbox
 from bot.adapters.transcription import WhisperTranscriber, build_transcriber
 from bot.config import Settings
@@ -35,19 +36,23 @@ from bot.core.conversation import ConversationConfig, ConversationService
 from bot.core.generation import Generator
 from bot.core.limits import AnswerLimits
 from bot.core.model_choice import ModelResolver
+from bot.core.modes import Modes
 from bot.core.monitor import Monitor
 from bot.core.payment_ledger import PaymentLedger
 from bot.core.payments import Catalog
 from bot.core.ports import ChatOrder
+from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
+from bot.core.variants import Variants
 from bot.lifecycle import App
 from bot.metrics import Metrics
 from bot.startup import StartupError, check_data_dir, data_dir_error
 from bot.telegram.admin_alerts import TelegramAdminAlerts
 from bot.telegram.bot_api import ApiCounters, CallPolicy
 from bot.telegram.dispatcher import InlineParts, Parts, build_dispatcher
+from bot.telegram.modes_catalog import offered_modes
 from bot.telegram.pacing import Cadence, Pacers
 from bot.telegram.runtime.chat_order import ChatLocks
 from bot.telegram.runtime.running import Running
@@ -206,10 +211,13 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
     stats = StatsService(usage_store, catalog, monitor, now)
     payments = build_payments(settings, redis, keys, now)
     transcriber = build_voice(settings)
+    answers = RedisVariantStore(redis, keys)  # the last answer's variants, questions by message
     parts = Parts(
         bot, service, turns, models, gate, stats, order, running, monitor, pacers,
         signals or LocalSignals(), jobs, payments, tools, inline,
         transcriber, usage_store, usage_store,
+        Variants(history, answers, config.history_keep), Questions(answers),
+        Modes(offered_modes(settings.modes_file), answers),
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = None

@@ -54,6 +54,8 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
         "You are a helpful assistant in a Telegram chat. Answer in the language of the user. "
         "Use Markdown for formatting when it helps."
     )
+    # Operators' chat modes (TOML or JSON): they add to or replace the built-in ones (/mode).
+    modes_file: Path | None = None
     context_token_budget: int = Field(default=16000, ge=512)
     max_tokens: int = Field(default=2048, ge=1)
     temperature: float | None = None

@@ -56,6 +56,9 @@ class MemoryHistory:
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
         self.chats[chat][index] = message
 
+    async def drop(self, chat: ChatKey, count: int) -> None:
+        self.chats[chat] = self.chats[chat][: max(0, len(self.chats[chat]) - count)]
+
     async def clear(self, chat: ChatKey) -> None:
         self.chats.pop(chat, None)
 
@@ -272,16 +275,17 @@ async def ask(
 ) -> Reply:
     """One question answered by `model` (no fallback); its reply."""
     request = TurnRequest(chat, user_id, lang, Ask(question), quota=quota)
-    reply = await turns.answer(request, model, sink, stop)
-    assert reply is not None  # a question always has a reply
-    return reply
+    done = await turns.answer(request, model, sink, stop)
+    assert done is not None  # a question always has a reply
+    return done[0]
 
 
 async def go_on(
     turns: Turns, chat: ChatKey, user_id: int, model: str, sink: ReplySink, stop: asyncio.Event
 ) -> Reply | None:
     """Continue the chat's last answer with `model`; None when there is none to continue."""
-    return await turns.answer(TurnRequest(chat, user_id, "en", Continue()), model, sink, stop)
+    done = await turns.answer(TurnRequest(chat, user_id, "en", Continue()), model, sink, stop)
+    return None if done is None else done[0]
 
 
 async def open_toolkit(registry: ToolRegistry, runner: ToolRunner, max_rounds: int) -> ToolKit:

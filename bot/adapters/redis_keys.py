@@ -23,6 +23,18 @@ class RedisKeys:
     def history(self, chat: ChatKey) -> str:
         return f"{self._chat(chat)}:history"
 
+    def variants(self, chat: ChatKey) -> str:
+        """The chat's last answer and its variants (expires with the history)."""
+        return f"{self._chat(chat)}:variants"
+
+    def questions(self, chat: ChatKey) -> str:
+        """The chat's answered questions by message, for edits (expires with the history)."""
+        return f"{self._chat(chat)}:questions"
+
+    def mode(self, chat: ChatKey) -> str:
+        """The chat's mode id (expires with the history)."""
+        return f"{self._chat(chat)}:mode"
+
     def chat_order(self, chat_id: int) -> tuple[str, str, str]:
         """The lock, the waiting queue and the waiters' deadlines of a chat (one slot)."""
         base = self._chat(ChatKey(chat_id))

@@ -24,19 +24,22 @@ T = TypeVar("T")
 _guard = guard
 
 
-def _encode(message: ChatMessage) -> str:
+def encode_message(message: ChatMessage) -> str:
     data: dict[str, object] = {"r": message.role, "c": message.content, "t": message.tokens}
     if message.tool_calls:
         data["k"] = [[call.id, call.name, call.arguments] for call in message.tool_calls]
     if message.tool_call_id is not None:
         data["i"] = message.tool_call_id
+    if message.model:
+        data["m"], data["a"] = message.model, message.at
     return json.dumps(data)
 
 
-def _decode(raw: bytes | str) -> ChatMessage:
+def decode_message(raw: bytes | str) -> ChatMessage:
     data = json.loads(raw)
     calls = tuple(ToolCall(*call) for call in data.get("k", ()))
-    return ChatMessage(data["r"], data["c"], int(data["t"]), calls, data.get("i"))
+    model, at = str(data.get("m", "")), int(data.get("a", 0))
+    return ChatMessage(data["r"], data["c"], int(data["t"]), calls, data.get("i"), (), model, at)
 
 
 class RedisHistoryStore:
@@ -48,7 +51,7 @@ class RedisHistoryStore:
 
     async def load(self, chat: ChatKey) -> list[ChatMessage]:
         raw = await _guard(lambda: self._redis.lrange(self._keys.history(chat), 0, -1))
-        return [_decode(item) for item in raw]
+        return [decode_message(item) for item in raw]
 
     async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
         if not messages:
@@ -57,7 +60,7 @@ class RedisHistoryStore:
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, *[_encode(m) for m in messages])
+                pipe.rpush(key, *[encode_message(m) for m in messages])
                 pipe.ltrim(key, -max(keep, len(messages)), -1)
                 self._refresh(pipe, chat)
                 await pipe.execute()
@@ -67,7 +70,7 @@ class RedisHistoryStore:
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
         async def run() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.lset(self._keys.history(chat), index, _encode(message))
+                pipe.lset(self._keys.history(chat), index, encode_message(message))
                 self._refresh(pipe, chat)
                 await pipe.execute()
 
@@ -81,6 +84,11 @@ class RedisHistoryStore:
 
     async def size(self, chat: ChatKey) -> int:
         return int(await _guard(lambda: self._redis.llen(self._keys.history(chat))))
+
+    async def drop(self, chat: ChatKey, count: int) -> None:
+        if count <= 0:
+            return
+        await guard_write(lambda: self._redis.ltrim(self._keys.history(chat), 0, -count - 1))
 
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))

@@ -47,10 +47,15 @@ class ConversationService:
         )
         self._note_tokens = self._systems[1].tokens - self._systems[0].tokens + 1
 
-    async def system_for(self, chat: ChatKey, group: bool) -> ChatMessage:
-        """The system prompt a turn sends: the chat's own or the default, with the group note
-        in a group."""
+    async def system_for(
+        self, chat: ChatKey, group: bool, mode_prompt: str | None = None
+    ) -> ChatMessage:
+        """The system prompt a turn sends: the chat's own, else its mode's (`mode_prompt`), else
+        the default, with the group note in a group."""
         custom = await self._prompts.system_prompt(chat.chat_id) if self._prompts else None
+        if custom is None and mode_prompt is not None:
+            text = f"{mode_prompt}\n\n{GROUP_NOTE}" if group else mode_prompt
+            return ChatMessage("system", text, message_tokens("system", text))
         if custom is None:
             return self._systems[1 if group else 0]
         if not group:
@@ -98,6 +103,10 @@ class ConversationService:
         content = group_message(speaker, text)
         message = ChatMessage("user", content, message_tokens("user", content))
         await self._history.append(chat, [message], keep=self._config.history_keep)
+
+    async def history(self, chat: ChatKey) -> list[ChatMessage]:
+        """The chat's history, oldest first (for /export)."""
+        return await self._history.load(chat)
 
     async def reset(self, chat: ChatKey) -> None:
         """Forget the chat's history."""

@@ -51,6 +51,9 @@ class ChatMessage:
     # The content as OpenAI content parts (a question with images), sent instead of `content`;
     # never stored: history keeps `content`.
     parts: tuple[dict[str, Any], ...] = ()
+    # An answer's model and when it was given (Unix seconds), for /export; never sent.
+    model: str = ""
+    at: int = 0
 
     def as_openai(self) -> dict[str, Any]:
         content: str | list[dict[str, Any]] = list(self.parts) if self.parts else self.content

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.models import (
     AccessRecord,
@@ -19,6 +19,10 @@ from bot.core.models import (
     UsageTotals,
 )
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits
+
+if TYPE_CHECKING:
+    from bot.core.redo import Asked
+    from bot.core.variants import AnswerVariants
 
 
 class HistoryStore(Protocol):
@@ -38,7 +42,35 @@ class HistoryStore(Protocol):
         """How many entries the chat's history holds (none read)."""
         ...
 
+    async def drop(self, chat: ChatKey, count: int) -> None:
+        """Remove the newest `count` entries."""
+        ...
+
     async def clear(self, chat: ChatKey) -> None: ...
+
+
+class VariantStore(Protocol):
+    """The chat's last answer and its variants (bot.core.variants), kept as long as history."""
+
+    async def load(self, chat: ChatKey) -> AnswerVariants | None: ...
+
+    async def save(self, chat: ChatKey, variants: AnswerVariants) -> None: ...
+
+
+class QuestionStore(Protocol):
+    """The chat's answered questions by message (bot.core.redo), kept as long as history."""
+
+    async def questions(self, chat: ChatKey) -> list[Asked]: ...
+
+    async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None: ...
+
+
+class ModeStore(Protocol):
+    """The chat's mode id (bot.core.modes), kept as long as its settings; None: the default."""
+
+    async def mode(self, chat: ChatKey) -> str | None: ...
+
+    async def set_mode(self, chat: ChatKey, mode_id: str | None) -> None: ...
 
 
 class UsageStore(Protocol):

@@ -4,7 +4,7 @@ further tool round), its history entries and its counted usage after it."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.core.budget import MESSAGE_OVERHEAD, estimate_tokens, message_tokens
@@ -51,8 +51,18 @@ class TurnLedger:
                 await self._usage.release(holds.first)
                 await holds.release()
 
-    async def store(self, chat: ChatKey, question: ChatMessage, done: Generated) -> None:
-        """The question, the tool calls and results, and the answer, as the history keeps them."""
+    async def store(
+        self,
+        chat: ChatKey,
+        question: ChatMessage,
+        done: Generated,
+        replaces: int = 0,
+        after: Sequence[ChatMessage] = (),
+        model: str = "",
+    ) -> tuple[ChatMessage, ...]:
+        """The question, the tool calls and results, and the answer, as the history keeps them
+        (a redo: in place of the newest `replaces` entries, `after` put back behind). Returns
+        the entries after the question."""
         answer: list[ChatMessage] = []
         if done.final_text:
             tokens = (
@@ -60,25 +70,33 @@ class TurnLedger:
                 if done.messages
                 else answer_tokens(done.reply)
             )
-            answer = [self.entry(done.final_text, tokens)]
-        if answer or done.messages:
-            entries = [question, *done.messages, *answer]
+            answer = [self.entry(done.final_text, tokens, model)]
+        kept = (*done.messages, *answer)
+        if kept:
+            if replaces:
+                await self._history.drop(chat, replaces)
+            entries = [question, *kept, *after]
             await self._history.append(chat, entries, keep=self._keep)
+        return kept
 
     async def grow(self, chat: ChatKey, position: int, previous: ChatMessage, reply: Reply) -> None:
         """Extend the answer at `position` (from the end) by a continuation's text."""
         if reply.text.strip():
             grown = self.entry(
-                previous.content + reply.text, previous.tokens + answer_tokens(reply)
+                previous.content + reply.text,
+                previous.tokens + answer_tokens(reply),
+                previous.model,
             )
             await self._history.replace(chat, position, grown)
 
-    def entry(self, content: str, tokens: int) -> ChatMessage:
-        """An answer as a history entry, cut to what one entry may hold (recounted if cut)."""
-        if len(content) <= self._entry_chars:
-            return ChatMessage("assistant", content, tokens)
-        cut = content[: self._entry_chars]
-        return ChatMessage("assistant", cut, message_tokens("assistant", cut))
+    def entry(self, content: str, tokens: int, model: str = "") -> ChatMessage:
+        """An answer as a history entry, cut to what one entry may hold (recounted if cut),
+        with its model and time."""
+        at = int(self._clock().timestamp()) if model else 0
+        if len(content) > self._entry_chars:
+            content = content[: self._entry_chars]
+            tokens = message_tokens("assistant", content)
+        return ChatMessage("assistant", content, tokens, model=model, at=at)
 
     async def count(self, prompt: Prompt, reply: Reply, holds: RoundHolds | None) -> None:
         """Count the turn's usage (every round), settling its hold; then give back the extra

@@ -32,6 +32,7 @@ from bot.core.titles import topic_title
 from bot.core.tool_rounds import ToolKit
 from bot.core.tools import keep_tool_pairs
 from bot.core.turn_ledger import TurnLedger
+from bot.core.variants import last_turn
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,22 @@ class Inline:
     question: str
 
 
-TurnKind = Ask | Continue | Inline
+@dataclass(frozen=True, slots=True)
+class Regenerate:
+    """Answer the chat's last question again: the same history before it, nothing added; the
+    new answer takes the old one's place (the old one is not sent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redo:
+    """An edited question: answered in place of the chat's last `turns` turns (its own and
+    the ones after it), which the history drops."""
+
+    question: str
+    turns: int = 1
+
+
+TurnKind = Ask | Continue | Inline | Regenerate | Redo
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,8 @@ class TurnRequest:
     group: bool = False  # the system prompt explains the setting; usage counts for the group
     quota: QuotaLimits | None = None  # the turn's worst case is held against it first
     topic_words: str | None = None  # name the private topic this question opens after them
+    mode_prompt: str | None = None  # the chat's mode's system prompt (its own /system first)
+    mode_model: str | None = None  # the chat's mode's model (the chat's own when it is gone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +106,22 @@ class Answered:
     model: str = ""
     error: BotError | None = None
     title: str | None = None
+    entries: tuple[ChatMessage, ...] = ()  # what history keeps of the answer (after its question)
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What a kind of turn sends and keeps: the history it may send (the budget trims its
     front), the message after it, the question to store (None: the answer at `position` from
-    the end grows, and must be sent)."""
+    the end grows, and must be sent). A redo first drops the newest `replaces` entries, and
+    puts back `after` (group context that came after the old answer) behind the new one."""
 
     history: list[ChatMessage]
     sent: ChatMessage
     kept: ChatMessage | None
     position: int = 0
+    replaces: int = 0
+    after: tuple[ChatMessage, ...] = ()
     store: bool = True  # False: nothing is stored (the usage is still counted)
 
 
@@ -139,18 +161,27 @@ class Turns:
         if request.topic_words is not None and await self._history.size(request.chat) == 0:
             title = topic_title(request.topic_words)  # its first question names the topic
         try:
-            reply, model = await self._with_fallback(request, sink, stop, told)
+            done, model = await self._with_fallback(request, sink, stop, told)
         except BotError as exc:
             log.warning(
                 "turn failed chat=%s error=%s detail=%s",
                 request.chat.chat_id, type(exc).__name__, exc,
             )  # fmt: skip
             return Answered(error=exc, title=title)
-        return Answered(reply, model, title=title)
+        if done is None:
+            return Answered(None, model, title=title)
+        return Answered(done[0], model, title=title, entries=done[1])
 
     async def _with_fallback(
         self, request: TurnRequest, sink: ReplySink, stop: asyncio.Event, told: Told
-    ) -> tuple[Reply | None, str]:
+    ) -> tuple[tuple[Reply, tuple[ChatMessage, ...]] | None, str]:
+        if request.mode_model is not None:
+            try:
+                return await self.answer(
+                    request, request.mode_model, sink, stop
+                ), request.mode_model
+            except ModelUnavailable:
+                log.warning("mode model unavailable model=%s", request.mode_model)
         choice = await self._models.resolve(request.chat.chat_id)
         if choice.notice:
             await told(choice)
@@ -167,9 +198,10 @@ class Turns:
 
     async def answer(
         self, request: TurnRequest, model: str, sink: ReplySink, stop: asyncio.Event
-    ) -> Reply | None:
+    ) -> tuple[Reply, tuple[ChatMessage, ...]] | None:
         """Answer `request` with `model`: the turn is stored and its usage counted, even when
-        stopped. None when there is nothing to continue. The model may call the chat's tools on
+        stopped; the reply comes with the history entries it left after its question. None
+        when there is nothing to continue or to answer again. The model may call the chat's tools on
         a question (status lines in the request's language); the calls and results are stored
         with the turn, every round's usage counted."""
         chat = request.chat
@@ -177,7 +209,7 @@ class Turns:
         plan = self._plan(request.kind, history, model)
         if plan is None:
             return None
-        system = await self._chats.system_for(chat, request.group)
+        system = await self._chats.system_for(chat, request.group, request.mode_prompt)
         ratio = self._calibration.ratio(model, chat.chat_id)
         tools = self._tools if plan.kept is not None and plan.store else None
         rounds = await tools.rounds(chat.chat_id, request.lang) if tools else None
@@ -201,16 +233,38 @@ class Turns:
         except BaseException:
             await ledger.release(holds)
             raise
+        entries: tuple[ChatMessage, ...] = ()
         try:  # history first: the user saw this answer, the next turn must know it
-            if plan.store and plan.kept is not None:
-                await ledger.store(chat, plan.kept, done)
-            elif plan.store:
+            if not plan.store:
+                pass  # an inline answer: no chat's history
+            elif plan.kept is None:
                 await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
+            else:
+                entries = await ledger.store(
+                    chat, plan.kept, done, plan.replaces, plan.after, prompt.model
+                )
         finally:
             await ledger.count(prompt, done.reply, holds)
-        return done.reply
+        return done.reply, entries
 
     def _plan(self, kind: TurnKind, history: list[ChatMessage], model: str) -> _Plan | None:
+        if isinstance(kind, Regenerate):
+            turn = last_turn(history)
+            if turn is None:
+                return None
+            asked = history[turn.question]
+            replaces = len(history) - turn.question
+            after = tuple(history[turn.end :])
+            return _Plan(history[: turn.question], asked, asked, 0, replaces, after)
+        if isinstance(kind, Redo):
+            cut = len(history)
+            for _ in range(kind.turns):
+                turn = last_turn(history[:cut])
+                if turn is None:
+                    return None  # the history no longer holds those turns
+                cut = turn.question
+            message = ChatMessage("user", kind.question, message_tokens("user", kind.question))
+            return _Plan(history[:cut], message, message, 0, len(history) - cut)
         if isinstance(kind, Continue):
             answers = [i for i, m in enumerate(history) if m.role == "assistant"]
             if not answers or history[answers[-1]].tool_calls:

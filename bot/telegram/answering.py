@@ -15,15 +15,27 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
+from bot.core.modes import Mode, Modes
 from bot.core.monitor import NO_MODEL, Monitor
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.turns import Answered, Ask, Continue, TurnKind, TurnRequest, Turns
+from bot.core.redo import Edit, Questions
+from bot.core.turns import (
+    Answered,
+    Ask,
+    Continue,
+    Redo,
+    Regenerate,
+    TurnKind,
+    TurnRequest,
+    Turns,
+)
+from bot.core.variants import AnswerVariants, Variant, Variants, recorded
 from bot.telegram.admission import Admission
 from bot.telegram.bot_api import api_error
 from bot.telegram.notices import Notices
 from bot.telegram.runtime.running import Generation, Running
-from bot.telegram.texts import t
+from bot.telegram.texts import DEFAULT_LANG, t
 from bot.telegram.turn import Turn, error_text
 
 log = logging.getLogger(__name__)
@@ -41,6 +53,9 @@ class Answering:
         running: Running,
         signals: ReplicaSignals,
         monitor: Monitor,
+        variants: Variants | None = None,  # None: answers are not recorded for Regenerate
+        questions: Questions | None = None,  # None: edited questions are not answered again
+        modes: Modes | None = None,  # None: every chat answers in the default mode
     ) -> None:
         self._bot = bot
         self._turns = turns
@@ -49,6 +64,10 @@ class Answering:
         self._running = running
         self._signals = signals
         self._monitor = monitor
+        self._variants = variants
+        self._questions, self._modes = questions, modes
+        self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
+        self._asking: dict[int, int] = {}  # chat -> the message whose answer streams here
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -73,7 +92,15 @@ class Answering:
         if turn.private and turn.thread_id is not None and await self._has_topics():
             asked = text.kept.content if isinstance(text, Question) else text
             words = own_words if own_words is not None else asked
-        answered = await self._run(turn, Ask(text), quota, words)
+        if turn.message_id is not None:
+            self._asking[turn.chat_id] = turn.message_id
+        try:
+            answered = await self._run(turn, Ask(text), quota, words)
+        finally:
+            self._asking.pop(turn.chat_id, None)
+        if answered is not None and answered.entries and turn.message_id is not None:
+            asked = text.kept.content if isinstance(text, Question) else text
+            await self._asked(turn, turn.message_id, asked)
         if answered is not None and answered.title and turn.thread_id is not None:
             await self._rename_topic(turn.chat_id, turn.thread_id, answered.title)
 
@@ -87,6 +114,91 @@ class Answering:
         answered = await self._run(turn, Continue(), quota)
         return (answered is not None and answered.reply is not None) or self._running.closing
 
+    async def last_answer(self, turn: Turn) -> AnswerVariants | None:
+        """The chat's last answer with its variants, as recorded."""
+        if self._variants is None:
+            return None
+        return await self._variants.of(ChatKey(turn.chat_id, turn.thread_id))
+
+    def redoing(self, chat_id: int, answer_id: str) -> bool:
+        """Whether `answer_id` is being answered again here now (a second press is the same)."""
+        return self._redoing.get(chat_id) == answer_id
+
+    def stop_redo(self, chat_id: int, answer_id: str) -> None:
+        """Stop answering `answer_id` again (the chat runs nothing else meanwhile)."""
+        if self.redoing(chat_id, answer_id):
+            for generation in self._running.answers():
+                if generation.chat_id == chat_id:
+                    generation.stop.set()
+
+    def stop_own(self, chat_id: int, user_id: int) -> bool:
+        """Stop the answers `user_id` is being given in the chat here; True if there were."""
+        stopped = False
+        for generation in self._running.answers():
+            if generation.chat_id == chat_id and generation.user_id == user_id:
+                generation.stop.set()
+                stopped = True
+        return stopped
+
+    async def regenerate(
+        self, turn: Turn, quota: QuotaLimits | None, previous: AnswerVariants | None
+    ) -> bool:
+        """Answer the chat's last question again, in place of the answer shown; False when
+        there is none to answer again."""
+        self._redoing[turn.chat_id] = previous.answer_id if previous else ""
+        try:
+            answered = await self._run(turn, Regenerate(), quota, previous=previous)
+        finally:
+            self._redoing.pop(turn.chat_id, None)
+        return (answered is not None and answered.reply is not None) or self._running.closing
+
+    async def flip(self, turn: Turn, answer_id: str, index: int) -> bool:
+        """Show variant `index` of the chat's last answer; False when the answer is stale."""
+        if self._variants is None:
+            return False
+        flipped = await self._variants.flip(ChatKey(turn.chat_id, turn.thread_id), answer_id, index)
+        if flipped is None:
+            return False
+        await self._notices.show_variant(turn, flipped)
+        return True
+
+    def asking(self, chat_id: int, message_id: int) -> bool:
+        """Whether the answer to message `message_id` is streaming here now."""
+        return self._asking.get(chat_id) == message_id
+
+    async def edited(self, turn: Turn, content: str) -> Edit | None:
+        """The edit of the turn's message to answer again (None: ignored)."""
+        if self._questions is None or turn.message_id is None:
+            return None
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        return await self._questions.edited(chat, turn.message_id, content, turn.user_id)
+
+    async def pending_edit(self, turn: Turn, message_id: int) -> Edit | None:
+        """The edit of message `message_id` waiting for this user's "Redo from here"."""
+        if self._questions is None:
+            return None
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        return await self._questions.pending(chat, message_id, turn.user_id)
+
+    async def redo(
+        self, turn: Turn, quota: QuotaLimits | None, edit: Edit, message_id: int
+    ) -> bool:
+        """Answer the edited question `message_id` in place of its turn and the later ones
+        (the last answer's message is edited when it is the question's own)."""
+        last = await self.last_answer(turn) if not edit.later else None
+        replaces = last.shown if last is not None else ()
+        answered = await self._run(
+            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces
+        )
+        if answered is not None and answered.entries:
+            await self._asked(turn, message_id, edit.content)
+        return (answered is not None and answered.reply is not None) or self._running.closing
+
+    async def _asked(self, turn: Turn, message_id: int, content: str) -> None:
+        if self._questions is not None:
+            chat = ChatKey(turn.chat_id, turn.thread_id)
+            await self._questions.asked(chat, message_id, content, turn.user_id)
+
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
         try:
@@ -99,22 +211,33 @@ class Answering:
         return True
 
     async def _run(
-        self, turn: Turn, kind: TurnKind, quota: QuotaLimits | None, words: str | None = None
+        self,
+        turn: Turn,
+        kind: TurnKind,
+        quota: QuotaLimits | None,
+        words: str | None = None,
+        previous: AnswerVariants | None = None,
+        replaces: tuple[int, ...] = (),
     ) -> Answered | None:
-        """Run one turn to this chat's sink and record how it ended; None when shutting down."""
+        """Run one turn to this chat's sink and record how it ended; None when shutting down.
+        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
-        sink = self._notices.sink(turn, generation)
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        mode = await self._modes.of(chat) if self._modes is not None else None
+        sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
         watcher = asyncio.create_task(
             self._signals.watch(
                 turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
             )
         )
         begun = time.monotonic()
-        chat = ChatKey(turn.chat_id, turn.thread_id)
-        request = TurnRequest(chat, turn.actor, turn.lang, kind, not turn.private, quota, words)
+        request = TurnRequest(
+            chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
+            mode.prompt(turn.lang, DEFAULT_LANG) if mode else None, mode.model if mode else None,
+        )  # fmt: skip
         answered = Answered()
         try:
             answered = await self._turns.run(
@@ -130,6 +253,11 @@ class Answering:
                 await watcher
             await sink.close()
             await self._ended(turn, generation, answered, begun)
+        variants = self._variants
+        if variants is not None and answered.entries and not isinstance(kind, Continue):
+            kept = Variant(answered.entries, answered.model)
+            last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
+            await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
         return answered
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
@@ -159,3 +287,8 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
+
+
+def _footer(mode: Mode | None, turn: Turn) -> str:
+    """The answer's footer: the chat's mode when it is not the default."""
+    return t("mode_footer", turn.lang, mode=mode.title(turn.lang, DEFAULT_LANG)) if mode else ""

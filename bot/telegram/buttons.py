@@ -25,6 +25,33 @@ class ContinueButton(CallbackData, prefix="cont"):
     generation: str
 
 
+class RegenerateButton(CallbackData, prefix="rg"):
+    """Answer the chat's last question again (the asker, or a group's admin); `serial`: its
+    regenerations when the button was made (a press naming an older one was already done)."""
+
+    answer: str
+    serial: int
+
+
+class VariantButton(CallbackData, prefix="vr"):
+    """Show variant `index` of the chat's last answer (the history keeps the one shown)."""
+
+    answer: str
+    index: int
+
+
+class RedoButton(CallbackData, prefix="rd"):
+    """Answer an edited older question again, dropping the turns after it (its asker only)."""
+
+    message: int
+
+
+class ModeButton(CallbackData, prefix="mo"):
+    """Switch the chat's mode (a group's admins only)."""
+
+    id: str
+
+
 class ChatModelButton(CallbackData, prefix="mc"):
     """Choose the chat's model (`tag`: model_tag of its name, or USE_DEFAULT)."""
 
@@ -45,3 +72,35 @@ def one_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]]
     )
+
+
+def answer_markup(
+    regenerate_text: str,
+    answer_id: str,
+    serial: int,
+    variant: tuple[int, int] = (0, 1),
+    go_on: tuple[str, str] | None = None,
+) -> InlineKeyboardMarkup:
+    """The keyboard under a finished answer: Continue (`go_on`: its text and the generation to
+    continue) and 🔄, then "‹ 2/3 ›" when the answer has variants (`variant`: the one shown,
+    how many)."""
+    first = []
+    if go_on is not None:
+        data = ContinueButton(generation=go_on[1]).pack()
+        first.append(InlineKeyboardButton(text=go_on[0], callback_data=data))
+    data = RegenerateButton(answer=answer_id, serial=serial).pack()
+    first.append(InlineKeyboardButton(text=regenerate_text, callback_data=data))
+    rows = [first]
+    shown, count = variant
+    if count > 1:
+        labels = (("‹", shown - 1), (f"{shown + 1}/{count}", shown), ("›", shown + 1))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=label,
+                    callback_data=VariantButton(answer=answer_id, index=index % count).pack(),
+                )
+                for label, index in labels
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)

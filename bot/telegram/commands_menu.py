@@ -3,7 +3,8 @@
 Each scope lists only the commands that work there for the people it reaches (see the handlers):
 - private chats: the conversation and its settings, and buying tokens for Stars (/buy,
   /paysupport, /terms);
-- groups, for everyone: /ask and what anyone may read; /usage and /help answer only the caller,
+- groups, for everyone: /ask, /retry (its asker's and the admins' only) and what anyone may read;
+  /usage and /help answer only the caller,
   so they are ephemeral commands (Bot API 10.3: the command itself is seen by nobody else);
 - group admins (all_chat_administrators): also /reset and /tools, which only they may do in a
   group;
@@ -45,15 +46,21 @@ class MenuCommand:
     ephemeral: bool = False  # the answer is for the caller alone (groups only)
 
 
-PRIVATE = tuple(MenuCommand(name) for name in ("new", "reset", "usage", "model", "system", "help"))
+PRIVATE = tuple(
+    MenuCommand(name)
+    for name in ("new", "reset", "retry", "usage", "model", "mode", "system", "export", "help")
+)
 # When tokens are for sale (STAR_PACKS or STAR_SUBSCRIPTION), before /help in private chats.
 SELLING = tuple(MenuCommand(name) for name in ("buy", "paysupport", "terms"))
 GROUP = (
     MenuCommand("ask"),
+    MenuCommand("retry"),
     MenuCommand("usage", ephemeral=True),
     MenuCommand("model"),
+    MenuCommand("mode"),
     MenuCommand("system"),
     MenuCommand("context"),
+    MenuCommand("export"),
     MenuCommand("help", ephemeral=True),
 )
 # A group's admins also clear its history (/reset, after /ask) and switch its tools (/tools).

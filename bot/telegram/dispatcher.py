@@ -21,13 +21,16 @@ from bot.core.inline import InlinePending
 from bot.core.inputs import BurstLimiter
 from bot.core.jobs import JobRunner
 from bot.core.model_choice import ModelResolver
+from bot.core.modes import Modes
 from bot.core.monitor import Monitor
 from bot.core.payment_ledger import PaymentLedger
 from bot.core.ports import ChatOrder, ReplicaSignals
+from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
 from bot.core.turns import Turns
 from bot.core.usage_chart import DailyUsage
+from bot.core.variants import Variants
 from bot.core.voice import DOWNLOAD_LIMIT, SpeechReport, SpeechUsage, Transcriber, VoiceLimits
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
@@ -40,9 +43,13 @@ from bot.telegram.handlers import (
     buttons,
     chat,
     commands,
+    conversation,
+    edits,
     errors,
+    export,
     inline,
     models,
+    modes,
     payments,
     settings,
     tools,
@@ -54,6 +61,7 @@ from bot.telegram.input_turns import InputOptions, InputTurns
 from bot.telegram.job_owner import JobOwnerMiddleware
 from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
+from bot.telegram.redo_first import RedoFirst
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
@@ -86,6 +94,9 @@ class Parts:
     transcriber: Transcriber | None = None
     speech: SpeechUsage | None = None
     daily: DailyUsage | None = None  # the daily series of the /usage and /stats pictures
+    variants: Variants | None = None  # the answers' variants (None: no Regenerate)
+    questions: Questions | None = None  # the answered questions (None: edits are not redone)
+    modes: Modes | None = None  # the chats' modes (None: no /mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +114,9 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         parts.gate, parts.service, notices, burst, offer_buy=parts.payments.catalog.for_sale
     )
     answering = Answering(
-        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor
-    )
+        parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor,
+        parts.variants, parts.questions, parts.modes,
+    )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs,
         voice_readers(config, parts, notices),
@@ -134,6 +146,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         pay_support=config.pay_support_text,
         terms=config.terms_text,
         **inline_data,
+        modes=parts.modes,
     )
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.monitor))
     dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
@@ -141,6 +154,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
     dispatcher.update.outer_middleware(CoalesceMiddleware(coalescer, inputs.kinds))
+    dispatcher.update.outer_middleware(RedoFirst(answering))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
     if inline_data:  # first: its /start inl_... deep link comes before /start
@@ -155,6 +169,10 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         tools.router(),
         commands.router(),
         buttons.router(),
+        conversation.router(),
+        edits.router(),
+        modes.router(),
+        export.router(),
         chat.router(inputs.kinds),
         errors.router(),
     )

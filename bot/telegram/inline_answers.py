@@ -124,7 +124,9 @@ class InlineAnswers:
         layout = self._notices.layout(lang)
         notes = {**layout.notes, "length": t("inline_length_note", lang)}  # no Continue here
         layout = replace(layout, notes=notes)
-        cut = self._notices.layout(lang, LINK_RESERVE)  # the text's share: the link fits after
+        cut = self._notices.layout(
+            lang, reserve=LINK_RESERVE
+        )  # the text's share: the link fits after
         parts = AnswerParts(
             layout=layout, draft_id=None, stop_markup=None, continue_markup=regen,
             rich=RichSwitch(messages=False, drafts=False), on_drafts_refused=lambda: None,

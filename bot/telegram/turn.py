@@ -25,6 +25,7 @@ class Turn:
     ephemeral_id: int | None = None  # the user's ephemeral message (a command others cannot see)
     callback_query_id: str | None = None  # the button press this turn answers
     actor_id: int | None = None  # a channel or group posting under its own name (sender_chat)
+    message_id: int | None = None  # the message that asks (an edit of it is answered again)
 
     @property
     def actor(self) -> int:
@@ -47,6 +48,7 @@ def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:
         reply_to=None if private or not message.message_id else message.message_id,
         ephemeral_id=None if private else message.ephemeral_message_id,
         actor_id=message.sender_chat.id if message.sender_chat else None,
+        message_id=message.message_id or None,
     )
 
 

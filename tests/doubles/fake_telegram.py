@@ -79,7 +79,9 @@ _IMPLEMENTED = (
     "deleteMyCommands", "getMyCommands", "sendMessage", "editMessageText", "sendMessageDraft",
     "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup", "deleteMessage", "getChat",
     "createForumTopic", "editForumTopic", "getChatMember", "answerInlineQuery", "sendPhoto",
+    "sendDocument",
 )  # fmt: skip
+UPLOAD_LIMIT = 50 * 1024 * 1024
 # Bot API 10.1+ (a self-hosted server built before it answers 404 "method not found").
 _RICH = ("sendRichMessage", "sendRichMessageDraft")
 _ALWAYS_TRUE = (
@@ -213,6 +215,7 @@ class FakeTelegramServer(InputUpdates, InlineMode):
         # Users who never opened the bot's private chat: the bot cannot write to them first.
         self.unstarted_users: set[int] = set()
         self._inline_init()
+        self.uploads: dict[int, bytes] = {}  # message id -> the document the bot uploaded
         self._callbacks: dict[str, float] = {}
         self._failures: dict[str, deque[Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
@@ -627,6 +630,19 @@ class FakeTelegramServer(InputUpdates, InlineMode):
                  "duration": duration, "mime_type": "audio/ogg", "file_size": 12_345}  # fmt: skip
         return await self._user_message(chat_id, {"voice": voice}, **_msg_kwargs(kw))
 
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, *, entities: list[Json] | None = None
+    ) -> int:
+        """The user edits their message ``message_id``: Telegram delivers ``edited_message``
+        (the whole message, with ``edit_date``) when allowed_updates asks for it."""
+        msg = self.chat(chat_id).messages.get(message_id)
+        if msg is None or msg.from_bot:
+            raise KeyError(f"no user message {message_id} in chat {chat_id}")
+        msg.text = text
+        msg.entities = _detect_entities(text) if entities is None else entities
+        msg.edit_date, msg.edits = int(time.time()), msg.edits + 1
+        return await self.raw_update({"edited_message": self._message_json(msg)})
+
     async def press_button(
         self,
         chat_id: int,
@@ -816,6 +832,40 @@ class FakeTelegramServer(InputUpdates, InlineMode):
             is_topic=thread is not None, reply_to=reply.get("message_id"),
             media={"photo": sizes},
         )  # fmt: skip
+        return self._message_json(msg)
+
+    async def _m_send_document(self, params: Json) -> Json:
+        """A document the bot uploads (multipart) or sends by file_id; the caption is checked
+        like Telegram (at most 1024 characters after entities parsing)."""
+        state = self._target_chat(params)
+        document = params.get("document")
+        if isinstance(document, str) and document.startswith("attach://"):
+            document = params.get(document.removeprefix("attach://"))  # a multipart part
+            if not isinstance(document, dict):
+                raise bad_request("wrong file identifier/HTTP URL specified")
+        if isinstance(document, dict) and "content" in document:
+            content = document["content"]
+            info: Json = {"file_name": document["file"], "mime_type": document["mime_type"],
+                          "file_size": len(content), "file_id": f"BQACAgIAAxk-{len(self.uploads)}",
+                          "file_unique_id": f"AgAD{len(self.uploads)}"}  # fmt: skip
+        elif isinstance(document, str) and document:
+            content, info = b"", {"file_id": document, "file_unique_id": document[-8:]}
+        else:
+            raise bad_request("there is no document in the request")
+        caption, _ = prepare_text(
+            params.get("caption"), params.get("parse_mode"), params.get("caption_entities"),
+            allow_empty=True,
+        )  # fmt: skip
+        if len(caption) > 1024:
+            raise bad_request("message caption is too long")
+        self.flood.check("message", state.chat["id"])
+        thread = params.get("message_thread_id")
+        msg = self._store(
+            state, from_bot=True, sender=self.bot_user, text=None, entities=[],
+            thread=thread, is_topic=thread is not None, reply_to=None,
+            media={"document": info, "caption": caption},
+        )  # fmt: skip
+        self.uploads[msg.message_id] = content
         return self._message_json(msg)
 
     async def _m_edit_message_text(self, params: Json) -> Json | bool:
@@ -1238,6 +1288,19 @@ def _check_markup(markup: Any, *, inline_only: bool) -> Json | None:
     return markup if any(rows) else None
 
 
+def _upload(key: str, value: Any) -> Json:
+    """A multipart file: its name, type and bytes (Telegram takes up to 50 MB from a bot)."""
+    content = value.file.read() if hasattr(value, "file") else bytes(value)
+    if len(content) > UPLOAD_LIMIT:
+        raise ApiError(413, "Request Entity Too Large")
+    return {
+        "file": getattr(value, "filename", key),
+        "mime_type": getattr(value, "content_type", "application/octet-stream"),
+        "content": content,
+        "data": content,  # the name sendPhoto reads
+    }
+
+
 async def _read_params(request: web.Request) -> Json:
     raw: dict[str, Any] = dict(request.query)
     if request.body_exists:
@@ -1251,11 +1314,7 @@ async def _read_params(request: web.Request) -> Json:
             raw.update(body)
         else:
             for key, value in (await request.post()).items():
-                raw[key] = (
-                    value
-                    if isinstance(value, str)
-                    else {"file": getattr(value, "filename", key), "data": value.file.read()}
-                )
+                raw[key] = value if isinstance(value, str) else _upload(key, value)
     params: Json = {}
     for key, value in raw.items():
         if isinstance(value, str) and key not in STR_FIELDS:

@@ -58,14 +58,20 @@ async def test_menu_per_scope_and_language() -> None:
     assert {lang for _, lang in tg.commands} == {"", "ru"}
     for lang in ("en", "ru"):
         private = _listed(tg, PRIVATE_SCOPE, lang)
-        assert private == [(c, False) for c in ("new", "reset", "usage", "model", "system", "help")]
+        assert private == [
+            (c, False)
+            for c in ("new", "reset", "retry", "usage", "model", "mode", "system", "export", "help")
+        ]
         group = _listed(tg, GROUP_SCOPE, lang)
         assert group == [
             ("ask", False),
+            ("retry", False),
             ("usage", True),
             ("model", False),
+            ("mode", False),
             ("system", False),
             ("context", False),
+            ("export", False),
             ("help", True),
         ]
         admins = _listed(tg, GROUP_ADMIN_SCOPE, lang)

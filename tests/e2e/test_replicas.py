@@ -132,7 +132,8 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
         assert second.metrics.monitor.totals("updates") == {"callback_query": 1}
     final = telegram.bot_messages(USER)[-1]
     assert (final.text or "").endswith("Stopped.")
-    assert final.reply_markup is None
+    rows = (final.reply_markup or {}).get("inline_keyboard", [])
+    assert [[b["text"] for b in row] for row in rows] == [["🔄"]]  # Stop gone, 🔄 stays
 
 
 async def test_native_draft_stop_reaching_the_other_replica_stops_the_answer(

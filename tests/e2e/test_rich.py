@@ -195,7 +195,8 @@ async def test_group_streams_by_edits_and_finishes_rich(make_env: EnvFactory) ->
         await _ask(env, "compare", 1, chat_id=GROUP)
         [message] = env.visible(GROUP)
         assert message.rich_markdown == make_safe(ANSWER)
-        assert message.reply_markup is None  # the Stop button is gone
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        assert [[b["text"] for b in row] for row in rows] == [["🔄"]]  # Stop gone, 🔄 stays
         assert not env.telegram.calls_of("sendRichMessageDraft")
         assert not env.telegram.calls_of("sendRichMessage")
         rich_edits = [

@@ -96,7 +96,8 @@ async def test_answer_still_running_at_grace_end_is_kept_marked_as_cut_by_the_re
         # Its own note: not the network error a cut stream is told about.
         assert (final.text or "").endswith(t("shutdown_note", lang))
         assert t("interrupted_note", lang) not in (final.text or "")
-        assert final.reply_markup is None
+        rows = (final.reply_markup or {}).get("inline_keyboard", [])
+        assert [[b["text"] for b in row] for row in rows] == [["🔄"]]  # Stop gone, 🔄 stays
         history = await RedisHistoryStore(env.app.redis, RedisKeys("gonka")).load(ChatKey(E2E_USER))
         assert [m.role for m in history] == ["user", "assistant"]
         assert history[1].content.startswith("word word")

@@ -176,7 +176,8 @@ async def test_stop_button_in_edit_mode(make_env: EnvFactory) -> None:
         assert env.gonka.request_log[0].client_disconnected
         final = env.visible()[-1]
         assert (final.text or "").endswith("Stopped.")
-        assert final.reply_markup is None
+        rows = (final.reply_markup or {}).get("inline_keyboard", [])
+        assert [[b["text"] for b in row] for row in rows] == [["🔄"]]  # Stop gone, 🔄 stays
 
 
 async def test_continue_after_length_limit(make_env: EnvFactory) -> None:

@@ -59,6 +59,11 @@ class Notes:
         self.sinks.append(Sink())
         return self.sinks[-1]
 
+    def answer_sink(
+        self, turn: Turn, generation: Any, previous: Any, replaces: Any, footer: str = ""
+    ) -> Sink:
+        return self.sink(turn, generation)
+
 
 @dataclass
 class Sink:

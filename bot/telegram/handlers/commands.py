@@ -12,13 +12,14 @@ from aiogram.types import Message
 from bot.core.access import Gate
 from bot.core.conversation import ConversationService
 from bot.core.models import ChatKey, Usage, UsageTotals
+from bot.core.modes import Modes
 from bot.core.payment_ledger import PaymentLedger
 from bot.core.usage import cost
 from bot.core.voice import SpeechReport
 from bot.telegram.answering import Answering
 from bot.telegram.notices import Notices
 from bot.telegram.rights import Rights, allowed
-from bot.telegram.texts import Lang, t
+from bot.telegram.texts import DEFAULT_LANG, Lang, t
 from bot.telegram.turn import Turn
 from bot.telegram.usage_pictures import UsagePictures
 
@@ -82,8 +83,12 @@ async def cmd_usage(
     payments: PaymentLedger,
     speech: SpeechReport | None = None,
     pictures: UsagePictures | None = None,
+    modes: Modes | None = None,
 ) -> None:
     text = t("usage", lang, **_periods(await service.usage(turn.user_id), price_per_million, lang))
+    mode = await modes.of(ChatKey(turn.chat_id, turn.thread_id)) if modes is not None else None
+    if mode is not None:  # not the default
+        text += t("usage_mode", lang, mode=mode.title(lang, DEFAULT_LANG))
     for quota in await gate.quotas(turn.user_id):
         text += t(
             "usage_quota",

@@ -71,9 +71,13 @@ class Layout:
         line = Rendered(status)
         return line if content is None else content + Rendered("\n\n") + line
 
+    def closing(self, outcome: str) -> str:
+        """The final answer's closing note: how it ended, then the footer (the chat's mode)."""
+        return "\n".join(note for note in (self.note(outcome), self.note("footer")) if note)
+
     def final(self, reply: Reply) -> list[Rendered]:
         text = reply.text.strip()
-        note = self.note(reply.outcome)
+        note = self.closing(reply.outcome)
         if not text:
             return [Rendered(note or self.note("empty"))]
         pieces = self.pieces(text, reply.reasoning)

@@ -13,9 +13,9 @@ Shown = tuple[Rendered, InlineKeyboardMarkup | None]
 class Pages:
     """Message `index` of an answer: sent when new, edited after, sent anew if it is gone."""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, ids: tuple[int, ...] = ()) -> None:
         self._outbox = outbox
-        self.ids: list[int] = list(outbox.standing)
+        self.ids: list[int] = list(ids or outbox.standing)  # shown again: the old answer's
         self._shown: dict[int, Shown] = {}
 
     async def show(

@@ -50,7 +50,8 @@ class AnswerParts:
     continue_markup: InlineKeyboardMarkup | None
     rich: RichSwitch
     on_drafts_refused: Callable[[], None]
-    done_markup: InlineKeyboardMarkup | None = None  # under an answer not cut by the length
+    done_markup: InlineKeyboardMarkup | None = None  # under an answer not cut by the limit
+    replaces: tuple[int, ...] = ()  # the messages of the answer this one replaces (edited)
 
 
 class AnswerView:
@@ -59,7 +60,7 @@ class AnswerView:
 
     def __init__(self, outbox: Outbox, parts: AnswerParts) -> None:
         self._outbox = outbox
-        self._pages = Pages(outbox)
+        self._pages = Pages(outbox, parts.replaces)
         self._parts = parts
         self._layout = parts.layout
         self._cadence = outbox.cadence
@@ -108,9 +109,15 @@ class AnswerView:
             return
         await self._pages.show_final(self._layout.final(reply), self._final_markup(reply))
 
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """The messages showing the answer."""
+        return tuple(self._pages.ids)
+
     def _final_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        parts = self._parts
-        return parts.continue_markup if reply.outcome == "length" else parts.done_markup
+        if reply.outcome == "length":
+            return self._parts.continue_markup
+        return self._parts.done_markup if reply.text.strip() else None
 
     async def fail(self, text: str) -> None:
         """Tell the user what failed: in place of the answer, or after it once delivered."""
@@ -273,7 +280,7 @@ class AnswerView:
     async def _deliver_rich(self, reply: Reply) -> bool:
         """Deliver the answer as rich messages; False when nothing was sent and text must go."""
         markup = self._final_markup(reply)
-        layout, note = self._layout, self._layout.note(reply.outcome)
+        layout, note = self._layout, self._layout.closing(reply.outcome)
         pieces = layout.rich_pieces(reply.text.strip())
         slot = 0
         for index, piece in enumerate(pieces):
