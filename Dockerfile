@@ -26,6 +26,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
 # DejaVu Sans: the /usage pictures' labels in Cyrillic (Pillow's own font has Latin letters only).
+# Not pinned: a font whose version follows the base image's Debian release, which it pins.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 bot
