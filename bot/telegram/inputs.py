@@ -4,6 +4,7 @@ kinds, photo sizes; and downloading a file and reading a document."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import logging
 from collections.abc import Sequence
@@ -147,7 +148,14 @@ async def download(bot: Bot, file_id: str, max_bytes: int = TELEGRAM_DOWNLOAD_LI
         if not file.file_path:
             raise FileDownloadFailed("getFile returned no file_path")
         out = _CappedBuffer(max_bytes)
-        await bot.download_file(file.file_path, out, timeout=60)
+        # aiogram's download_file leaves its stream (and so the connection) open when a write
+        # raises, until the generator is garbage collected: Telegram keeps sending meanwhile.
+        # Closing the stream here ends the response as soon as the cap is hit.
+        url = bot.session.api.file_url(bot.token, file.file_path)
+        stream = bot.session.stream_content(url, timeout=60)
+        async with contextlib.aclosing(stream) as chunks:
+            async for chunk in chunks:
+                out.write(chunk)
         return out.getvalue()
     except TelegramBadRequest:
         raise
