@@ -21,8 +21,10 @@ __all__ = ["shared_redis"]  # the fixture: a real Redis and a key prefix of its 
 
 # Round trips of one private turn with flood control and a daily quota on, the scripts loaded.
 # Before the gate and quota work (issue 14): 8 (access record, flood, quota totals, history,
-# chat system prompt, chosen model, history append, usage).
-EXPECTED_PRIVATE_TURN = 8
+# chat system prompt, chosen model, history append, usage). Conversation control (issue 21) adds
+# 4, each a state of its own: the chat's mode, the answered questions read and written (edit to
+# redo), the last answer's variants (Regenerate). Next: one read and one write for the four.
+EXPECTED_PRIVATE_TURN = 12
 
 
 @pytest.fixture
