@@ -20,7 +20,7 @@ from bot.telegram.turn import Turn
 
 
 @dataclass(frozen=True, slots=True)
-class Asked:
+class QuestionSoFar:
     """The question so far: what goes upstream and what history keeps."""
 
     sent: str
@@ -32,8 +32,8 @@ class Reader(Protocol):
     user was told why); a Question: final (images), no later reader runs."""
 
     async def read(
-        self, turn: Turn, messages: Sequence[Message], asked: Asked
-    ) -> Asked | Question | None: ...
+        self, turn: Turn, messages: Sequence[Message], asked: QuestionSoFar
+    ) -> QuestionSoFar | Question | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.models import Question
 from bot.telegram.admission import Admission
 from bot.telegram.answering import Answering
-from bot.telegram.input_kinds import DOCUMENT, KINDS, PHOTO, Asked, InputKind, Reader
+from bot.telegram.input_kinds import DOCUMENT, KINDS, PHOTO, InputKind, QuestionSoFar, Reader
 from bot.telegram.inputs import (
     FileDownloadFailed,
     data_url,
@@ -127,7 +127,7 @@ class InputTurns:
     async def _question(
         self, turn: Turn, messages: Sequence[Message], question: str
     ) -> str | Question | None:
-        asked = Asked(question, question)
+        asked = QuestionSoFar(question, question)
         for kind in self.kinds:
             mine = [m for m in messages if kind.carried_by(m)]
             if not mine:
@@ -159,7 +159,9 @@ class DocumentReader:
         self._options = options
         self._jobs = jobs
 
-    async def read(self, turn: Turn, messages: Sequence[Message], asked: Asked) -> Asked | None:
+    async def read(
+        self, turn: Turn, messages: Sequence[Message], asked: QuestionSoFar
+    ) -> QuestionSoFar | None:
         """The documents' text with the question; None when none could be read (told why)."""
         options = self._options
         readable: list[DocumentText] = []
@@ -178,7 +180,7 @@ class DocumentReader:
         )
         for key, values in prepared.notices:  # what was used of a long file, before the answer
             await self._notices.notify(turn, t(key, turn.lang, **values))
-        return Asked(prepared.content, prepared.history)
+        return QuestionSoFar(prepared.content, prepared.history)
 
 
 class PhotoReader:
@@ -189,7 +191,9 @@ class PhotoReader:
         self._notices = notices
         self._vision = vision
 
-    async def read(self, turn: Turn, messages: Sequence[Message], asked: Asked) -> Asked | Question:
+    async def read(
+        self, turn: Turn, messages: Sequence[Message], asked: QuestionSoFar
+    ) -> QuestionSoFar | Question:
         photos = [photo_sizes(m) for m in messages if m.photo]
         if await self._vision.sees(turn):
             images = [await self._image(sizes) for sizes in photos]
@@ -197,7 +201,7 @@ class PhotoReader:
             blind = photo_turn_text(asked.sent, seen=False)
             return image_question(asked.sent, kept, [i for i in images if i is not None], blind)
         await self._notices.notify(turn, t("photo_not_seen", turn.lang))
-        return Asked(
+        return QuestionSoFar(
             photo_turn_text(asked.sent, seen=False), photo_turn_text(asked.kept, seen=False)
         )
 

@@ -25,7 +25,7 @@ from bot.core.voice import (
 )
 from bot.formatting.rendered import Entity, Rendered
 from bot.formatting.utf16 import utf16_len
-from bot.telegram.input_kinds import Asked
+from bot.telegram.input_kinds import QuestionSoFar
 from bot.telegram.inputs import FileDownloadFailed, download
 from bot.telegram.notices import Notices
 from bot.telegram.texts import t
@@ -68,7 +68,9 @@ class VoiceReader:
         self._usage = usage
         self._clock = clock
 
-    async def read(self, turn: Turn, messages: Sequence[Message], asked: Asked) -> Asked | None:
+    async def read(
+        self, turn: Turn, messages: Sequence[Message], asked: QuestionSoFar
+    ) -> QuestionSoFar | None:
         """The transcripts, marked as spoken, before the turn's own words."""
         heard: list[str] = []
         for message in messages:
@@ -80,7 +82,9 @@ class VoiceReader:
                 return None
             heard.append(text)
         transcript = "\n".join(heard)
-        return Asked(spoken_text(transcript, asked.sent), spoken_text(transcript, asked.kept))
+        return QuestionSoFar(
+            spoken_text(transcript, asked.sent), spoken_text(transcript, asked.kept)
+        )
 
     async def _hear(self, turn: Turn, message: Message, sound: Sound) -> str | None:
         refused = refusal(sound, self._limits)
