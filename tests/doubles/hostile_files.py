@@ -33,6 +33,11 @@ def shared_stream_pdf(pages: int = 50, stream_bytes: int = 5 * 1024 * 1024) -> b
         b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
     )
     bodies += [page] * pages
+    return pdf_of(bodies)
+
+
+def pdf_of(bodies: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1), with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

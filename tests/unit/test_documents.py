@@ -26,7 +26,7 @@ from bot.core.documents import (
     unreadable_notice,
 )
 from bot.telegram.texts import t
-from tests.doubles.hostile_files import docx_bomb, end_tag_flood
+from tests.doubles.hostile_files import docx_bomb, end_tag_flood, pdf_of
 
 LIMITS = DocumentLimits()
 RUSSIAN = (
@@ -52,20 +52,7 @@ def minimal_pdf(pages: list[str]) -> bytes:
             f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * index} 0 R >>".encode()
         )
         bodies.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
-    )
-    return out.getvalue()
+    return pdf_of(bodies)
 
 
 def blank_pdf(pages: int = 2) -> bytes:
