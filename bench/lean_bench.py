@@ -169,7 +169,8 @@ def commit_tree(commit: str, python: str | None) -> Iterator[Tree]:
             same = not lock.exists() or lock.read_bytes() == (ROOT / "uv.lock").read_bytes()
             python = sys.executable
             if not same:
-                subprocess.run(["uv", "sync", "--frozen", "--no-dev"], cwd=folder, check=True)
+                uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))  # make's venv
+                subprocess.run([uv, "sync", "--frozen", "--no-dev"], cwd=folder, check=True)
                 python = str(folder / ".venv" / "bin" / "python")
         yield Tree(commit, folder, python)
     finally:
