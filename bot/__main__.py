@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
         from bot.lazy_aiogram import install
 
         install()  # before anything imports aiogram: its types build on first use
-    from bot.adapters.embedded_store import StoreNotSaved
+    from bot.adapters.store_file import StoreNotSaved  # no fakeredis: `check` never uses it
     from bot.startup import StartupError
 
     try:

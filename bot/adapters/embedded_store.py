@@ -24,7 +24,7 @@ from typing import Any
 
 import fakeredis
 
-from bot.adapters.store_file import LEGACY_NAME, Row, StoreFile
+from bot.adapters.store_file import LEGACY_NAME, Row, StoreFile, StoreNotSaved
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,6 @@ LOAD_BATCH = 1000  # keys restored per pipeline at start
 ERROR_LOG_INTERVAL = 60.0  # a failing save is logged at most this often (it is retried more)
 
 OnFailure = Callable[[], Awaitable[object]]
-
-
-class StoreNotSaved(Exception):
-    """The last save, at stop, failed: what changed since the last good save is lost."""
 
 
 class EmbeddedStore:

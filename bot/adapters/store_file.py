@@ -34,6 +34,11 @@ _UPSERT = (
 )
 
 
+class StoreNotSaved(Exception):
+    """The last save, at stop, failed: what changed since the last good save is lost.
+    (Here, not in embedded_store: `python -m bot` catches it without importing fakeredis.)"""
+
+
 class StoreUnreadable(ValueError):
     """A file under DATA_DIR that is not a store this bot can read."""
 

@@ -90,7 +90,8 @@ def test_a_read_only_mount_stops_the_start_with_one_line(tmp_path: Path) -> None
 _SAVES_FAIL_THEN_RECOVER = """
 import asyncio, json, logging, sqlite3, sys
 from pathlib import Path
-from bot.adapters.embedded_store import EmbeddedStore, StoreNotSaved
+from bot.adapters.embedded_store import EmbeddedStore
+from bot.adapters.store_file import StoreNotSaved
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 data = Path(sys.argv[1])
@@ -151,7 +152,7 @@ def test_a_failed_last_save_is_one_line_and_exit_code_1(
     """Before, the stop logged a traceback or nothing and `python -m bot` exited 0."""
     import bot.__main__ as entry
     from bot import logging_setup
-    from bot.adapters.embedded_store import StoreNotSaved
+    from bot.adapters.store_file import StoreNotSaved
 
     async def serve(settings: object) -> None:
         raise StoreNotSaved(
