@@ -69,10 +69,11 @@ def main(argv: list[str]) -> int:
     # `check` says one line per check: its library noise (and the SDK's retries) stays quiet.
     level = settings.log_level if not argv or settings.log_level == "DEBUG" else "ERROR"
     redact = configure_logging(level, settings.secrets())
-    if not argv:  # `check` speaks plain HTTP: no aiogram (~1.3 s of CPU)
-        from bot.lazy_aiogram import install
+    if not argv:  # `check` speaks plain HTTP: no aiogram (~1.3 s of CPU), no openai
+        from bot import lazy_aiogram, lazy_openai
 
-        install()  # before anything imports aiogram: its types build on first use
+        lazy_aiogram.install()  # before anything imports aiogram: its types build on first use
+        lazy_openai.install()  # and openai's type packages import on first use
     from bot.adapters.store_file import StoreNotSaved  # no fakeredis: `check` never uses it
     from bot.startup import StartupError
 

@@ -6,10 +6,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
+from bot import lazy_openai
 from bot.lazy_aiogram import install, warm
 
-# Before any test module imports aiogram: the suite runs on the types `python -m bot` uses.
+# Before any test module imports aiogram or openai: the suite runs on the types `python -m bot`
+# uses.
 install()
+lazy_openai.install()
 warm()  # as the bot does at start: a first answer does not build the schemas it uses
 
 import fakeredis  # noqa: E402

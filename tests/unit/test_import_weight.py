@@ -54,8 +54,8 @@ def test_with_redis_url_the_start_path_imports_no_fakeredis(tmp_path: Path) -> N
     # needs it. Before, bot.app and bot.__main__ imported it unconditionally.
     code = (
         "import json, sys\n"
-        "from bot import lazy_aiogram\n"
-        "lazy_aiogram.install()\n"
+        "from bot import lazy_aiogram, lazy_openai\n"
+        "lazy_aiogram.install(); lazy_openai.install()\n"
         "import bot.__main__ as entry\n"
         "from bot.app import build_store\n"
         "redis, embedded = build_store(entry.load_settings())\n"
