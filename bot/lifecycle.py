@@ -90,8 +90,6 @@ class App:
         no new updates, answers in hand finish within SHUTDOWN_GRACE."""
         if self.settings.redis_url:
             await wait_until_reachable(self.redis, self.settings.redis_url)
-        if installed():  # the schemas every answer uses, built once the first poll is out
-            asyncio.get_running_loop().call_later(WARM_AFTER, warm)
         self.start_store()
         await self.start_http()
         try:
@@ -174,6 +172,7 @@ class App:
         if self.selling and self.payments is not None:
             await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
+        warm_soon()
         log.info("webhook set, waiting for updates")
         if handle_signals:
             loop = asyncio.get_running_loop()
@@ -215,6 +214,7 @@ class App:
             await recover_payments(self.bot, self.payments)
         freeze_startup_heap()
         await self.bot.delete_webhook(drop_pending_updates=False)
+        warm_soon()  # nothing but aiogram's start-up runs before the first getUpdates now
         await self.dispatcher.start_polling(
             self.bot,
             polling_timeout=polling_timeout,
@@ -243,6 +243,13 @@ class App:
         if self.embedded is not None:
             await self.embedded.close()  # the last snapshot
         await self.redis.aclose()
+
+
+def warm_soon() -> None:
+    """Build the schemas every answer uses WARM_AFTER seconds from now: once the first poll is out
+    (or the webhook set), so that the first getUpdates does not wait for them (~0.25 s of CPU)."""
+    if installed():
+        asyncio.get_running_loop().call_later(WARM_AFTER, warm)
 
 
 def freeze_startup_heap() -> None:
