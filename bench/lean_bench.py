@@ -113,7 +113,7 @@ async def ask(telegram: FakeTelegramServer, gonka: FakeGonka, chats: range) -> N
     def done() -> bool:
         ended = sum(1 for r in gonka.request_log if r.finished_at is not None) - finished
         return ended >= len(chats) and all(
-            (m := telegram.bot_messages(c)) and m[-1].reply_markup is None for c in chats
+            (m := telegram.bot_messages(c)) and not m[-1].streaming for c in chats
         )
 
     await telegram.wait_for(done, timeout=600)
