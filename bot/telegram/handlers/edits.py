@@ -3,8 +3,8 @@
 The latest question is redone at once; an older one offers "Redo from here (drops N later
 turns)", which only its asker may press. An edit of a message the bot never answered, of
 someone else's question, or of its formatting only, changes nothing. In a group the edited
-message must still call the bot. An edit of a question whose answer is streaming stops that
-answer first."""
+message must still call the bot. An edit of a question whose answer is streaming (on whichever
+replica) stops that answer first."""
 
 from __future__ import annotations
 
@@ -58,8 +58,9 @@ async def on_edited(
     if content is None:
         return
     turn = turn_of(message, lang)
-    if answering.asking(turn.chat_id, message.message_id):
-        answering.stop_own(turn.chat_id, turn.user_id)  # its answer streams: stop it first
+    streaming = await answering.streaming(turn)  # on whichever replica
+    if streaming is not None and streaming.asked == message.message_id:
+        await answering.stop_streaming(turn.chat_id, streaming)  # its answer: stop it first
     run = functools.partial(
         _edited, turn, message.message_id, content, admission, answering, notices
     )
