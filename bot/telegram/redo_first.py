@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
@@ -38,11 +38,17 @@ def may_stop_at_once(turn: Turn, streaming: Streaming) -> bool:
 
 
 class RedoFirst(BaseMiddleware):
-    """Update middleware, before the chat order: a /retry stops the chat's streaming answer."""
+    """Update middleware, before the chat order: a /retry stops the chat's streaming answer.
+
+    The stop runs aside, so the /retry enters its chat's order before the next update whatever
+    the stop waits for (Redis, or Telegram naming a group's admins); the /retry's handler gets
+    it as `stopping_first` and waits for it before it regenerates (so it never stops its own)."""
+
+    provides: ClassVar[dict[str, Any]] = {"stopping_first": asyncio.Task}
 
     def __init__(self, answering: Answering) -> None:
         self._answering = answering
-        self._checks: set[asyncio.Task[None]] = set()
+        self._stops: set[asyncio.Task[None]] = set()
 
     async def __call__(
         self,
@@ -53,25 +59,20 @@ class RedoFirst(BaseMiddleware):
         message = event.message if isinstance(event, Update) else None
         turn, rights = data.get("turn"), data.get("rights")
         if message is not None and is_retry(message.text) and turn is not None:
-            await self._stop_first(turn, rights)
+            stop = asyncio.create_task(self._stop_first(turn, rights))
+            self._stops.add(stop)
+            stop.add_done_callback(self._stops.discard)
+            data["stopping_first"] = stop
         return await handler(event, data)
 
     async def _stop_first(self, turn: Turn, rights: Rights | None) -> None:
-        # In one process nothing here suspends but a group admin's check, which runs aside:
-        # the update enters its chat's order before the next one (in Redis, by update id).
-        streaming = await self._answering.streaming(turn)
-        if streaming is None:
-            return
-        if may_stop_at_once(turn, streaming):
-            await self._answering.stop_streaming(turn.chat_id, streaming)
-        elif rights is not None:
-            check = asyncio.create_task(self._if_admin(turn, rights, streaming))
-            self._checks.add(check)
-            check.add_done_callback(self._checks.discard)
-
-    async def _if_admin(self, turn: Turn, rights: Rights, streaming: Streaming) -> None:
         try:
-            if await rights.may("manage_chat"):
+            streaming = await self._answering.streaming(turn)
+            if streaming is None:
+                return
+            if may_stop_at_once(turn, streaming) or (
+                rights is not None and await rights.may("manage_chat")
+            ):
                 await self._answering.stop_streaming(turn.chat_id, streaming)
         except Exception:
-            log.exception("retry stop not checked chat=%s", turn.chat_id)
+            log.exception("retry stop not made chat=%s", turn.chat_id)

@@ -6,6 +6,7 @@ redo. The redo itself runs in the chat's turn, after the answer streaming there 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 
@@ -130,8 +131,12 @@ async def cmd_retry(
     admission: Admission,
     answering: Answering,
     notices: Notices,
+    stopping_first: asyncio.Task[None] | None = None,
 ) -> None:
-    """Regenerate the chat's last answer (already in the chat's turn: a message)."""
+    """Regenerate the chat's last answer (already in the chat's turn: a message), once the
+    answer that streamed when it came was asked to stop (bot.telegram.redo_first)."""
+    if stopping_first is not None:
+        await asyncio.wait({stopping_first})
     previous = await answering.last_answer(turn)
     if not await may_redo(turn, rights, previous):
         await notices.notify(turn, t("regenerate_refused", turn.lang))
