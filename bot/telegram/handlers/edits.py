@@ -8,6 +8,7 @@ replica) stops that answer first."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 from aiogram import Bot, Router
@@ -58,24 +59,33 @@ async def on_edited(
     if content is None:
         return
     turn = turn_of(message, lang)
-    streaming = await answering.streaming(turn)  # on whichever replica
-    if streaming is not None and streaming.asked == message.message_id:
-        await answering.stop_streaming(turn.chat_id, streaming)  # its answer: stop it first
+    # Aside: the edit enters its chat's order before the next update whatever this waits for.
+    stopping = asyncio.create_task(_stop_its_answer(turn, message.message_id, answering))
     run = functools.partial(
-        _edited, turn, message.message_id, content, admission, answering, notices
+        _edited, turn, message.message_id, content, stopping, admission, answering, notices
     )
     await order.run(message.chat.id, event_update.update_id, run)
+
+
+async def _stop_its_answer(turn: Turn, message_id: int, answering: Answering) -> None:
+    """Stop the answer to message `message_id` if it streams now, on whichever replica."""
+    streaming = await answering.streaming(turn)
+    if streaming is not None and streaming.asked == message_id:
+        await answering.stop_streaming(turn.chat_id, streaming)
 
 
 async def _edited(
     turn: Turn,
     message_id: int,
     content: str,
+    stopping: asyncio.Task[None],
     admission: Admission,
     answering: Answering,
     notices: Notices,
 ) -> None:
-    """In the chat's turn: the latest question is redone; an older one asks first."""
+    """In the chat's turn (once the answer streaming to the question was asked to stop): the
+    latest question is redone; an older one asks first."""
+    await asyncio.wait({stopping})
     edit = await answering.edited(turn, content)
     if edit is None:
         return
