@@ -154,3 +154,26 @@ async def test_a_variant_press_on_the_other_replica_stops_the_regeneration(
         assert gonka.completion_calls == 3
     assert telegram.bot_messages(USER)[0].message_id == answer.message_id
     assert await _history(redis, prefix) == ["Count", "One."]
+
+
+async def test_two_presses_on_two_replicas_are_one_redo(shared_redis: tuple[Redis, str]) -> None:
+    redis, prefix = shared_redis
+    async with _replicas(prefix) as (telegram, gonka, first, second):
+        gonka.enqueue(Reply(text="First answer."))
+        await telegram.send_text(USER, "Tell a story", user_id=USER)  # to the first replica
+        await _settled(telegram, gonka, [first], "First answer.")
+        answer = telegram.bot_messages(USER)[0]
+        data = _button(answer, "🔄")
+        gonka.enqueue(Reply(text="word " * 100 + "end.", chunk_chars=5, token_delay=0.02))
+        await telegram.press_button(USER, answer.message_id, data, user_id=USER)  # the second
+        await _streaming(telegram, second)
+        await telegram.press_button(  # the first replica: the same redo, told at once
+            USER, answer.message_id, data, user_id=USER, check_button=False
+        )
+        await telegram.wait_for(lambda: len(telegram.calls_of("answerCallbackQuery")) == 2)
+        assert second.running.active == 1 and first.running.active == 0
+        told = [c.params.get("text") for c in telegram.calls_of("answerCallbackQuery")]
+        assert told[0] == told[1] == "🔄 Answering again…"
+        await _settled(telegram, gonka, [first, second], "word " * 100 + "end.")
+        assert gonka.completion_calls == 2 and not gonka.request_log[1].client_disconnected
+    assert await _history(redis, prefix) == ["Tell a story", "word " * 100 + "end."]
