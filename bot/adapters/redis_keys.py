@@ -54,6 +54,10 @@ class RedisKeys:
         """Who asked for an answer being generated (a Stop from anyone else is refused)."""
         return f"{self._chat(ChatKey(chat_id))}:author:{generation_id}"
 
+    def streaming(self, chat_id: int) -> str:
+        """What the chat streams now (a redo reaching another replica stops it first)."""
+        return f"{self._chat(ChatKey(chat_id))}:streaming"
+
     def continuable(self, chat_id: int) -> str:
         """The chat's latest answer cut by the length limit, which Continue may extend."""
         return f"{self._chat(ChatKey(chat_id))}:continuable"

@@ -19,6 +19,7 @@ from bot.core.models import (
     UsageTotals,
 )
 from bot.core.quota import Attempt, AttemptResult, Hold, QuotaLimits
+from bot.core.stop import Streaming
 
 if TYPE_CHECKING:
     from bot.core.redo import Asked
@@ -213,8 +214,9 @@ class AdminAlerts(Protocol):
 
 
 class ReplicaSignals(Protocol):
-    """What the Stop and Continue buttons need across processes: a press may reach a replica
-    other than the one generating the answer. One process uses an in-memory implementation."""
+    """What the Stop and Continue buttons, and a redo that stops the answer streaming first,
+    need across processes: a press or an edit may reach a replica other than the one generating
+    the answer. One process uses an in-memory implementation."""
 
     async def request(self, chat_id: int, generation_id: str, user_id: int) -> bool:
         """Ask whichever process runs `generation_id` to stop it; True only when `user_id` is
@@ -222,9 +224,14 @@ class ReplicaSignals(Protocol):
         ...
 
     async def watch(
-        self, chat_id: int, generation_id: str, user_id: int, stop: asyncio.Event, draft_id: int
+        self, chat_id: int, streaming: Streaming, stop: asyncio.Event, draft_id: int
     ) -> None:
-        """Set `stop` when the author asks for it anywhere (runs until cancelled or stopped)."""
+        """Set `stop` when the author asks for it anywhere (runs until cancelled or stopped);
+        meanwhile `streaming` is what the chat streams now, for every process."""
+        ...
+
+    async def streaming(self, chat_id: int) -> Streaming | None:
+        """What the chat streams now, in whichever process (None: nothing)."""
         ...
 
     async def set_continuable(self, chat_id: int, generation_id: str | None) -> None:

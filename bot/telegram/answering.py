@@ -20,6 +20,7 @@ from bot.core.monitor import NO_MODEL, Monitor
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
 from bot.core.redo import Edit, Questions
+from bot.core.stop import Streaming
 from bot.core.turns import (
     Answered,
     Ask,
@@ -66,8 +67,6 @@ class Answering:
         self._monitor = monitor
         self._variants = variants
         self._questions, self._modes = questions, modes
-        self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
-        self._asking: dict[int, int] = {}  # chat -> the message whose answer streams here
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -92,12 +91,7 @@ class Answering:
         if turn.private and turn.thread_id is not None and await self._has_topics():
             asked = text.kept.content if isinstance(text, Question) else text
             words = own_words if own_words is not None else asked
-        if turn.message_id is not None:
-            self._asking[turn.chat_id] = turn.message_id
-        try:
-            answered = await self._run(turn, Ask(text), quota, words)
-        finally:
-            self._asking.pop(turn.chat_id, None)
+        answered = await self._run(turn, Ask(text), quota, words)
         if answered is not None and answered.entries and turn.message_id is not None:
             asked = text.kept.content if isinstance(text, Question) else text
             await self._asked(turn, turn.message_id, asked)
@@ -120,36 +114,28 @@ class Answering:
             return None
         return await self._variants.of(ChatKey(turn.chat_id, turn.thread_id))
 
-    def redoing(self, chat_id: int, answer_id: str) -> bool:
-        """Whether `answer_id` is being answered again here now (a second press is the same)."""
-        return self._redoing.get(chat_id) == answer_id
+    async def streaming(self, turn: Turn) -> Streaming | None:
+        """What the turn's chat (its topic) streams now, on whichever replica."""
+        streaming = await self._signals.streaming(turn.chat_id)
+        if streaming is None or streaming.thread_id != turn.thread_id:
+            return None
+        return streaming
 
-    def stop_redo(self, chat_id: int, answer_id: str) -> None:
-        """Stop answering `answer_id` again (the chat runs nothing else meanwhile)."""
-        if self.redoing(chat_id, answer_id):
-            for generation in self._running.answers():
-                if generation.chat_id == chat_id:
-                    generation.stop.set()
-
-    def stop_own(self, chat_id: int, user_id: int) -> bool:
-        """Stop the answers `user_id` is being given in the chat here; True if there were."""
-        stopped = False
-        for generation in self._running.answers():
-            if generation.chat_id == chat_id and generation.user_id == user_id:
-                generation.stop.set()
-                stopped = True
-        return stopped
+    async def stop_streaming(self, chat_id: int, streaming: Streaming) -> None:
+        """Stop the answer streaming in the chat, for a redo whose rights are checked: here at
+        once, on another replica through the signals (on its author's behalf)."""
+        generation = self._running.get(streaming.generation_id)
+        if generation is not None:
+            generation.stop.set()
+            return
+        await self._signals.request(chat_id, streaming.generation_id, streaming.user_id)
 
     async def regenerate(
         self, turn: Turn, quota: QuotaLimits | None, previous: AnswerVariants | None
     ) -> bool:
         """Answer the chat's last question again, in place of the answer shown; False when
         there is none to answer again."""
-        self._redoing[turn.chat_id] = previous.answer_id if previous else ""
-        try:
-            answered = await self._run(turn, Regenerate(), quota, previous=previous)
-        finally:
-            self._redoing.pop(turn.chat_id, None)
+        answered = await self._run(turn, Regenerate(), quota, previous=previous)
         return (answered is not None and answered.reply is not None) or self._running.closing
 
     async def flip(self, turn: Turn, answer_id: str, index: int) -> bool:
@@ -161,10 +147,6 @@ class Answering:
             return False
         await self._notices.show_variant(turn, flipped)
         return True
-
-    def asking(self, chat_id: int, message_id: int) -> bool:
-        """Whether the answer to message `message_id` is streaming here now."""
-        return self._asking.get(chat_id) == message_id
 
     async def edited(self, turn: Turn, content: str) -> Edit | None:
         """The edit of the turn's message to answer again (None: ignored)."""
@@ -228,10 +210,9 @@ class Answering:
         chat = ChatKey(turn.chat_id, turn.thread_id)
         mode = await self._modes.of(chat) if self._modes is not None else None
         sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
+        streaming = _streaming(turn, kind, generation.id, previous)
         watcher = asyncio.create_task(
-            self._signals.watch(
-                turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
-            )
+            self._signals.watch(turn.chat_id, streaming, generation.stop, generation.draft_id)
         )
         begun = time.monotonic()
         request = TurnRequest(
@@ -287,6 +268,17 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
+
+
+def _streaming(
+    turn: Turn, kind: TurnKind, generation_id: str, previous: AnswerVariants | None
+) -> Streaming:
+    """What the turn streams, as a redo sees it: the question it answers (a new or an edited
+    one) or the answer it answers again."""
+    asked = turn.message_id if isinstance(kind, Ask | Redo) else None
+    redoing = previous.answer_id if isinstance(kind, Regenerate) and previous else None
+    asker = previous.asker if redoing is not None and previous else turn.user_id
+    return Streaming(generation_id, turn.user_id, asker, turn.thread_id, asked, redoing)
 
 
 def _footer(mode: Mode | None, turn: Turn) -> str:
