@@ -26,7 +26,8 @@ from bot.adapters.redis_order import RedisChatOrder
 from bot.adapters.redis_payments import RedisPaymentStore
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.adapters.redis_variants import RedisVariantStore
 from bot.adapters.tools.factory import build_toolbox
 from bot.adapters.transcription import WhisperTranscriber, build_transcriber
