@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_settings import RedisChatSettings
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 
 IDLE = 180 * 86400

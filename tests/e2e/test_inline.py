@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from bot.adapters.redis_keys import RedisKeys
-from bot.adapters.redis_store import RedisUsageStore
+from bot.adapters.redis_usage import RedisUsageStore
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
 from tests.e2e.conftest import FAST, Env, EnvFactory
