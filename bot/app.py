@@ -28,7 +28,7 @@ from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
 from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
 from bot.adapters.redis_variants import RedisVariantStore
-from bot.adapters.tools.factory import build_toolbox
+from bot.adapters.tools.factory import build_toolbox, known_tool
 from bot.adapters.transcription import WhisperTranscriber, build_transcriber
 from bot.config import Settings
 from bot.core.access import AccessPolicy, Gate
@@ -217,7 +217,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         signals or LocalSignals(), jobs, payments, tools, inline,
         transcriber, usage_store, usage_store,
         Variants(history, answers, config.history_keep), Questions(answers),
-        Modes(offered_modes(settings.modes_file), answers),
+        Modes(offered_modes(settings.modes_file, known_tool), answers),
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = None
