@@ -28,7 +28,7 @@ from bot.adapters.redis_signals import RedisReplicaSignals
 from bot.adapters.redis_store import RedisHistoryStore
 from bot.adapters.redis_usage import RedisUsageStore
 from bot.adapters.redis_variants import RedisVariantStore
-from bot.adapters.tools.factory import build_toolbox
+from bot.adapters.tools.factory import build_toolbox, known_tool
 from bot.adapters.transcription import WhisperTranscriber
 from bot.builders import (
     access_policy,
@@ -267,7 +267,7 @@ def build_telegram(
         pacers, signals or LocalSignals(), conv.jobs, payments, conv.tools, conv.inline,
         transcriber, usage_store, usage_store,
         Variants(history, answers, conv.config.history_keep), Questions(answers),
-        Modes(offered_modes(settings.modes_file), answers),
+        Modes(offered_modes(settings.modes_file, known_tool), answers),
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = None

@@ -203,6 +203,7 @@ class ScriptedGateway:
         messages: Sequence[dict[str, Any]],
         max_tokens: int,
         tools: Sequence[dict[str, Any]] | None = None,
+        temperature: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append((model, list(messages)))
         answer = self.answers.pop(0)

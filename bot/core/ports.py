@@ -131,10 +131,12 @@ class LLMGateway(Protocol):
         messages: Sequence[dict[str, Any]],
         max_tokens: int,
         tools: Sequence[dict[str, Any]] | None = None,
+        temperature: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream a chat completion. Closing the iterator closes the HTTP response. With
         `tools`, a round of calls ends with ToolCallsRequested then Finished("tool_calls");
-        a model that rejects tools is asked again without them (and remembered)."""
+        a model that rejects tools is asked again without them (and remembered). `temperature`
+        is this request's (a chat's mode); None: the gateway's own (TEMPERATURE)."""
         ...
 
 

@@ -15,7 +15,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
 from bot.core.models import ChatKey, Question
-from bot.core.modes import Mode, Modes
+from bot.core.modes import NO_MODE, Mode, Modes
 from bot.core.monitor import NO_MODEL, Monitor
 from bot.core.ports import ReplicaSignals
 from bot.core.quota import QuotaLimits
@@ -217,7 +217,7 @@ class Answering:
         begun = time.monotonic()
         request = TurnRequest(
             chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
-            mode.prompt(turn.lang, DEFAULT_LANG) if mode else None, mode.model if mode else None,
+            mode.for_turn(turn.lang, DEFAULT_LANG) if mode else NO_MODE,
         )  # fmt: skip
         answered = Answered()
         try:
