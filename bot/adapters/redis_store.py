@@ -77,10 +77,11 @@ class RedisHistoryStore:
         await guard_write(run)
 
     def _refresh(self, pipe: Pipeline | ClusterPipeline, chat: ChatKey) -> None:
-        """A chat in use keeps its history and settings (same slot) for another idle period."""
+        """A chat in use keeps its history, settings and mode (one slot) another idle period."""
         if self._keys.idle_ttl:
             pipe.expire(self._keys.history(chat), self._keys.idle_ttl)
             pipe.expire(self._keys.chat_settings(chat.chat_id), self._keys.idle_ttl)
+            pipe.expire(self._keys.mode(chat), self._keys.idle_ttl)
 
     async def size(self, chat: ChatKey) -> int:
         return int(await _guard(lambda: self._redis.llen(self._keys.history(chat))))
