@@ -217,7 +217,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] | None = None) -
         signals or LocalSignals(), jobs, payments, tools, inline,
         transcriber, usage_store, usage_store,
         Variants(history, answers, config.history_keep), Questions(answers),
-        Modes(offered_modes(settings.modes_file), answers),
+        Modes(offered_modes(settings.modes_file), chat_store), chat_store,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = None

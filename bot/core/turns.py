@@ -25,7 +25,7 @@ from bot.core.errors import BotError, ModelUnavailable
 from bot.core.generation import Generator, Prompt
 from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, ChatMessage, Lang, Question, Reply
+from bot.core.models import ChatKey, ChatMessage, ChatSettings, Lang, Question, Reply
 from bot.core.ports import HistoryStore, ReplySink, UsageStore
 from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
@@ -95,6 +95,7 @@ class TurnRequest:
     topic_words: str | None = None  # name the private topic this question opens after them
     mode_prompt: str | None = None  # the chat's mode's system prompt (its own /system first)
     mode_model: str | None = None  # the chat's mode's model (the chat's own when it is gone)
+    settings: ChatSettings | None = None  # the chat's, read with its mode (None: read here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +183,14 @@ class Turns:
                 ), request.mode_model
             except ModelUnavailable:
                 log.warning("mode model unavailable model=%s", request.mode_model)
-        choice = await self._models.resolve(request.chat.chat_id)
+        choice = await self._models.resolve(request.chat.chat_id, request.settings)
         if choice.notice:
             await told(choice)
         try:
             return await self.answer(request, choice.model, sink, stop), choice.model
         except ModelUnavailable:
             self._models.mark_unavailable(choice.model)
-            retry = await self._models.resolve(request.chat.chat_id)
+            retry = await self._models.resolve(request.chat.chat_id, request.settings)
             if retry.model == choice.model:
                 raise
             if retry.notice:
@@ -209,7 +210,9 @@ class Turns:
         plan = self._plan(request.kind, history, model)
         if plan is None:
             return None
-        system = await self._chats.system_for(chat, request.group, request.mode_prompt)
+        system = await self._chats.system_for(
+            chat, request.group, request.mode_prompt, request.settings
+        )
         ratio = self._calibration.ratio(model, chat.chat_id)
         tools = self._tools if plan.kept is not None and plan.store else None
         rounds = await tools.rounds(chat.chat_id, request.lang) if tools else None
