@@ -31,8 +31,11 @@ class HistoryStore(Protocol):
         """Return the chat's history, oldest first."""
         ...
 
-    async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
-        """Append messages, then keep only the newest `keep` entries."""
+    async def append(
+        self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int, drop: int = 0
+    ) -> None:
+        """Remove the newest `drop` entries (an answer replaced), append messages, then keep
+        only the newest `keep` entries: one transaction."""
         ...
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
@@ -41,10 +44,6 @@ class HistoryStore(Protocol):
 
     async def size(self, chat: ChatKey) -> int:
         """How many entries the chat's history holds (none read)."""
-        ...
-
-    async def drop(self, chat: ChatKey, count: int) -> None:
-        """Remove the newest `count` entries."""
         ...
 
     async def clear(self, chat: ChatKey) -> None: ...

@@ -115,9 +115,9 @@ class Variants:
         if turn is None or tuple(history[turn.question + 1 : turn.end]) != shown:
             return None  # the history moved on (a new turn, a reset): the variants are stale
         after = history[turn.end :]
-        await self._history.drop(chat, len(shown) + len(after))
         chosen = variants.items[index].entries
-        await self._history.append(chat, [*chosen, *after], keep=self._keep)
+        dropped = len(shown) + len(after)
+        await self._history.append(chat, [*chosen, *after], keep=self._keep, drop=dropped)
         flipped = variants.flipped(index)
         await self._store.save(chat, flipped)
         return flipped

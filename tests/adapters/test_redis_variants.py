@@ -70,10 +70,14 @@ async def test_answered_questions_in_one_write_with_the_history_ttl(
 
 
 async def test_history_drop_removes_the_newest_entries(redis: Redis, key_prefix: str) -> None:
+    """An answer replaced: the newest entries go and the new ones come in one transaction."""
     history = RedisHistoryStore(redis, RedisKeys(key_prefix))
     entries = [ChatMessage("user", str(i), 1) for i in range(4)]
     await history.append(CHAT, entries, keep=10)
-    await history.drop(CHAT, 2)
-    assert await history.load(CHAT) == entries[:2]
-    await history.drop(CHAT, 5)
+    new = ChatMessage("assistant", "new", 1)
+    await history.append(CHAT, [new], keep=10, drop=2)
+    assert await history.load(CHAT) == [*entries[:2], new]
+    await history.append(CHAT, [new], keep=2, drop=1)
+    assert await history.load(CHAT) == [entries[1], new]
+    await history.append(CHAT, [], keep=10, drop=5)
     assert await history.load(CHAT) == []

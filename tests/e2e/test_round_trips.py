@@ -30,9 +30,10 @@ EXPECTED_PRIVATE_TURN = 8
 # A group turn is the same 8 (the group's usage is counted in the same pipeline).
 EXPECTED_GROUP_TURN = 8
 # A 🔄 press: the last answer read at the press and again in the chat's turn (2), then a turn
-# (the access record, flood and quota, settings, history, hold, append, usage, variants) that
-# first drops the old answer from the history. It cost 13 with conversation control's first cut.
-EXPECTED_REGENERATE = 11
+# (the access record, flood and quota, settings, history, hold, append, usage, variants) whose
+# append drops the old answer in the same transaction. It cost 13 with conversation control's
+# first cut (the old answer was dropped in a round trip of its own).
+EXPECTED_REGENERATE = 10
 GROUP = -100900
 
 
