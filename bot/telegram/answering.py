@@ -247,7 +247,8 @@ class Answering:
             await self._ended(turn, generation, answered, begun)
         if answered.entries and not isinstance(kind, Continue):
             kept = Variant(answered.entries, answered.model)
-            last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
+            shown = sink.shown if self._variants is not None else ()  # only kept with variants
+            last = recorded(previous, generation.id, turn.user_id, shown, kept)
             await self._record(turn, last, asked)
         return answered
 
