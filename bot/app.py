@@ -267,7 +267,7 @@ def build_telegram(
         pacers, signals or LocalSignals(), conv.jobs, payments, conv.tools, conv.inline,
         transcriber, usage_store, usage_store,
         Variants(history, answers, conv.config.history_keep), Questions(answers),
-        Modes(offered_modes(settings.modes_file, known_tool), answers),
+        Modes(offered_modes(settings.modes_file, known_tool), stores.chats), stores.chats,
     )  # fmt: skip
     dispatcher = build_dispatcher(settings, parts)
     webhook = None

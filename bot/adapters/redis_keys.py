@@ -28,8 +28,9 @@ class RedisKeys:
         return f"{self._chat(chat)}:variants"
 
     def questions(self, chat: ChatKey) -> str:
-        """The chat's answered questions by message, for edits (expires with the history)."""
-        return f"{self._chat(chat)}:questions"
+        """The chat's answered questions by message, for edits, a list newest last (expires
+        with the history; ":questions" held them as one JSON text before)."""
+        return f"{self._chat(chat)}:asked"
 
     def mode(self, chat: ChatKey) -> str:
         """The chat's mode id (expires with the history)."""

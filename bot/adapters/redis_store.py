@@ -50,15 +50,20 @@ class RedisHistoryStore:
         raw = await _guard(lambda: self._redis.lrange(self._keys.history(chat), 0, -1))
         return [decode_message(item) for item in raw]
 
-    async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
-        if not messages:
+    async def append(
+        self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int, drop: int = 0
+    ) -> None:
+        if not messages and drop <= 0:
             return
         key = self._keys.history(chat)
 
         async def run() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, *[encode_message(m) for m in messages])
-                pipe.ltrim(key, -max(keep, len(messages)), -1)
+                if drop > 0:
+                    pipe.ltrim(key, 0, -drop - 1)
+                if messages:
+                    pipe.rpush(key, *[encode_message(m) for m in messages])
+                    pipe.ltrim(key, -max(keep, len(messages)), -1)
                 self._refresh(pipe, chat)
                 await pipe.execute()
 
@@ -74,18 +79,14 @@ class RedisHistoryStore:
         await guard_write(run)
 
     def _refresh(self, pipe: Pipeline | ClusterPipeline, chat: ChatKey) -> None:
-        """A chat in use keeps its history and settings (same slot) for another idle period."""
+        """A chat in use keeps its history, settings and mode (one slot) another idle period."""
         if self._keys.idle_ttl:
             pipe.expire(self._keys.history(chat), self._keys.idle_ttl)
             pipe.expire(self._keys.chat_settings(chat.chat_id), self._keys.idle_ttl)
+            pipe.expire(self._keys.mode(chat), self._keys.idle_ttl)
 
     async def size(self, chat: ChatKey) -> int:
         return int(await _guard(lambda: self._redis.llen(self._keys.history(chat))))
-
-    async def drop(self, chat: ChatKey, count: int) -> None:
-        if count <= 0:
-            return
-        await guard_write(lambda: self._redis.ltrim(self._keys.history(chat), 0, -count - 1))
 
     async def clear(self, chat: ChatKey) -> None:
         await _guard(lambda: self._redis.delete(self._keys.history(chat)))

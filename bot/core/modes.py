@@ -177,8 +177,11 @@ class Modes:
 
     async def of(self, chat: ChatKey) -> Mode | None:
         """The chat's mode; None for the default (or a mode that is no longer offered)."""
-        chosen = await self._store.mode(chat)
-        return self._modes.get(chosen) if chosen and chosen != DEFAULT_MODE else None
+        return self.chosen(await self._store.mode(chat))
+
+    def chosen(self, mode_id: str | None) -> Mode | None:
+        """The mode a chat chose as `mode_id` (read with its settings); None as in `of`."""
+        return self._modes.get(mode_id) if mode_id and mode_id != DEFAULT_MODE else None
 
     async def choose(self, chat: ChatKey, mode_id: str) -> Mode | None:
         """Switch the chat to `mode_id`; None (nothing changed) when there is no such mode."""

@@ -12,6 +12,7 @@ from bot.core.models import (
     AccessState,
     ChatKey,
     ChatMessage,
+    ChatSettings,
     PeriodStats,
     Reply,
     StreamEvent,
@@ -31,8 +32,11 @@ class HistoryStore(Protocol):
         """Return the chat's history, oldest first."""
         ...
 
-    async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
-        """Append messages, then keep only the newest `keep` entries."""
+    async def append(
+        self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int, drop: int = 0
+    ) -> None:
+        """Remove the newest `drop` entries (an answer replaced), append messages, then keep
+        only the newest `keep` entries: one transaction."""
         ...
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
@@ -43,11 +47,20 @@ class HistoryStore(Protocol):
         """How many entries the chat's history holds (none read)."""
         ...
 
-    async def drop(self, chat: ChatKey, count: int) -> None:
-        """Remove the newest `count` entries."""
-        ...
-
     async def clear(self, chat: ChatKey) -> None: ...
+
+
+class QuestionStore(Protocol):
+    """The chat's answered questions by message (bot.core.redo), kept as long as history."""
+
+    async def questions(self, chat: ChatKey) -> list[Asked]: ...
+
+    async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None: ...
+
+    async def add_question(self, chat: ChatKey, asked: Asked, keep: int) -> None:
+        """Add an answered question, newest, in place of the same message's and those after it,
+        keeping the newest `keep`; one round trip (no read first)."""
+        ...
 
 
 class VariantStore(Protocol):
@@ -57,13 +70,12 @@ class VariantStore(Protocol):
 
     async def save(self, chat: ChatKey, variants: AnswerVariants) -> None: ...
 
-
-class QuestionStore(Protocol):
-    """The chat's answered questions by message (bot.core.redo), kept as long as history."""
-
-    async def questions(self, chat: ChatKey) -> list[Asked]: ...
-
-    async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None: ...
+    async def save_answered(
+        self, chat: ChatKey, variants: AnswerVariants, asked: Asked, keep: int
+    ) -> None:
+        """`save`, and `QuestionStore.add_question` for the question it answered, in one round
+        trip."""
+        ...
 
 
 class ModeStore(Protocol):
@@ -168,6 +180,13 @@ class ModelStore(Protocol):
     async def set_default(self, model: str | None) -> None: ...
 
     async def set_chat(self, chat_id: int, model: str | None) -> None: ...
+
+
+class ChatSettingsStore(Protocol):
+    async def settings(self, chat: ChatKey) -> ChatSettings:
+        """The chat's settings a turn reads (ModelStore.chosen, PromptStore.system_prompt and
+        ModeStore.mode together), in one round trip."""
+        ...
 
 
 class PromptStore(Protocol):

@@ -25,7 +25,7 @@ from bot.core.errors import BotError, ModelUnavailable
 from bot.core.generation import Generated, Generator, Prompt
 from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, ChatMessage, Lang, Question, Reply
+from bot.core.models import ChatKey, ChatMessage, ChatSettings, Lang, Question, Reply
 from bot.core.modes import NO_MODE, TurnMode
 from bot.core.ports import HistoryStore, ReplySink, UsageStore
 from bot.core.quota import QuotaLimits
@@ -95,6 +95,7 @@ class TurnRequest:
     quota: QuotaLimits | None = None  # the turn's worst case is held against it first
     topic_words: str | None = None  # name the private topic this question opens after them
     mode: TurnMode = NO_MODE  # what the chat's mode sets: prompt, model, temperature, tools
+    settings: ChatSettings | None = None  # the chat's, read with its mode (None: read here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,14 +182,14 @@ class Turns:
                 return await self.answer(request, wanted, sink, stop), wanted
             except ModelUnavailable:
                 log.warning("mode model unavailable model=%s", wanted)
-        choice = await self._models.resolve(request.chat.chat_id)
+        choice = await self._models.resolve(request.chat.chat_id, request.settings)
         if choice.notice:
             await told(choice)
         try:
             return await self.answer(request, choice.model, sink, stop), choice.model
         except ModelUnavailable:
             self._models.mark_unavailable(choice.model)
-            retry = await self._models.resolve(request.chat.chat_id)
+            retry = await self._models.resolve(request.chat.chat_id, request.settings)
             if retry.model == choice.model:
                 raise
             if retry.notice:
@@ -209,7 +210,7 @@ class Turns:
         if plan is None:
             return None
         mode = request.mode
-        system = await self._chats.system_for(chat, request.group, mode.prompt)
+        system = await self._chats.system_for(chat, request.group, mode.prompt, request.settings)
         ratio = self._calibration.ratio(model, chat.chat_id)
         tools = self._tools if plan.kept is not None and plan.store else None
         rounds = await tools.rounds(chat.chat_id, request.lang, mode.tools) if tools else None

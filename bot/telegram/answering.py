@@ -14,12 +14,12 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
-from bot.core.models import ChatKey, Question
+from bot.core.models import ChatKey, ChatSettings, Question
 from bot.core.modes import NO_MODE, Mode, Modes
 from bot.core.monitor import NO_MODEL, Monitor
-from bot.core.ports import ReplicaSignals
+from bot.core.ports import ChatSettingsStore, ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.redo import Edit, Questions
+from bot.core.redo import Asked, Edit, Questions
 from bot.core.stop import Streaming
 from bot.core.turns import (
     Answered,
@@ -57,16 +57,12 @@ class Answering:
         variants: Variants | None = None,  # None: answers are not recorded for Regenerate
         questions: Questions | None = None,  # None: edited questions are not answered again
         modes: Modes | None = None,  # None: every chat answers in the default mode
+        settings: ChatSettingsStore | None = None,  # None: each setting is read where needed
     ) -> None:
-        self._bot = bot
-        self._turns = turns
-        self._admission = admission
-        self._notices = notices
-        self._running = running
-        self._signals = signals
-        self._monitor = monitor
-        self._variants = variants
-        self._questions, self._modes = questions, modes
+        self._bot, self._turns, self._admission, self._notices = bot, turns, admission, notices
+        self._running, self._signals, self._monitor = running, signals, monitor
+        self._variants, self._questions = variants, questions
+        self._modes, self._settings = modes, settings
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -87,14 +83,12 @@ class Answering:
         """Answer a turn the gate has let in (with the `quota` it holds against): a file or a
         photo is admitted before it is downloaded."""
         words = None
+        content = text.kept.content if isinstance(text, Question) else text
         # A private topic is a conversation: the first question names it.
         if turn.private and turn.thread_id is not None and await self._has_topics():
-            asked = text.kept.content if isinstance(text, Question) else text
-            words = own_words if own_words is not None else asked
-        answered = await self._run(turn, Ask(text), quota, words)
-        if answered is not None and answered.entries and turn.message_id is not None:
-            asked = text.kept.content if isinstance(text, Question) else text
-            await self._asked(turn, turn.message_id, asked)
+            words = own_words if own_words is not None else content
+        question = (turn.message_id, content) if turn.message_id is not None else None
+        answered = await self._run(turn, Ask(text), quota, words, asked=question)
         if answered is not None and answered.title and turn.thread_id is not None:
             await self._rename_topic(turn.chat_id, turn.thread_id, answered.title)
 
@@ -170,16 +164,10 @@ class Answering:
         last = await self.last_answer(turn) if not edit.later else None
         replaces = last.shown if last is not None else ()
         answered = await self._run(
-            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces
-        )
-        if answered is not None and answered.entries:
-            await self._asked(turn, message_id, edit.content)
+            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces,
+            asked=(message_id, edit.content),
+        )  # fmt: skip
         return (answered is not None and answered.reply is not None) or self._running.closing
-
-    async def _asked(self, turn: Turn, message_id: int, content: str) -> None:
-        if self._questions is not None:
-            chat = ChatKey(turn.chat_id, turn.thread_id)
-            await self._questions.asked(chat, message_id, content, turn.user_id)
 
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
@@ -200,15 +188,17 @@ class Answering:
         words: str | None = None,
         previous: AnswerVariants | None = None,
         replaces: tuple[int, ...] = (),
+        asked: tuple[int, str] | None = None,
     ) -> Answered | None:
         """Run one turn to this chat's sink and record how it ended; None when shutting down.
-        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits."""
+        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits;
+        `asked`: the message answered and what it asked (edit to redo)."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
         chat = ChatKey(turn.chat_id, turn.thread_id)
-        mode = await self._modes.of(chat) if self._modes is not None else None
+        settings, mode = await self._chat_settings(chat)
         sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
         streaming = _streaming(turn, kind, generation.id, previous)
         watcher = asyncio.create_task(
@@ -218,6 +208,7 @@ class Answering:
         request = TurnRequest(
             chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
             mode.for_turn(turn.lang, DEFAULT_LANG) if mode else NO_MODE,
+            settings,
         )  # fmt: skip
         answered = Answered()
         try:
@@ -234,12 +225,32 @@ class Answering:
                 await watcher
             await sink.close()
             await self._ended(turn, generation, answered, begun)
-        variants = self._variants
-        if variants is not None and answered.entries and not isinstance(kind, Continue):
+        if answered.entries and not isinstance(kind, Continue):
             kept = Variant(answered.entries, answered.model)
-            last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
-            await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
+            shown = sink.shown if self._variants is not None else ()  # only kept with variants
+            last = recorded(previous, generation.id, turn.user_id, shown, kept)
+            await self._record(turn, last, asked)
         return answered
+
+    async def _chat_settings(self, chat: ChatKey) -> tuple[ChatSettings | None, Mode | None]:
+        """The chat's settings and its mode, read together when the store can (one round trip
+        for the turn's model, system prompt and mode)."""
+        if self._settings is None:
+            return None, await self._modes.of(chat) if self._modes is not None else None
+        settings = await self._settings.settings(chat)
+        return settings, self._modes.chosen(settings.mode) if self._modes is not None else None
+
+    async def _record(
+        self, turn: Turn, last: AnswerVariants, asked: tuple[int, str] | None
+    ) -> None:
+        """Keep the answer for Regenerate and the question it answered for edit to redo, in
+        one write."""
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        question = Asked.of(*asked, turn.user_id) if asked and self._questions else None
+        if self._variants is not None:  # the same store keeps both (bot/app.py)
+            await self._variants.record(chat, last, question)
+        elif self._questions is not None and asked is not None:
+            await self._questions.asked(chat, *asked, turn.user_id)
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
         text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)

@@ -24,7 +24,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.modes import Modes
 from bot.core.monitor import Monitor
 from bot.core.payment_ledger import PaymentLedger
-from bot.core.ports import ChatOrder, ReplicaSignals
+from bot.core.ports import ChatOrder, ChatSettingsStore, ReplicaSignals
 from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -97,6 +97,7 @@ class Parts:
     variants: Variants | None = None  # the answers' variants (None: no Regenerate)
     questions: Questions | None = None  # the answered questions (None: edits are not redone)
     modes: Modes | None = None  # the chats' modes (None: no /mode)
+    settings: ChatSettingsStore | None = None  # a turn's settings in one read (None: one by one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     )
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor,
-        parts.variants, parts.questions, parts.modes,
+        parts.variants, parts.questions, parts.modes, parts.settings,
     )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs,
