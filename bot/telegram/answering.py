@@ -200,10 +200,7 @@ class Answering:
         chat = ChatKey(turn.chat_id, turn.thread_id)
         settings, mode = await self._chat_settings(chat)
         sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
-        streaming = _streaming(turn, kind, generation.id, previous)
-        watcher = asyncio.create_task(
-            self._signals.watch(turn.chat_id, streaming, generation.stop, generation.draft_id)
-        )
+        watcher = self._watch(turn, kind, generation, previous)
         begun = time.monotonic()
         request = TurnRequest(
             chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
@@ -226,11 +223,21 @@ class Answering:
             await sink.close()
             await self._ended(turn, generation, answered, begun)
         if answered.entries and not isinstance(kind, Continue):
-            kept = Variant(answered.entries, answered.model)
             shown = sink.shown if self._variants is not None else ()  # only kept with variants
-            last = recorded(previous, generation.id, turn.user_id, shown, kept)
-            await self._record(turn, last, asked)
+            kept = Variant(answered.entries, answered.model)
+            await self._record(
+                turn, recorded(previous, generation.id, turn.user_id, shown, kept), asked
+            )
         return answered
+
+    def _watch(
+        self, turn: Turn, kind: TurnKind, generation: Generation, previous: AnswerVariants | None
+    ) -> asyncio.Task[None]:
+        """Stops the generation when asked, on whichever replica (the signals)."""
+        streaming = turn.streaming(kind, generation.id, previous)
+        return asyncio.create_task(
+            self._signals.watch(turn.chat_id, streaming, generation.stop, generation.draft_id)
+        )
 
     async def _chat_settings(self, chat: ChatKey) -> tuple[ChatSettings | None, Mode | None]:
         """The chat's settings and its mode, read together when the store can (one round trip
@@ -279,17 +286,6 @@ class Answering:
             await self._bot.edit_forum_topic(chat_id, thread_id, name=title)
         except TelegramAPIError as exc:
             log.info("topic not renamed chat=%s error=%s", chat_id, api_error(exc))
-
-
-def _streaming(
-    turn: Turn, kind: TurnKind, generation_id: str, previous: AnswerVariants | None
-) -> Streaming:
-    """What the turn streams, as a redo sees it: the question it answers (a new or an edited
-    one) or the answer it answers again."""
-    asked = turn.message_id if isinstance(kind, Ask | Redo) else None
-    redoing = previous.answer_id if isinstance(kind, Regenerate) and previous else None
-    asker = previous.asker if redoing is not None and previous else turn.user_id
-    return Streaming(generation_id, turn.user_id, asker, turn.thread_id, asked, redoing)
 
 
 def _footer(mode: Mode | None, turn: Turn) -> str:
