@@ -3,13 +3,13 @@ chat's turn: that answer is then the one answered again (the turn waits for it o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot.telegram.answering import Answering
+from bot.telegram.middleware import Next
 
 RETRY = "/retry"
 
@@ -28,12 +28,7 @@ class RedoFirst(BaseMiddleware):
     def __init__(self, answering: Answering) -> None:
         self._answering = answering
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = event.message if isinstance(event, Update) else None
         if message is not None and message.from_user is not None and is_retry(message.text):
             self._answering.stop_own(message.chat.id, message.from_user.id)
