@@ -66,11 +66,9 @@ class Tool(Protocol):
 
     def status(self, args: Mapping[str, Any]) -> StatusLine:
         """What the user sees while the call runs, e.g. StatusLine("tool_get_weather", "Berlin")."""
-        ...
 
     async def run(self, args: Mapping[str, Any]) -> str:
         """The result as text for the model."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +158,6 @@ class ToolSwitches(Protocol):
 
     async def switched_off(self, chat_id: int) -> frozenset[str]:
         """Names of the tools turned off in the chat; ALL_TOOLS ("*") when all are off."""
-        ...
 
     async def set_switched_off(self, chat_id: int, names: frozenset[str]) -> None: ...
 
