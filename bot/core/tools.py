@@ -29,6 +29,14 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
 
+    @classmethod
+    def one_string(cls, name: str, description: str, argument: str) -> ToolSpec:
+        """A tool taking one required string argument."""
+        properties = {argument: {"type": "string"}}
+        return cls(
+            name, description, {"type": "object", "properties": properties, "required": [argument]}
+        )
+
     def as_openai(self) -> dict[str, Any]:
         """One entry of the request's `tools` list."""
         return {
