@@ -1,16 +1,21 @@
 """Lines of Python under bot/, split by the features added after bd269b8 (issue #20's baseline).
 
-    python bench/line_count.py [--at REV] [--files]
+    python bench/line_count.py [--at REV] [--files] [--blame]
 
 Each feature area is the files it brought (a file-level mapping: the lines those features added
 to files that already existed at bd269b8, such as their settings or Lua scripts, stay in "the rest",
 so "the rest" is an upper bound for what bd269b8's behaviour takes now). --at counts a commit
 instead of the working tree; --files lists each file with its area.
+
+--blame splits "the rest" line by line instead: `git blame` names the commit that last wrote each
+line, and a commit after bd269b8 whose subject names a feature (FEATURE_COMMITS) gives it that
+area; lines last written at or before bd269b8 are bd269b8's own, unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -71,6 +76,19 @@ AREAS: dict[str, tuple[str, ...]] = {
     ),
 }
 REST = "the rest (bd269b8's behaviour, restructured)"
+# --blame: a commit after bd269b8 belongs to the first area whose pattern its subject matches.
+FEATURE_COMMITS: dict[str, str] = {
+    "payments (Stars)": r"Stars|^Payments|/refund",
+    "voice and usage pictures": r"[Vv]oice|[Tt]ranscri|PNG|picture|speech seconds",
+    "inline mode": r"[Ii]nline mode",
+    "conversation control (regenerate, edit to redo, modes, export)": (
+        r"Regenerate|Edit to redo|Redo:|Modes:|/mode|/export"
+    ),
+    "workers and hardening": (
+        r"[Ww]orker|Issue 25|[Hh]ostile|zip bomb|MCP servers cannot|malformed update|size cap"
+        r"|redaction|read to their end|error bodies|download stops|over the cap|pace counts"
+    ),
+}
 
 
 def area_of(path: str) -> str:
@@ -97,10 +115,35 @@ def line_counts(rev: str | None) -> dict[str, int]:
     return counts
 
 
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def blamed_areas(paths: list[str]) -> Counter[str]:
+    """Lines of `paths` (working tree) by the area of the commit that last wrote them."""
+    old = set(git("rev-list", BASELINE).split())
+    area_of_commit: dict[str, str] = {}
+    for line in git("log", "--format=%H %s", f"{BASELINE}..HEAD").splitlines():
+        sha, subject = line.split(" ", 1)
+        found = (a for a, pattern in FEATURE_COMMITS.items() if re.search(pattern, subject))
+        area_of_commit[sha] = next(found, REST)
+    lines: Counter[str] = Counter()
+    for path in paths:
+        for line in git("blame", "-l", "-s", "--", path).splitlines():
+            sha = line.split(" ", 1)[0].lstrip("^")
+            lines[
+                "unchanged since " + BASELINE if sha in old else area_of_commit.get(sha, REST)
+            ] += 1
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--at", help="a commit instead of the working tree")
     parser.add_argument("--files", action="store_true", help="list each file with its area")
+    parser.add_argument("--blame", action="store_true", help="split the rest by git blame")
     args = parser.parse_args()
     counts = line_counts(args.at)
     by_area: Counter[str] = Counter()
@@ -112,6 +155,14 @@ def main() -> None:
     print(f"bot/ .py lines ({args.at or 'working tree'}): {sum(counts.values())}")
     for area in (*AREAS, REST):
         print(f"{by_area[area]:8}  {area}")
+    if args.blame and args.at is None:
+        rest = [path for path in counts if area_of(path) == REST]
+        print(f"the rest ({by_area[REST]} lines) by the commit that last wrote each line:")
+        blamed = blamed_areas(rest)
+        for area, lines in blamed.most_common():
+            print(f"{lines:8}  {area}")
+        own = sum(n for area, n in blamed.items() if area not in FEATURE_COMMITS)
+        print(f"bd269b8's behaviour now (the rest less the features' lines in it): {own}")
     if args.at != BASELINE:
         base = sum(line_counts(BASELINE).values())
         print(f"baseline {BASELINE}: {base}; the rest against it: {by_area[REST] - base:+}")
