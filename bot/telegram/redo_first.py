@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
@@ -15,6 +14,7 @@ from aiogram.types import TelegramObject, Update
 
 from bot.core.stop import Streaming
 from bot.telegram.answering import Answering
+from bot.telegram.middleware import Next
 from bot.telegram.rights import Rights
 from bot.telegram.turn import Turn
 
@@ -50,12 +50,7 @@ class RedoFirst(BaseMiddleware):
         self._answering = answering
         self._stops: set[asyncio.Task[None]] = set()
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = event.message if isinstance(event, Update) else None
         turn, rights = data.get("turn"), data.get("rights")
         if message is not None and is_retry(message.text) and turn is not None:
