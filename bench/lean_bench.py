@@ -1,6 +1,6 @@
 """Lean benchmark: what `python -m bot` costs in CPU, memory and start-up, this tree next to a commit.
 
-    python bench/lean_bench.py [--against COMMIT] [--chats 50] [--crowd 300] [--idle 10000]
+    python bench/lean_bench.py [--against COMMIT ...] [--chats 50] [--crowd 300] [--idle 10000]
                                [--starts 3] [--python PATH]
 
 The bot runs as `python -m bot`, the way a user starts it (tools on, the default; DATA_DIR in a
@@ -16,7 +16,7 @@ Gonka, which run in this process; CPU and memory are read from /proc of the bot'
   idle chats: RSS            --idle distinct chats each send one message (short answers, 200 at a
                              time); VmRSS once all are answered
 
---against COMMIT extracts COMMIT (git archive) into a temporary folder and runs it on the current
+--against COMMIT (repeatable) extracts COMMIT (git archive) into a temporary folder and runs it on the current
 venv when its uv.lock is this tree's (or it has none), else on a venv `uv sync --frozen` builds there.
 """
 
@@ -113,7 +113,7 @@ async def ask(telegram: FakeTelegramServer, gonka: FakeGonka, chats: range) -> N
     def done() -> bool:
         ended = sum(1 for r in gonka.request_log if r.finished_at is not None) - finished
         return ended >= len(chats) and all(
-            (m := telegram.bot_messages(c)) and m[-1].reply_markup is None for c in chats
+            (m := telegram.bot_messages(c)) and not m[-1].streaming for c in chats
         )
 
     await telegram.wait_for(done, timeout=600)
@@ -195,8 +195,8 @@ async def run(args: argparse.Namespace, head: str) -> str:
     trees = [Tree(f"this tree ({head})", ROOT, sys.executable)]
     columns = []
     with ExitStack() as stack:
-        if args.against:
-            trees.insert(0, stack.enter_context(commit_tree(args.against, args.python)))
+        for commit in reversed(args.against):
+            trees.insert(0, stack.enter_context(commit_tree(commit, args.python)))
         for tree in trees:
             figures = await measure(tree, args.chats, args.crowd, args.idle, args.starts)
             columns.append((tree.label, figures))
@@ -207,7 +207,11 @@ async def run(args: argparse.Namespace, head: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--against", metavar="COMMIT", help="also measure this commit, side by side"
+        "--against",
+        metavar="COMMIT",
+        action="append",
+        default=[],
+        help="also measure this commit, side by side (may be given more than once)",
     )
     parser.add_argument("--python", help="the Python for --against (default: see above)")
     parser.add_argument("--chats", type=int, default=50)

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_quota import RedisQuota
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 from bot.core.quota import Attempt
 

@@ -152,7 +152,7 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
             file_secret_settings,
         )
 
-    @field_validator("model_fallbacks", mode="before")
+    @field_validator("model_fallbacks", "vision_models", mode="before")
     @classmethod
     def _parse_names(cls, value: object) -> object:
         if isinstance(value, str):
@@ -224,13 +224,6 @@ class Settings(StarsSettings, ToolSettings, BaseSettings):
     transcribe_price_per_minute: float = Field(default=0.0, ge=0)
     # /usage and /stats attach a picture of the last 30 days (drawn in a worker process).
     usage_pictures: bool = True
-
-    @field_validator("vision_models", mode="before")
-    @classmethod
-    def _parse_vision_models(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
 
 
 def config_error(exc: ValidationError | SettingsError) -> str:

@@ -50,14 +50,14 @@ class MemoryHistory:
     async def size(self, chat: ChatKey) -> int:
         return len(self.chats[chat])
 
-    async def append(self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int) -> None:
-        self.chats[chat] = [*self.chats[chat], *messages][-keep:]
+    async def append(
+        self, chat: ChatKey, messages: Sequence[ChatMessage], keep: int, drop: int = 0
+    ) -> None:
+        kept = self.chats[chat][: max(0, len(self.chats[chat]) - drop)]
+        self.chats[chat] = [*kept, *messages][-keep:] if messages else kept
 
     async def replace(self, chat: ChatKey, index: int, message: ChatMessage) -> None:
         self.chats[chat][index] = message
-
-    async def drop(self, chat: ChatKey, count: int) -> None:
-        self.chats[chat] = self.chats[chat][: max(0, len(self.chats[chat]) - count)]
 
     async def clear(self, chat: ChatKey) -> None:
         self.chats.pop(chat, None)
@@ -203,6 +203,7 @@ class ScriptedGateway:
         messages: Sequence[dict[str, Any]],
         max_tokens: int,
         tools: Sequence[dict[str, Any]] | None = None,
+        temperature: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append((model, list(messages)))
         answer = self.answers.pop(0)

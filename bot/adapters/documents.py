@@ -129,8 +129,7 @@ def _decode(data: bytes) -> tuple[str, str] | None:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         return None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     controls = sum(1 for ch in text[:_SNIFF] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     return None if controls > len(text[:_SNIFF]) * 0.05 else (text, encoding)
 

@@ -120,9 +120,11 @@ class GonkaGateway:
         messages: Sequence[dict[str, Any]],
         max_tokens: int,
         tools: Sequence[dict[str, Any]] | None = None,
+        temperature: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """The answer's events; with `tools`, a round that calls tools ends with
-        ToolCallsRequested then Finished("tool_calls")."""
+        ToolCallsRequested then Finished("tool_calls"). `temperature`: this request's (None:
+        the bot-wide one, itself None for the model's default)."""
         body: dict[str, object] = {
             "model": model,
             "messages": list(messages),
@@ -130,8 +132,9 @@ class GonkaGateway:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if self._temperature is not None:
-            body["temperature"] = self._temperature
+        temperature = self._temperature if temperature is None else temperature
+        if temperature is not None:
+            body["temperature"] = temperature
         if tools and self.takes_tools(model):
             body["tools"] = list(tools)
         response = await self._open(body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from redis.asyncio import Redis, RedisCluster
 
 from bot.adapters.redis_keys import RedisKeys
-from bot.core.inline import FULL_TTL, PENDING_TTL, PendingQuestion
+from bot.core.inline import FULL_TTL, PENDING_TTL, SENDING_TTL, PendingQuestion
 
 
 class RedisInlinePending:
@@ -40,3 +40,10 @@ class RedisInlinePending:
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    async def begin_full(self, result_id: str) -> bool:
+        key = self._key("sending", result_id)
+        return bool(await self._redis.set(key, "1", nx=True, ex=SENDING_TTL))
+
+    async def end_full(self, result_id: str) -> None:
+        await self._redis.delete(self._key("sending", result_id))

@@ -28,8 +28,9 @@ class RedisKeys:
         return f"{self._chat(chat)}:variants"
 
     def questions(self, chat: ChatKey) -> str:
-        """The chat's answered questions by message, for edits (expires with the history)."""
-        return f"{self._chat(chat)}:questions"
+        """The chat's answered questions by message, for edits, a list newest last (expires
+        with the history; ":questions" held them as one JSON text before)."""
+        return f"{self._chat(chat)}:asked"
 
     def mode(self, chat: ChatKey) -> str:
         """The chat's mode id (expires with the history)."""
@@ -53,6 +54,10 @@ class RedisKeys:
     def answer_author(self, chat_id: int, generation_id: str) -> str:
         """Who asked for an answer being generated (a Stop from anyone else is refused)."""
         return f"{self._chat(ChatKey(chat_id))}:author:{generation_id}"
+
+    def streaming(self, chat_id: int) -> str:
+        """What the chat streams now (a redo reaching another replica stops it first)."""
+        return f"{self._chat(ChatKey(chat_id))}:streaming"
 
     def continuable(self, chat_id: int) -> str:
         """The chat's latest answer cut by the length limit, which Continue may extend."""

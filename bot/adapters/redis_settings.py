@@ -1,14 +1,14 @@
-"""Chat settings (model, system prompt, group context), the default model, and access decisions on Redis."""
+"""Chat settings (model, system prompt, mode, group context), the default model, and access decisions on Redis."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.adapters.redis_client import RedisClient
+from bot.adapters.redis_client import RedisClient, guard_write
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_quota import RedisQuota
 from bot.adapters.redis_store import _guard
-from bot.core.models import AccessRecord, AccessState, ChatMessage
+from bot.core.models import AccessRecord, AccessState, ChatKey, ChatMessage, ChatSettings
 from bot.core.quota import Attempt, AttemptResult
 
 
@@ -33,11 +33,41 @@ def _state(value: bytes | str | None) -> AccessState | None:
 
 
 class RedisChatSettings:
-    """ModelStore, PromptStore and ToolSwitches: a hash per chat, and one for the bot's defaults."""
+    """ModelStore, PromptStore, ModeStore and ToolSwitches: a hash per chat, one for the bot's
+    defaults, and the mode of each conversation (per topic) on the chat's slot."""
 
     def __init__(self, redis: RedisClient, keys: RedisKeys) -> None:
         self._redis = redis
         self._keys = keys
+
+    async def settings(self, chat: ChatKey) -> ChatSettings:
+        """ChatSettingsStore: the models, the chat's prompt and the conversation's mode."""
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hget(self._keys.bot_settings(), "model")
+                pipe.hmget(
+                    self._keys.chat_settings(chat.chat_id), "model", "system", "system_tokens"
+                )
+                pipe.get(self._keys.mode(chat))
+                return list(await pipe.execute())
+
+        default, (model, text, tokens), mode = await _guard(run)
+        system = None
+        if text is not None and tokens is not None:
+            system = ChatMessage("system", _str(text) or "", int(tokens))
+        return ChatSettings(_str(default), _str(model), system, _str(mode))
+
+    async def mode(self, chat: ChatKey) -> str | None:
+        return _str(await _guard(lambda: self._redis.get(self._keys.mode(chat))))
+
+    async def set_mode(self, chat: ChatKey, mode_id: str | None) -> None:
+        """The mode expires with the chat's history (refreshed when chosen again)."""
+        key, ttl = self._keys.mode(chat), self._keys.idle_ttl or None
+        if mode_id is None:
+            await guard_write(lambda: self._redis.delete(key))
+        else:
+            await guard_write(lambda: self._redis.set(key, mode_id, ex=ttl))
 
     async def chosen(self, chat_id: int) -> tuple[str | None, str | None]:
         async def run() -> list[Any]:

@@ -1,5 +1,6 @@
-"""VariantStore, QuestionStore and ModeStore on Redis (or the embedded store): one JSON value per chat
-each, with the history's idle TTL."""
+"""VariantStore and QuestionStore on Redis (or the embedded store), with the history's idle TTL:
+the last answer is one JSON value per chat, the answered questions a list (one JSON entry each,
+newest last). A turn writes both with one script: they share the chat's slot."""
 
 from __future__ import annotations
 
@@ -18,10 +19,35 @@ from bot.core.variants import AnswerVariants, Variant
 # A record written by another version, or cut, reads as none: its buttons are then stale.
 _BROKEN = (ValueError, KeyError, TypeError, IndexError)
 
+# KEYS: the last answer, the answered questions. ARGV: the answer's JSON ("": not written), the
+# TTL (0: none), then the question's message id ("": none), its entry and how many to keep. A
+# question already there is answered again: it and the ones after it go, it comes in newest.
+_ANSWERED = """
+local ttl = tonumber(ARGV[2])
+if ARGV[1] ~= '' then
+  if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+  else redis.call('SET', KEYS[1], ARGV[1]) end
+end
+if ARGV[3] ~= '' then
+  local asked = redis.call('LRANGE', KEYS[2], 0, -1)
+  for i = #asked, 1, -1 do
+    if string.match(asked[i], '^%[(%-?%d+),') == ARGV[3] then
+      if i == 1 then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 0, i - 2) end
+      break
+    end
+  end
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
+end
+return 1
+"""
+
 
 class RedisVariantStore:
     def __init__(self, redis: Redis | RedisCluster, keys: RedisKeys) -> None:
         self._redis, self._keys = redis, keys
+        self._answered = redis.register_script(_ANSWERED)
 
     async def load(self, chat: ChatKey) -> AnswerVariants | None:
         raw = await guard(lambda: self._redis.get(self._keys.variants(chat)))
@@ -36,30 +62,55 @@ class RedisVariantStore:
         key, ttl = self._keys.variants(chat), self._keys.idle_ttl or None
         await guard_write(lambda: self._redis.set(key, _encode(variants), ex=ttl))
 
-    async def mode(self, chat: ChatKey) -> str | None:
-        raw = await guard(lambda: self._redis.get(self._keys.mode(chat)))
-        return raw.decode() if isinstance(raw, bytes) else raw
-
-    async def set_mode(self, chat: ChatKey, mode_id: str | None) -> None:
-        key, ttl = self._keys.mode(chat), self._keys.idle_ttl or None
-        if mode_id is None:
-            await guard_write(lambda: self._redis.delete(key))
-        else:
-            await guard_write(lambda: self._redis.set(key, mode_id, ex=ttl))
+    async def save_answered(
+        self, chat: ChatKey, variants: AnswerVariants, asked: Asked, keep: int
+    ) -> None:
+        await self._write(chat, _encode(variants), asked, keep)
 
     async def questions(self, chat: ChatKey) -> list[Asked]:
-        raw = await guard(lambda: self._redis.get(self._keys.questions(chat)))
-        if raw is None:
-            return []
+        raw = await guard(lambda: self._redis.lrange(self._keys.questions(chat), 0, -1))
         try:
-            return [Asked(int(m), str(d), int(u), str(e)) for m, d, u, e in json.loads(raw)]
+            return [_question(entry) for entry in raw]
         except (*_BROKEN, json.JSONDecodeError):
             return []
 
     async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None:
-        value = json.dumps([[a.message_id, a.digest, a.asker, a.edited] for a in asked])
-        key, ttl = self._keys.questions(chat), self._keys.idle_ttl or None
-        await guard_write(lambda: self._redis.set(key, value, ex=ttl))
+        key, ttl = self._keys.questions(chat), self._keys.idle_ttl
+
+        async def run() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                if asked:
+                    pipe.rpush(key, *(_entry(a) for a in asked))
+                    if ttl:
+                        pipe.expire(key, ttl)
+                await pipe.execute()
+
+        await guard_write(run)
+
+    async def add_question(self, chat: ChatKey, asked: Asked, keep: int) -> None:
+        await self._write(chat, "", asked, keep)
+
+    async def _write(self, chat: ChatKey, variants: str, asked: Asked, keep: int) -> None:
+        keys = [self._keys.variants(chat), self._keys.questions(chat)]
+        args: list[str | int] = [
+            variants,
+            self._keys.idle_ttl,
+            asked.message_id,
+            _entry(asked),
+            keep,
+        ]
+        await guard_write(lambda: self._answered(keys=keys, args=args))
+
+
+def _entry(asked: Asked) -> str:
+    """One question as the list keeps it: its message id first (the script finds it there)."""
+    return json.dumps([asked.message_id, asked.digest, asked.asker, asked.edited])
+
+
+def _question(raw: bytes | str) -> Asked:
+    message_id, digest, asker, edited = json.loads(raw)
+    return Asked(int(message_id), str(digest), int(asker), str(edited))
 
 
 def _encode(variants: AnswerVariants) -> str:

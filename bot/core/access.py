@@ -108,10 +108,6 @@ class Gate:
         record = await self._store.record(user_id, chat_id)
         return self._access(record, user_id, chat_id, private=False) is None
 
-    async def check(self, user_id: int, chat_id: int, private: bool) -> Denial | None:
-        """None when the turn may go upstream; otherwise the reason. Admins always pass."""
-        return (await self.admit(user_id, chat_id, private)).denial
-
     async def admit(
         self, actor_id: int, chat_id: int, private: bool, unsupported: str = ""
     ) -> Verdict:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from bot.core.budget import message_tokens
 from bot.core.limits import AnswerLimits
-from bot.core.models import ChatKey, ChatMessage, UsageTotals
+from bot.core.models import ChatKey, ChatMessage, ChatSettings, UsageTotals
 from bot.core.ports import HistoryStore, PromptStore, UsageStore
 from bot.core.speakers import GROUP_NOTE, group_message
 
@@ -48,11 +48,19 @@ class ConversationService:
         self._note_tokens = self._systems[1].tokens - self._systems[0].tokens + 1
 
     async def system_for(
-        self, chat: ChatKey, group: bool, mode_prompt: str | None = None
+        self,
+        chat: ChatKey,
+        group: bool,
+        mode_prompt: str | None = None,
+        settings: ChatSettings | None = None,
     ) -> ChatMessage:
         """The system prompt a turn sends: the chat's own, else its mode's (`mode_prompt`), else
-        the default, with the group note in a group."""
-        custom = await self._prompts.system_prompt(chat.chat_id) if self._prompts else None
+        the default, with the group note in a group. `settings`: the chat's, already read for
+        the turn (None: its own prompt is read)."""
+        if settings is not None:
+            custom = settings.system
+        else:
+            custom = await self._prompts.system_prompt(chat.chat_id) if self._prompts else None
         if custom is None and mode_prompt is not None:
             text = f"{mode_prompt}\n\n{GROUP_NOTE}" if group else mode_prompt
             return ChatMessage("system", text, message_tokens("system", text))

@@ -85,10 +85,6 @@ class DocumentExcerpt:
     total_tokens: int
 
     @property
-    def truncated(self) -> bool:
-        return self.used_tokens < self.total_tokens or self.pages_cut
-
-    @property
     def pages_cut(self) -> bool:
         doc = self.document
         return doc.pages is not None and doc.total_pages is not None and doc.pages < doc.total_pages

@@ -36,7 +36,8 @@ RoundCheck = Callable[[int, int], Awaitable[bool]]
 @dataclass(frozen=True, slots=True)
 class Prompt:
     """What one attempt at a turn sends: who asks where, the model, the system prompt and the
-    messages after it; `ratio` is the real prompt tokens per estimated one (TokenCalibration)."""
+    messages after it; `ratio` is the real prompt tokens per estimated one (TokenCalibration);
+    `temperature` goes in every round's request (None: the gateway's own)."""
 
     chat: ChatKey
     user_id: int
@@ -45,6 +46,7 @@ class Prompt:
     system: ChatMessage
     messages: Sequence[ChatMessage]
     ratio: float = 1.0
+    temperature: float | None = None
 
     @property
     def tokens(self) -> int:
@@ -182,7 +184,9 @@ class Generator:
         """Stream one request into `acc`; the sink gets every change of text or reasoning."""
         max_tokens, started, first = self.config.max_tokens, time.monotonic(), True
         cap = self.config.limits.answer_chars(max_tokens)  # the size cap
-        stream = self.gateway.stream(prompt.model, payload, max_tokens, tools=tools)
+        stream = self.gateway.stream(
+            prompt.model, payload, max_tokens, tools=tools, temperature=prompt.temperature
+        )
         try:
             async for event in stream:
                 if first and self.monitor is not None:

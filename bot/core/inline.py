@@ -17,6 +17,7 @@ from bot.core.quota import QuotaLimits
 QUERY_LIMIT = 256  # Telegram's inline query text is at most 256 characters
 PENDING_TTL = 900  # a question waits this long for its choice (and a 🔄 for its answer)
 FULL_TTL = 86400  # the full text of a long answer waits this long for the private chat
+SENDING_TTL = 120  # a delivery of a full text to the private chat takes at most this long
 
 QueryCheck = Literal["empty", "too_long", "ok"]
 
@@ -59,20 +60,22 @@ class InlinePending(Protocol):
 
     async def put(self, result_id: str, pending: PendingQuestion) -> None:
         """Keep `pending` for PENDING_TTL seconds."""
-        ...
 
     async def get(self, result_id: str) -> PendingQuestion | None:
         """The pending question, or None when unknown or expired."""
-        ...
 
     async def claim(self, result_id: str, attempt: int) -> bool:
         """True once per (result, attempt): the caller runs that answer, nobody else does."""
-        ...
 
     async def put_full(self, result_id: str, text: str) -> None:
         """Keep a long answer's full text for FULL_TTL seconds (the private chat shows it)."""
-        ...
 
     async def get_full(self, result_id: str) -> str | None:
         """A long answer's full text, or None when unknown or expired."""
-        ...
+
+    async def begin_full(self, result_id: str) -> bool:
+        """True when no delivery of the full text to the private chat is under way; it is
+        then the caller's (for SENDING_TTL seconds at most, or until `end_full`)."""
+
+    async def end_full(self, result_id: str) -> None:
+        """The caller's delivery of the full text ended (sent or refused)."""

@@ -112,18 +112,6 @@ def sees_images(model: str, vision_models: Collection[str]) -> bool:
     return any(name.casefold() == wanted for name in vision_models)
 
 
-def image_content(question: str, data_url: str) -> list[dict[str, object]]:
-    """OpenAI chat content parts of a user message with one image: the question, then the image.
-
-    `data_url` is ``data:<mime>;base64,<bytes>`` (Gonka hosts cannot fetch Telegram's file URLs,
-    which would also carry the bot token).
-    """
-    return [
-        {"type": "text", "text": question},
-        {"type": "image_url", "image_url": {"url": data_url}},
-    ]
-
-
 IMAGE_IN_HISTORY = "[The user sent a photo.]"
 IMAGE_NOT_SEEN = "[The user sent a photo; you cannot see it. Answer from the caption alone.]"
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.core.bounded import Recent
 from bot.core.errors import UpstreamError
+from bot.core.models import ChatSettings
 from bot.core.ports import ModelCatalog, ModelStore
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,13 @@ class ModelResolver:
         default, chat_model = await self._store.chosen(chat_id)
         return self._pick(chat_model or default or self._configured, await self.available())
 
-    async def resolve(self, chat_id: int) -> ModelChoice:
-        """The model for the chat's next request; a replacement is announced once per chat."""
-        default, chat_model = await self._store.chosen(chat_id)
+    async def resolve(self, chat_id: int, settings: ChatSettings | None = None) -> ModelChoice:
+        """The model for the chat's next request; a replacement is announced once per chat.
+        `settings`: the chat's, already read for the turn (None: its choices are read)."""
+        if settings is None:
+            default, chat_model = await self._store.chosen(chat_id)
+        else:
+            default, chat_model = settings.default_model, settings.chat_model
         wanted = chat_model or default or self._configured
         model = self._pick(wanted, await self.available())
         if model == wanted:

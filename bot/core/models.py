@@ -162,6 +162,17 @@ class AccessRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """What a turn reads of a chat's settings, in one round trip: the admins' default model, the
+    chat's own model and system prompt (with its token count) and its mode (None: not chosen)."""
+
+    default_model: str | None = None
+    chat_model: str | None = None
+    system: ChatMessage | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PeriodStats:
     """The bot's usage in one period: totals, per model, top users and chats, active users."""
 

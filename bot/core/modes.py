@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,32 @@ BUILT_IN = ("assistant", "translator", "coder", "editor", "tutor")
 MAX_MODES = 50
 MAX_PROMPT_CHARS = 8000
 MAX_FILE_BYTES = 1_000_000
+# The built-in modes' own temperature and tools (None: the bot's, the chat's). A translation or
+# an edit reworks the user's own text: no tools (a question is translated, not answered) and
+# little randomness; code wants it low too.
+BUILT_IN_TUNING: Mapping[str, tuple[float | None, tuple[str, ...] | None]] = {
+    "translator": (0.3, ()),
+    "editor": (0.4, ()),
+    "coder": (0.2, None),
+}
+
+# Whether a name is a tool this bot may have (checks MODES_FILE's `tools`).
+KnownTool = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMode:
+    """What the chat's mode sets for one turn: the system prompt (its own /system comes first),
+    the model (the chat's when it is gone), the temperature and the tools that may be offered
+    and called; None: the chat's or the bot's own, and `tools=()` offers none."""
+
+    prompt: str | None = None
+    model: str | None = None
+    temperature: float | None = None
+    tools: tuple[str, ...] | None = None
+
+
+NO_MODE = TurnMode()  # the default mode: the chat's and the bot's own settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +74,18 @@ class Mode:
             or next(iter(self.prompts.values()))
         )
 
+    def for_turn(self, lang: Lang, fallback: Lang) -> TurnMode:
+        """What this mode sets for a turn in `lang`."""
+        return TurnMode(self.prompt(lang, fallback), self.model, self.temperature, self.tools)
+
 
 class ModesFileError(ValueError):
     """MODES_FILE cannot be read: the message names the file and the line (or the entry)."""
 
 
-def read_modes_file(path: Path) -> list[Mode]:
-    """The modes a TOML or JSON file defines (`[[mode]]` tables, or a JSON list or {"mode": [...]})."""
+def read_modes_file(path: Path, known_tool: KnownTool | None = None) -> list[Mode]:
+    """The modes a TOML or JSON file defines (`[[mode]]` tables, or a JSON list or {"mode": [...]});
+    with `known_tool`, a mode naming a tool it does not know is refused."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ModesFileError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
@@ -70,10 +101,10 @@ def read_modes_file(path: Path) -> list[Mode]:
     entries = data.get("mode", data.get("modes")) if isinstance(data, dict) else data
     if not isinstance(entries, list) or len(entries) > MAX_MODES:
         raise ModesFileError(f"{path}: expected a list of at most {MAX_MODES} modes")
-    return [_mode(path, index, entry) for index, entry in enumerate(entries, 1)]
+    return [_mode(path, index, entry, known_tool) for index, entry in enumerate(entries, 1)]
 
 
-def _mode(path: Path, index: int, entry: Any) -> Mode:
+def _mode(path: Path, index: int, entry: Any, known_tool: KnownTool | None) -> Mode:
     where = f"{path}: mode {index}"
     if not isinstance(entry, dict):
         raise ModesFileError(f"{where}: not a table")
@@ -92,7 +123,7 @@ def _mode(path: Path, index: int, entry: Any) -> Mode:
         raise ModesFileError(f"{where} ({mode_id}): system_prompt must be a text")
     return Mode(
         mode_id, dict(title), dict(prompts), _optional(where, entry, "model", str),
-        _temperature(where, entry), _tools(where, entry),
+        _temperature(where, entry), _tools(f"{where} ({mode_id})", entry, known_tool),
     )  # fmt: skip
 
 
@@ -112,12 +143,17 @@ def _temperature(where: str, entry: dict[str, Any]) -> float | None:
     return float(value)
 
 
-def _tools(where: str, entry: dict[str, Any]) -> tuple[str, ...] | None:
+def _tools(
+    where: str, entry: dict[str, Any], known_tool: KnownTool | None
+) -> tuple[str, ...] | None:
     value = entry.get("tools")
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise ModesFileError(f"{where}: tools must be a list of tool names")
+    unknown = [name for name in value if known_tool is not None and not known_tool(name)]
+    if unknown:
+        raise ModesFileError(f"{where}: unknown tool(s) {', '.join(unknown)}")
     return tuple(value)
 
 
@@ -141,8 +177,11 @@ class Modes:
 
     async def of(self, chat: ChatKey) -> Mode | None:
         """The chat's mode; None for the default (or a mode that is no longer offered)."""
-        chosen = await self._store.mode(chat)
-        return self._modes.get(chosen) if chosen and chosen != DEFAULT_MODE else None
+        return self.chosen(await self._store.mode(chat))
+
+    def chosen(self, mode_id: str | None) -> Mode | None:
+        """The mode a chat chose as `mode_id` (read with its settings); None as in `of`."""
+        return self._modes.get(mode_id) if mode_id and mode_id != DEFAULT_MODE else None
 
     async def choose(self, chat: ChatKey, mode_id: str) -> Mode | None:
         """Switch the chat to `mode_id`; None (nothing changed) when there is no such mode."""

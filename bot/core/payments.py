@@ -135,28 +135,23 @@ class PaymentStore(Protocol):
     async def credit(self, payment: Payment, now: float) -> Wallet | None:
         """Record the payment and credit its tokens, atomically and once per charge id;
         None when the charge was recorded before (nothing credited)."""
-        ...
 
     async def owner(self, charge_id: str) -> int | None:
         """Who paid a recorded charge (None: unknown)."""
-        ...
 
     async def refund(self, user_id: int, charge_id: str) -> Refund:
         """Mark the charge refunded and debit what is left of its tokens (never below zero),
         once; `already` when it was refunded before."""
-        ...
 
     async def wallet(self, user_id: int, now: float) -> Wallet: ...
 
     async def payments(self, user_id: int, limit: int) -> list[Payment]:
         """The user's payments, newest first (limit 0: all)."""
-        ...
 
     async def totals(self) -> StarTotals: ...
 
     async def synced(self) -> int:
         """How many of the bot's Star transactions (oldest first) were checked."""
-        ...
 
     async def mark_synced(self, count: int) -> None: ...
 

@@ -27,6 +27,11 @@ class Asked:
     asker: int
     edited: str = ""
 
+    @classmethod
+    def of(cls, message_id: int, content: str, asker: int) -> Asked:
+        """Message `message_id`, saying `content`, asked by `asker`, answered."""
+        return cls(message_id, question_digest(content), asker)
+
 
 @dataclass(frozen=True, slots=True)
 class Edit:
@@ -44,10 +49,8 @@ class Questions:
 
     async def asked(self, chat: ChatKey, message_id: int, content: str, asker: int) -> None:
         """`message_id` was answered (a question already known is answered again: its
-        later turns are gone)."""
-        kept = await self._before(chat, message_id)
-        kept.append(Asked(message_id, question_digest(content), asker))
-        await self._store.save_questions(chat, kept[-MAX_ASKED:])
+        later turns are gone). A turn records it with its answer (Variants.record)."""
+        await self._store.add_question(chat, Asked.of(message_id, content, asker), MAX_ASKED)
 
     async def edited(
         self, chat: ChatKey, message_id: int, content: str, editor: int
@@ -75,11 +78,6 @@ class Questions:
         if found is None or not found[1].edited or found[1].asker != presser:
             return None
         return Edit(found[1].edited, len(asked) - 1 - found[0])
-
-    async def _before(self, chat: ChatKey, message_id: int) -> list[Asked]:
-        asked = await self._store.questions(chat)
-        found = _find(asked, message_id)
-        return asked if found is None else asked[: found[0]]
 
 
 def _find(asked: list[Asked], message_id: int) -> tuple[int, Asked] | None:

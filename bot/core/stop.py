@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from bot.core.models import Outcome
 
@@ -25,3 +26,18 @@ class StopSignal(asyncio.Event):
 def stopped_as(stop: asyncio.Event) -> Outcome:
     """How an answer ended by `stop` is marked."""
     return stop.outcome if isinstance(stop, StopSignal) else "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class Streaming:
+    """What a chat streams now, whichever replica generates it: a press or an edit that redoes
+    it stops it first. `user_id` may Stop it (whom it is given), `asker` asked the answer it is
+    (a regeneration keeps the first asker); `asked` is the message it answers (a question or
+    an edited one), `redoing` the answer it answers again (a regeneration)."""
+
+    generation_id: str
+    user_id: int
+    asker: int
+    thread_id: int | None = None
+    asked: int | None = None
+    redoing: str | None = None

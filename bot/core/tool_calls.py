@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,18 +116,3 @@ class ToolCallAssembler:
         if last is not None and (not call_id or call_id == last.id):
             return self._last if self._last is not None else 0
         return max(self._calls, default=-1) + 1
-
-
-def calls_of_completion(body: Mapping[str, Any]) -> tuple[ToolCall, ...]:
-    """The tool calls of a whole chat.completion body (first choice), e.g. the proxy's
-    emulation: `message.content` null, `tool_calls` set, `finish_reason` "tool_calls"."""
-    choices = body.get("choices")
-    if not isinstance(choices, Sequence) or not choices:
-        return ()
-    first = choices[0]
-    message = first.get("message") if isinstance(first, Mapping) else None
-    if not isinstance(message, Mapping):
-        return ()
-    assembler = ToolCallAssembler()
-    assembler.feed_message(message)
-    return assembler.finish()

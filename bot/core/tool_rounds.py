@@ -133,10 +133,16 @@ class ToolKit:
         if self._set is not None:
             await self._set.aclose()
 
-    async def rounds(self, chat_id: int, lang: Lang) -> ToolRounds | None:
-        """A turn's rounds in this chat; None when no tool is on there (or none is open)."""
+    async def rounds(
+        self, chat_id: int, lang: Lang, only: tuple[str, ...] | None = None
+    ) -> ToolRounds | None:
+        """A turn's rounds in this chat, with those of its tools named in `only` (the chat's
+        mode's; None: all); None when no tool is left (or none is open). A call to a tool left
+        out is refused like an unknown tool."""
         box = self._set
         tools = await box.registry.for_chat(chat_id) if box is not None else None
+        if tools and only is not None:
+            tools = {name: tool for name, tool in tools.items() if name in only}
         if box is None or not tools:
             return None
         return ToolRounds(box.runner, tools, box.max_rounds, self._texts, lang)

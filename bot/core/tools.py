@@ -29,6 +29,14 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
 
+    @classmethod
+    def one_string(cls, name: str, description: str, argument: str) -> ToolSpec:
+        """A tool taking one required string argument."""
+        properties = {argument: {"type": "string"}}
+        return cls(
+            name, description, {"type": "object", "properties": properties, "required": [argument]}
+        )
+
     def as_openai(self) -> dict[str, Any]:
         """One entry of the request's `tools` list."""
         return {
@@ -66,11 +74,9 @@ class Tool(Protocol):
 
     def status(self, args: Mapping[str, Any]) -> StatusLine:
         """What the user sees while the call runs, e.g. StatusLine("tool_get_weather", "Berlin")."""
-        ...
 
     async def run(self, args: Mapping[str, Any]) -> str:
         """The result as text for the model."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +166,6 @@ class ToolSwitches(Protocol):
 
     async def switched_off(self, chat_id: int) -> frozenset[str]:
         """Names of the tools turned off in the chat; ALL_TOOLS ("*") when all are off."""
-        ...
 
     async def set_switched_off(self, chat_id: int, names: frozenset[str]) -> None: ...
 

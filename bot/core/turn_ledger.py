@@ -73,10 +73,8 @@ class TurnLedger:
             answer = [self.entry(done.final_text, tokens, model)]
         kept = (*done.messages, *answer)
         if kept:
-            if replaces:
-                await self._history.drop(chat, replaces)
             entries = [question, *kept, *after]
-            await self._history.append(chat, entries, keep=self._keep)
+            await self._history.append(chat, entries, keep=self._keep, drop=replaces)
         return kept
 
     async def grow(self, chat: ChatKey, position: int, previous: ChatMessage, reply: Reply) -> None:

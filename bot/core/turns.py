@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from bot.core.budget import fit_history, message_tokens
 from bot.core.conversation import ConversationService
 from bot.core.errors import BotError, ModelUnavailable
-from bot.core.generation import Generator, Prompt
+from bot.core.generation import Generated, Generator, Prompt
 from bot.core.inputs import sees_images
 from bot.core.model_choice import ModelChoice, ModelResolver
-from bot.core.models import ChatKey, ChatMessage, Lang, Question, Reply
+from bot.core.models import ChatKey, ChatMessage, ChatSettings, Lang, Question, Reply
+from bot.core.modes import NO_MODE, TurnMode
 from bot.core.ports import HistoryStore, ReplySink, UsageStore
 from bot.core.quota import QuotaLimits
 from bot.core.titles import topic_title
@@ -93,8 +94,8 @@ class TurnRequest:
     group: bool = False  # the system prompt explains the setting; usage counts for the group
     quota: QuotaLimits | None = None  # the turn's worst case is held against it first
     topic_words: str | None = None  # name the private topic this question opens after them
-    mode_prompt: str | None = None  # the chat's mode's system prompt (its own /system first)
-    mode_model: str | None = None  # the chat's mode's model (the chat's own when it is gone)
+    mode: TurnMode = NO_MODE  # what the chat's mode sets: prompt, model, temperature, tools
+    settings: ChatSettings | None = None  # the chat's, read with its mode (None: read here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,21 +176,20 @@ class Turns:
     async def _with_fallback(
         self, request: TurnRequest, sink: ReplySink, stop: asyncio.Event, told: Told
     ) -> tuple[tuple[Reply, tuple[ChatMessage, ...]] | None, str]:
-        if request.mode_model is not None:
+        wanted = request.mode.model
+        if wanted is not None:
             try:
-                return await self.answer(
-                    request, request.mode_model, sink, stop
-                ), request.mode_model
+                return await self.answer(request, wanted, sink, stop), wanted
             except ModelUnavailable:
-                log.warning("mode model unavailable model=%s", request.mode_model)
-        choice = await self._models.resolve(request.chat.chat_id)
+                log.warning("mode model unavailable model=%s", wanted)
+        choice = await self._models.resolve(request.chat.chat_id, request.settings)
         if choice.notice:
             await told(choice)
         try:
             return await self.answer(request, choice.model, sink, stop), choice.model
         except ModelUnavailable:
             self._models.mark_unavailable(choice.model)
-            retry = await self._models.resolve(request.chat.chat_id)
+            retry = await self._models.resolve(request.chat.chat_id, request.settings)
             if retry.model == choice.model:
                 raise
             if retry.notice:
@@ -202,17 +202,18 @@ class Turns:
         """Answer `request` with `model`: the turn is stored and its usage counted, even when
         stopped; the reply comes with the history entries it left after its question. None
         when there is nothing to continue or to answer again. The model may call the chat's tools on
-        a question (status lines in the request's language); the calls and results are stored
-        with the turn, every round's usage counted."""
+        a question (those of the chat's mode; status lines in the request's language); the calls
+        and results are stored with the turn, every round's usage counted."""
         chat = request.chat
         history = await self._history.load(chat)
         plan = self._plan(request.kind, history, model)
         if plan is None:
             return None
-        system = await self._chats.system_for(chat, request.group, request.mode_prompt)
+        mode = request.mode
+        system = await self._chats.system_for(chat, request.group, mode.prompt, request.settings)
         ratio = self._calibration.ratio(model, chat.chat_id)
         tools = self._tools if plan.kept is not None and plan.store else None
-        rounds = await tools.rounds(chat.chat_id, request.lang) if tools else None
+        rounds = await tools.rounds(chat.chat_id, request.lang, mode.tools) if tools else None
         kept = fit_history(
             plan.history,
             system_tokens=system.tokens + (rounds.spec_tokens if rounds else 0),
@@ -224,7 +225,9 @@ class Turns:
         if plan.kept is None and (not kept or kept[-1] != plan.history[-1]):
             return None  # the answer to continue does not fit any more
         messages = [*keep_tool_pairs(kept), plan.sent]
-        prompt = Prompt(chat, request.user_id, request.group, model, system, messages, ratio)
+        prompt = Prompt(
+            chat, request.user_id, request.group, model, system, messages, ratio, mode.temperature
+        )
         ledger = self._ledger
         holds = await ledger.hold(prompt, request.quota, rounds)
         check = holds.allows if holds is not None and rounds is not None else None
@@ -233,19 +236,21 @@ class Turns:
         except BaseException:
             await ledger.release(holds)
             raise
-        entries: tuple[ChatMessage, ...] = ()
         try:  # history first: the user saw this answer, the next turn must know it
-            if not plan.store:
-                pass  # an inline answer: no chat's history
-            elif plan.kept is None:
-                await ledger.grow(chat, plan.position, plan.history[-1], done.reply)
-            else:
-                entries = await ledger.store(
-                    chat, plan.kept, done, plan.replaces, plan.after, prompt.model
-                )
+            return done.reply, await self._keep(plan, prompt, done)
         finally:
             await ledger.count(prompt, done.reply, holds)
-        return done.reply, entries
+
+    async def _keep(self, plan: _Plan, prompt: Prompt, done: Generated) -> tuple[ChatMessage, ...]:
+        """Store the answer as `plan` says; the history entries it left after its question."""
+        if not plan.store:
+            return ()  # an inline answer: no chat's history
+        if plan.kept is None:
+            await self._ledger.grow(prompt.chat, plan.position, plan.history[-1], done.reply)
+            return ()
+        return await self._ledger.store(
+            prompt.chat, plan.kept, done, plan.replaces, plan.after, prompt.model
+        )
 
     def _plan(self, kind: TurnKind, history: list[ChatMessage], model: str) -> _Plan | None:
         if isinstance(kind, Regenerate):

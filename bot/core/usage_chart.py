@@ -78,7 +78,6 @@ class DailyUsage(Protocol):
 
     async def daily(self, owner: Owner | None, days: Sequence[date]) -> list[dict[str, int]]:
         """Tokens per model on each day (owner None: the bot's)."""
-        ...
 
     async def stats(self, at: datetime, top: int) -> list[PeriodStats]: ...
 

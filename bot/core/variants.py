@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.models import ChatKey, ChatMessage
 from bot.core.ports import HistoryStore, VariantStore
+from bot.core.redo import MAX_ASKED, Asked
 
 MAX_VARIANTS = 5
 
@@ -90,8 +91,15 @@ class Variants:
         """The chat's last answer with its variants, if recorded."""
         return await self._store.load(chat)
 
-    async def record(self, chat: ChatKey, variants: AnswerVariants) -> None:
-        await self._store.save(chat, variants)
+    async def record(
+        self, chat: ChatKey, variants: AnswerVariants, asked: Asked | None = None
+    ) -> None:
+        """Keep `variants` as the chat's last answer, and `asked` (the question it answered, for
+        edit to redo) among the chat's questions: one write."""
+        if asked is None:
+            await self._store.save(chat, variants)
+        else:
+            await self._store.save_answered(chat, variants, asked, MAX_ASKED)
 
     async def flip(self, chat: ChatKey, answer_id: str, index: int) -> AnswerVariants | None:
         """Show variant `index` of the answer `answer_id`: the history keeps it instead of the
@@ -107,9 +115,9 @@ class Variants:
         if turn is None or tuple(history[turn.question + 1 : turn.end]) != shown:
             return None  # the history moved on (a new turn, a reset): the variants are stale
         after = history[turn.end :]
-        await self._history.drop(chat, len(shown) + len(after))
         chosen = variants.items[index].entries
-        await self._history.append(chat, [*chosen, *after], keep=self._keep)
+        dropped = len(shown) + len(after)
+        await self._history.append(chat, [*chosen, *after], keep=self._keep, drop=dropped)
         flipped = variants.flipped(index)
         await self._store.save(chat, flipped)
         return flipped

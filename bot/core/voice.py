@@ -47,7 +47,6 @@ class Transcriber(Protocol):
 
     async def transcribe(self, data: bytes, file_name: str, language: str | None) -> str:
         """The text heard in `data` (never empty); TranscriptionFailed otherwise."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +142,6 @@ class SpeechUsage(Protocol):
         self, owner: tuple[Literal["user", "chat"], int] | None, at: datetime
     ) -> tuple[int, ...]:
         """Seconds transcribed today, this month and in all (owner None: the whole bot's)."""
-        ...
 
 
 QUOTE_LIMIT = 3500  # characters of a transcript shown (a message holds 4,096)

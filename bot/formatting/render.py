@@ -4,10 +4,7 @@ Telegram measures text and entity offsets in UTF-16 code units; a message holds 
 most 4096 of them.  Instead of escaping text for a parse mode we emit plain text plus
 ``MessageEntity``-like records, so ``<``, ``&``, ``_`` and ``*`` in plain text need no
 escaping and partial (still streaming) Markdown always yields valid entities.
-
-Public API: :class:`Entity`, :class:`Rendered`, :func:`utf16_len`,
-:func:`render_markdown`, :func:`split_markdown`, :func:`render_folded`.
-Pure Python: depends only on ``markdown-it-py``.
+Pure Python: depends only on ``markdown-it-py``; `__all__` is the public API.
 """
 
 from __future__ import annotations

@@ -219,9 +219,7 @@ def _inline_math_close(text: str, positions: list[int], index: int) -> int | Non
 
 
 def _cells(row: str) -> list[str]:
-    body = row.strip()
-    if body.startswith("|"):
-        body = body[1:]
+    body = row.strip().removeprefix("|")
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
     return re.split(r"(?<!\\)\|", body)

@@ -33,11 +33,9 @@ class AlertLedger(Protocol):
     async def claim(self, kind: str, hold: float) -> Claim:
         """ "send": this caller sends now (others are held off for `hold` s); "told": an alert
         was delivered within the interval; "untold": one is being sent or recently failed."""
-        ...
 
     async def settle(self, kind: str, delivered: bool, keep: float) -> None:
         """Record the outcome of a send for `keep` seconds."""
-        ...
 
 
 class MemoryLedger:

@@ -14,12 +14,13 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.core.errors import UpstreamError
 from bot.core.model_choice import ModelChoice
-from bot.core.models import ChatKey, Question
-from bot.core.modes import Mode, Modes
+from bot.core.models import ChatKey, ChatSettings, Question
+from bot.core.modes import NO_MODE, Mode, Modes
 from bot.core.monitor import NO_MODEL, Monitor
-from bot.core.ports import ReplicaSignals
+from bot.core.ports import ChatSettingsStore, ReplicaSignals
 from bot.core.quota import QuotaLimits
-from bot.core.redo import Edit, Questions
+from bot.core.redo import Asked, Edit, Questions
+from bot.core.stop import Streaming
 from bot.core.turns import (
     Answered,
     Ask,
@@ -56,18 +57,12 @@ class Answering:
         variants: Variants | None = None,  # None: answers are not recorded for Regenerate
         questions: Questions | None = None,  # None: edited questions are not answered again
         modes: Modes | None = None,  # None: every chat answers in the default mode
+        settings: ChatSettingsStore | None = None,  # None: each setting is read where needed
     ) -> None:
-        self._bot = bot
-        self._turns = turns
-        self._admission = admission
-        self._notices = notices
-        self._running = running
-        self._signals = signals
-        self._monitor = monitor
-        self._variants = variants
-        self._questions, self._modes = questions, modes
-        self._redoing: dict[int, str] = {}  # chat -> the answer being answered again here
-        self._asking: dict[int, int] = {}  # chat -> the message whose answer streams here
+        self._bot, self._turns, self._admission, self._notices = bot, turns, admission, notices
+        self._running, self._signals, self._monitor = running, signals, monitor
+        self._variants, self._questions = variants, questions
+        self._modes, self._settings = modes, settings
 
     async def answer(self, turn: Turn, text: str, own_words: str | None = None) -> None:
         """Answer `text` as the next turn of the conversation, if the gate lets the user in.
@@ -88,19 +83,12 @@ class Answering:
         """Answer a turn the gate has let in (with the `quota` it holds against): a file or a
         photo is admitted before it is downloaded."""
         words = None
+        content = text.kept.content if isinstance(text, Question) else text
         # A private topic is a conversation: the first question names it.
         if turn.private and turn.thread_id is not None and await self._has_topics():
-            asked = text.kept.content if isinstance(text, Question) else text
-            words = own_words if own_words is not None else asked
-        if turn.message_id is not None:
-            self._asking[turn.chat_id] = turn.message_id
-        try:
-            answered = await self._run(turn, Ask(text), quota, words)
-        finally:
-            self._asking.pop(turn.chat_id, None)
-        if answered is not None and answered.entries and turn.message_id is not None:
-            asked = text.kept.content if isinstance(text, Question) else text
-            await self._asked(turn, turn.message_id, asked)
+            words = own_words if own_words is not None else content
+        question = (turn.message_id, content) if turn.message_id is not None else None
+        answered = await self._run(turn, Ask(text), quota, words, asked=question)
         if answered is not None and answered.title and turn.thread_id is not None:
             await self._rename_topic(turn.chat_id, turn.thread_id, answered.title)
 
@@ -120,36 +108,28 @@ class Answering:
             return None
         return await self._variants.of(ChatKey(turn.chat_id, turn.thread_id))
 
-    def redoing(self, chat_id: int, answer_id: str) -> bool:
-        """Whether `answer_id` is being answered again here now (a second press is the same)."""
-        return self._redoing.get(chat_id) == answer_id
+    async def streaming(self, turn: Turn) -> Streaming | None:
+        """What the turn's chat (its topic) streams now, on whichever replica."""
+        streaming = await self._signals.streaming(turn.chat_id)
+        if streaming is None or streaming.thread_id != turn.thread_id:
+            return None
+        return streaming
 
-    def stop_redo(self, chat_id: int, answer_id: str) -> None:
-        """Stop answering `answer_id` again (the chat runs nothing else meanwhile)."""
-        if self.redoing(chat_id, answer_id):
-            for generation in self._running.answers():
-                if generation.chat_id == chat_id:
-                    generation.stop.set()
-
-    def stop_own(self, chat_id: int, user_id: int) -> bool:
-        """Stop the answers `user_id` is being given in the chat here; True if there were."""
-        stopped = False
-        for generation in self._running.answers():
-            if generation.chat_id == chat_id and generation.user_id == user_id:
-                generation.stop.set()
-                stopped = True
-        return stopped
+    async def stop_streaming(self, chat_id: int, streaming: Streaming) -> None:
+        """Stop the answer streaming in the chat, for a redo whose rights are checked: here at
+        once, on another replica through the signals (on its author's behalf)."""
+        generation = self._running.get(streaming.generation_id)
+        if generation is not None:
+            generation.stop.set()
+            return
+        await self._signals.request(chat_id, streaming.generation_id, streaming.user_id)
 
     async def regenerate(
         self, turn: Turn, quota: QuotaLimits | None, previous: AnswerVariants | None
     ) -> bool:
         """Answer the chat's last question again, in place of the answer shown; False when
         there is none to answer again."""
-        self._redoing[turn.chat_id] = previous.answer_id if previous else ""
-        try:
-            answered = await self._run(turn, Regenerate(), quota, previous=previous)
-        finally:
-            self._redoing.pop(turn.chat_id, None)
+        answered = await self._run(turn, Regenerate(), quota, previous=previous)
         return (answered is not None and answered.reply is not None) or self._running.closing
 
     async def flip(self, turn: Turn, answer_id: str, index: int) -> bool:
@@ -161,10 +141,6 @@ class Answering:
             return False
         await self._notices.show_variant(turn, flipped)
         return True
-
-    def asking(self, chat_id: int, message_id: int) -> bool:
-        """Whether the answer to message `message_id` is streaming here now."""
-        return self._asking.get(chat_id) == message_id
 
     async def edited(self, turn: Turn, content: str) -> Edit | None:
         """The edit of the turn's message to answer again (None: ignored)."""
@@ -188,16 +164,10 @@ class Answering:
         last = await self.last_answer(turn) if not edit.later else None
         replaces = last.shown if last is not None else ()
         answered = await self._run(
-            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces
-        )
-        if answered is not None and answered.entries:
-            await self._asked(turn, message_id, edit.content)
+            turn, Redo(edit.content, edit.later + 1), quota, replaces=replaces,
+            asked=(message_id, edit.content),
+        )  # fmt: skip
         return (answered is not None and answered.reply is not None) or self._running.closing
-
-    async def _asked(self, turn: Turn, message_id: int, content: str) -> None:
-        if self._questions is not None:
-            chat = ChatKey(turn.chat_id, turn.thread_id)
-            await self._questions.asked(chat, message_id, content, turn.user_id)
 
     async def new_topic(self, turn: Turn) -> bool:
         """Open a fresh private topic for a new conversation; False when Telegram refuses."""
@@ -218,25 +188,24 @@ class Answering:
         words: str | None = None,
         previous: AnswerVariants | None = None,
         replaces: tuple[int, ...] = (),
+        asked: tuple[int, str] | None = None,
     ) -> Answered | None:
         """Run one turn to this chat's sink and record how it ended; None when shutting down.
-        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits."""
+        `previous`: the answer a Regenerate replaces; `replaces`: the messages a redo edits;
+        `asked`: the message answered and what it asked (edit to redo)."""
         if self._running.closing:  # queued behind an answer the shutdown interrupted
             await self._notices.notify(turn, t("restarting", turn.lang))
             return None
         generation = self._running.start(turn.chat_id, turn.user_id)
         chat = ChatKey(turn.chat_id, turn.thread_id)
-        mode = await self._modes.of(chat) if self._modes is not None else None
+        settings, mode = await self._chat_settings(chat)
         sink = self._notices.answer_sink(turn, generation, previous, replaces, _footer(mode, turn))
-        watcher = asyncio.create_task(
-            self._signals.watch(
-                turn.chat_id, generation.id, turn.user_id, generation.stop, generation.draft_id
-            )
-        )
+        watcher = self._watch(turn, kind, generation, previous)
         begun = time.monotonic()
         request = TurnRequest(
             chat, turn.actor, turn.lang, kind, not turn.private, quota, words,
-            mode.prompt(turn.lang, DEFAULT_LANG) if mode else None, mode.model if mode else None,
+            mode.for_turn(turn.lang, DEFAULT_LANG) if mode else NO_MODE,
+            settings,
         )  # fmt: skip
         answered = Answered()
         try:
@@ -253,12 +222,42 @@ class Answering:
                 await watcher
             await sink.close()
             await self._ended(turn, generation, answered, begun)
-        variants = self._variants
-        if variants is not None and answered.entries and not isinstance(kind, Continue):
+        if answered.entries and not isinstance(kind, Continue):
+            shown = sink.shown if self._variants is not None else ()  # only kept with variants
             kept = Variant(answered.entries, answered.model)
-            last = recorded(previous, generation.id, turn.user_id, sink.shown, kept)
-            await variants.record(ChatKey(turn.chat_id, turn.thread_id), last)
+            await self._record(
+                turn, recorded(previous, generation.id, turn.user_id, shown, kept), asked
+            )
         return answered
+
+    def _watch(
+        self, turn: Turn, kind: TurnKind, generation: Generation, previous: AnswerVariants | None
+    ) -> asyncio.Task[None]:
+        """Stops the generation when asked, on whichever replica (the signals)."""
+        streaming = turn.streaming(kind, generation.id, previous)
+        return asyncio.create_task(
+            self._signals.watch(turn.chat_id, streaming, generation.stop, generation.draft_id)
+        )
+
+    async def _chat_settings(self, chat: ChatKey) -> tuple[ChatSettings | None, Mode | None]:
+        """The chat's settings and its mode, read together when the store can (one round trip
+        for the turn's model, system prompt and mode)."""
+        if self._settings is None:
+            return None, await self._modes.of(chat) if self._modes is not None else None
+        settings = await self._settings.settings(chat)
+        return settings, self._modes.chosen(settings.mode) if self._modes is not None else None
+
+    async def _record(
+        self, turn: Turn, last: AnswerVariants, asked: tuple[int, str] | None
+    ) -> None:
+        """Keep the answer for Regenerate and the question it answered for edit to redo, in
+        one write."""
+        chat = ChatKey(turn.chat_id, turn.thread_id)
+        question = Asked.of(*asked, turn.user_id) if asked and self._questions else None
+        if self._variants is not None:  # the same store keeps both (bot/app.py)
+            await self._variants.record(chat, last, question)
+        elif self._questions is not None and asked is not None:
+            await self._questions.asked(chat, *asked, turn.user_id)
 
     async def _told(self, turn: Turn, choice: ModelChoice) -> None:
         text = t("model_fallback", turn.lang, wanted=choice.wanted, model=choice.model)

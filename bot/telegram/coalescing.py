@@ -14,7 +14,7 @@ passes through with no ``batch`` in the data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from bot.core.coalesce import Batch, CoalesceConfig, Coalescer, Part
 from bot.telegram.addressing import called_text
 from bot.telegram.input_kinds import KINDS, InputKind
 from bot.telegram.inputs import coalescable, coalesce_key, part_of
+from bot.telegram.middleware import Next
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,7 @@ class CoalesceMiddleware(BaseMiddleware):
         self._coalescer = coalescer
         self._kinds = kinds
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = event.message if isinstance(event, Update) else None
         if message is None or not coalescable(message, self._kinds):
             return await handler(event, data)

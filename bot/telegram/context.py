@@ -4,7 +4,6 @@ Rights (Telegram is asked only when a handler needs it)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from aiogram import BaseMiddleware
@@ -12,6 +11,7 @@ from aiogram.types import Message, TelegramObject, Update, User
 
 from bot.core.access import Gate
 from bot.telegram.chat_admins import ChatAdmins
+from bot.telegram.middleware import Next
 from bot.telegram.rights import Rights as Rights  # handlers import it from here too
 from bot.telegram.texts import Lang, lang_of
 from bot.telegram.turn import Turn, turn_of
@@ -42,12 +42,7 @@ class ContextMiddleware(BaseMiddleware):
         self._gate = gate
         self._chat_admins = chat_admins
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         lang = lang_of(user.language_code if user else None)
         data["lang"] = lang

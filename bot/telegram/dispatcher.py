@@ -24,7 +24,7 @@ from bot.core.model_choice import ModelResolver
 from bot.core.modes import Modes
 from bot.core.monitor import Monitor
 from bot.core.payment_ledger import PaymentLedger
-from bot.core.ports import ChatOrder, ReplicaSignals
+from bot.core.ports import ChatOrder, ChatSettingsStore, ReplicaSignals
 from bot.core.redo import Questions
 from bot.core.stats import StatsService
 from bot.core.tool_rounds import ToolKit
@@ -97,6 +97,7 @@ class Parts:
     variants: Variants | None = None  # the answers' variants (None: no Regenerate)
     questions: Questions | None = None  # the answered questions (None: edits are not redone)
     modes: Modes | None = None  # the chats' modes (None: no /mode)
+    settings: ChatSettingsStore | None = None  # a turn's settings in one read (None: one by one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +116,12 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     )
     answering = Answering(
         parts.bot, parts.turns, admission, notices, parts.running, parts.signals, parts.monitor,
-        parts.variants, parts.questions, parts.modes,
+        parts.variants, parts.questions, parts.modes, parts.settings,
     )  # fmt: skip
     inputs = InputTurns(
         parts.bot, admission, answering, parts.models, notices, input_options(config), parts.jobs,
         voice_readers(config, parts, notices),
     )  # fmt: skip
-    chat_admins = ChatAdmins(parts.bot)
     inline_data = build_inline(parts, admission, notices)
     dispatcher = Dispatcher(
         service=parts.service,
@@ -148,8 +148,18 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         **inline_data,
         modes=parts.modes,
     )
+    add_middlewares(dispatcher, config, parts, inputs, answering)
+    add_routers(dispatcher, inputs, inline_mode=bool(inline_data))
+    check_dependencies(dispatcher)
+    return dispatcher
+
+
+def add_middlewares(
+    dispatcher: Dispatcher, config: Settings, parts: Parts, inputs: InputTurns, answering: Answering
+) -> None:
+    """The update middlewares, in the order they run."""
     dispatcher.update.outer_middleware(HoldUpdates(parts.running, parts.monitor))
-    dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, chat_admins))
+    dispatcher.update.outer_middleware(ContextMiddleware(parts.gate, ChatAdmins(parts.bot)))
     dispatcher.update.outer_middleware(JobOwnerMiddleware())
     # Before the chat order: the first part of a paste waits for the next outside the chat's lock.
     coalescer: Coalescer[Message] = Coalescer(coalesce_config(config), time.monotonic)
@@ -157,7 +167,11 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     dispatcher.update.outer_middleware(RedoFirst(answering))
     dispatcher.update.outer_middleware(ChatOrderMiddleware(parts.order))
     dispatcher.update.outer_middleware(UpdateSlots(config.max_concurrent_updates))
-    if inline_data:  # first: its /start inl_... deep link comes before /start
+
+
+def add_routers(dispatcher: Dispatcher, inputs: InputTurns, *, inline_mode: bool) -> None:
+    """Every handlers module's router, in the order they are tried."""
+    if inline_mode:  # first: its /start inl_... deep link comes before /start
         dispatcher.include_router(inline.router())
     dispatcher.include_routers(
         admin.router(),
@@ -176,8 +190,6 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
         chat.router(inputs.kinds),
         errors.router(),
     )
-    check_dependencies(dispatcher)
-    return dispatcher
 
 
 def build_inline(parts: Parts, admission: Admission, notices: Notices) -> dict[str, Any]:

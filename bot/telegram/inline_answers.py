@@ -164,8 +164,12 @@ class InlineAnswers:
         """A long answer's full text, kept for the private chat's deep link."""
         await self._pending.put_full(result_id, reply.text)
 
-    async def send_full(self, user_id: int, text: str, lang: str) -> bool:
-        """Send a full answer to the user's private chat; False when Telegram refuses."""
+    async def send_full(self, result_id: str, user_id: int, text: str, lang: str) -> bool:
+        """Send a full answer to the user's private chat; False when Telegram refuses. A
+        delivery already under way (the answer's own, waiting out a 429, when the user opens
+        the link) is the one: the text never arrives twice at once."""
+        if not await self._pending.begin_full(result_id):
+            return True
         layout = self._notices.layout(lang_of(lang))
         reply = Reply(text, "", "complete", _NO_USAGE, True)
         pages = Pages(Outbox(self._bot, Target(user_id), self._pacers))
@@ -174,6 +178,8 @@ class InlineAnswers:
         except TelegramAPIError as exc:
             log.info("full inline answer not sent user=%s error=%s", user_id, api_error(exc))
             return False
+        finally:
+            await self._pending.end_full(result_id)
         return bool(pages.ids)
 
     async def full_text(self, result_id: str) -> str | None:
@@ -232,7 +238,9 @@ class InlineSink:
         label = t("inline_full_link", lang_of(self._pending.lang))
         text = f"{pieces[0]} …\n\n[{label}]({self._link})"
         await self._view.finish(replace(reply, text=text))
-        await self._answers.send_full(self._pending.user_id, reply.text, self._pending.lang)
+        await self._answers.send_full(
+            self._result_id, self._pending.user_id, reply.text, self._pending.lang
+        )
 
     async def fail(self, text: str) -> None:
         await self._view.fail(text)

@@ -63,11 +63,6 @@ PHOTO = InputKind("photo", ("photo",), texts=("photo_not_seen", "photo_no_vision
 KINDS: tuple[InputKind, ...] = (VOICE, DOCUMENT, PHOTO)
 
 
-def kinds_on(off: frozenset[str] = frozenset()) -> tuple[InputKind, ...]:
-    """The kinds the bot reads (a kind whose service is not configured is `off`)."""
-    return tuple(kind for kind in KINDS if kind.name not in off)
-
-
 def carried_fields(kinds: Sequence[InputKind]) -> tuple[str, ...]:
     """The Message fields the chat handlers take besides text (their filter)."""
     return tuple(field for kind in kinds for field in kind.fields)

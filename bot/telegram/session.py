@@ -68,15 +68,22 @@ def _without_bad_updates(bot: Bot, content: str) -> str | None:
         try:
             Update.model_validate(update, context={"bot": bot})
         except ValidationError as exc:
-            update_id = update.get("update_id") if isinstance(update, dict) else None
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            log.warning(
-                "update skipped: it does not parse update_id=%s at=%s error=%s",
-                update_id, where, first["type"],
-            )  # fmt: skip
-            if isinstance(update_id, int) and not isinstance(update_id, bool):
+            update_id = log_skipped(update, exc)
+            if update_id is not None:
                 kept.append({"update_id": update_id})
             continue
         kept.append(update)
     return json.dumps({**reply, "result": kept})
+
+
+def log_skipped(update: object, exc: ValidationError) -> int | None:
+    """One log line for an update that does not parse, naming where it failed, never its text;
+    its update_id when it has one."""
+    update_id = update.get("update_id") if isinstance(update, dict) else None
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    log.warning(
+        "update skipped: it does not parse update_id=%s at=%s error=%s",
+        update_id, where, first["type"],
+    )  # fmt: skip
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None

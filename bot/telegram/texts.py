@@ -12,7 +12,6 @@ from __future__ import annotations
 import gettext
 import io
 import string
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,23 +63,17 @@ class CatalogI18n(I18n):
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What the code needs to know of a key: the name of the value that counts, for plurals."""
-
-    count: str | None = None
-
-
-def _entries(catalog: Catalog) -> dict[str, Entry]:
-    entries: dict[str, Entry] = {}
+def _counts(catalog: Catalog) -> dict[str, str | None]:
+    """Each key with the name of the value that counts (plurals), else None."""
+    counts: dict[str, str | None] = {}
     for message in catalog:
         if not message.id:
             continue  # the header
         if isinstance(message.id, str):
-            entries[message.id] = Entry()
+            counts[message.id] = None
         else:
-            entries[message.id[0]] = Entry(count=message.id[1])
-    return entries
+            counts[message.id[0]] = message.id[1]
+    return counts
 
 
 class _Formatter(string.Formatter):
@@ -98,7 +91,7 @@ class _Formatter(string.Formatter):
 
 
 _I18N = CatalogI18n(path=LOCALES, default_locale=DEFAULT_LANG, domain=DOMAIN)
-_ENTRIES = _entries(read_catalog(catalog_path(DEFAULT_LANG)))
+_COUNTS = _counts(read_catalog(catalog_path(DEFAULT_LANG)))
 _FORMATTERS = {lang: _Formatter(Locale.parse(lang)) for lang in _I18N.available_locales}
 LANGS: tuple[Lang, ...] = (
     DEFAULT_LANG,
@@ -116,16 +109,16 @@ def lang_of(language_code: str | None) -> Lang:
 def t(key: str, lang: Lang, **values: object) -> str:
     """The text `key` in `lang`, formatted with `values`. A plural entry picks its form by the
     value its msgid_plural names (e.g. `t("quota_day", lang, limit=21, reset=...)`)."""
-    entry = _ENTRIES[key]
+    counted = _COUNTS[key]
     if lang not in _FORMATTERS:
         lang = DEFAULT_LANG
-    if entry.count is None:
+    if counted is None:
         text = _I18N.gettext(key, locale=lang)
     else:
-        count = values[entry.count]
+        count = values[counted]
         if not isinstance(count, int | float | Decimal):
-            raise TypeError(f"{key}: the count {entry.count!r} must be a number")
-        text = _I18N.gettext(key, entry.count, n=int(count), locale=lang)
+            raise TypeError(f"{key}: the count {counted!r} must be a number")
+        text = _I18N.gettext(key, counted, n=int(count), locale=lang)
     return _FORMATTERS[lang].vformat(text, (), values) if values else text
 
 

@@ -9,6 +9,9 @@ from aiogram.types import Message
 from bot.core.access import Denial
 from bot.core.errors import BotError, ContextTooLong
 from bot.core.quota import QuotaExhausted
+from bot.core.stop import Streaming
+from bot.core.turns import Ask, Redo, Regenerate, TurnKind
+from bot.core.variants import AnswerVariants
 from bot.telegram.texts import Lang, t
 
 
@@ -31,6 +34,16 @@ class Turn:
     def actor(self) -> int:
         """Who the gate, flood control and quotas count: the sender chat, else the user."""
         return self.user_id if self.actor_id is None else self.actor_id
+
+    def streaming(
+        self, kind: TurnKind, generation_id: str, previous: AnswerVariants | None
+    ) -> Streaming:
+        """What the turn streams, as a redo sees it: the question it answers (a new or an
+        edited one) or the answer it answers again."""
+        asked = self.message_id if isinstance(kind, Ask | Redo) else None
+        redoing = previous.answer_id if isinstance(kind, Regenerate) and previous else None
+        asker = previous.asker if redoing is not None and previous else self.user_id
+        return Streaming(generation_id, self.user_id, asker, self.thread_id, asked, redoing)
 
 
 def turn_of(message: Message, lang: Lang, user_id: int | None = None) -> Turn:

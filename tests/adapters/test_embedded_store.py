@@ -14,9 +14,12 @@ import pytest
 from bot.adapters.embedded_store import EmbeddedStore
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_variants import RedisVariantStore
 from bot.app import build_store
 from bot.config import Settings
 from bot.core.models import ChatKey, ChatMessage
+from bot.core.redo import Asked
+from bot.core.variants import AnswerVariants, Variant
 
 CHAT = ChatKey(42)
 
@@ -36,6 +39,25 @@ async def test_a_restart_keeps_the_history(tmp_path: Path) -> None:
     redis, store = build_store(settings)  # the "process" starts again on the same DATA_DIR
     assert store is not None
     assert await RedisHistoryStore(redis, keys).load(CHAT) == [ChatMessage("user", "apple ябл", 3)]
+    await store.close()
+
+
+async def test_a_restart_keeps_what_a_turns_one_script_wrote(tmp_path: Path) -> None:
+    """The last answer and its question, written by one Lua script, reach the file too."""
+    settings = _settings(data_dir=tmp_path)
+    keys = RedisKeys("gonka", idle_ttl=3600)
+    redis, store = build_store(settings)
+    assert store is not None
+    answer = AnswerVariants("a1", 7, (5,), (Variant((ChatMessage("assistant", "A", 2),), "m"),))
+    await RedisVariantStore(redis, keys).save_answered(CHAT, answer, Asked.of(4, "q", 7), 50)
+    await store.close()
+
+    redis, store = build_store(settings)
+    assert store is not None
+    restarted = RedisVariantStore(redis, keys)
+    assert await restarted.load(CHAT) == answer
+    assert await restarted.questions(CHAT) == [Asked.of(4, "q", 7)]
+    assert 0 < await redis.ttl(keys.questions(CHAT)) <= 3600
     await store.close()
 
 

@@ -193,6 +193,17 @@ async def test_request_body_is_the_conversation_as_built(gonka: FakeGonka) -> No
     assert "temperature" not in await _body_without_temperature(gonka)
 
 
+async def test_a_requests_own_temperature_comes_before_the_bot_wide_one(gonka: FakeGonka) -> None:
+    client = _gateway(gonka)._client
+    wide = GonkaGateway(client, temperature=0.7)
+    for temperature in (0.2, None):  # a chat's mode's; none: the bot-wide one
+        gonka.enqueue(Reply(text="ok"))
+        _ = [e async for e in wide.stream(MODEL, MESSAGES, 64, temperature=temperature)]
+    gonka.enqueue(Reply(text="ok"))
+    _ = [e async for e in GonkaGateway(client).stream(MODEL, MESSAGES, 64, temperature=0.0)]
+    assert [body["temperature"] for body in gonka.requests] == [0.2, 0.7, 0.0]
+
+
 async def _body_without_temperature(gonka: FakeGonka) -> dict[str, object]:
     gonka.enqueue(Reply(text="ok"))
     await _collect(_gateway(gonka))

@@ -15,7 +15,8 @@ from redis.asyncio import RedisCluster
 from bot.adapters.redis_client import connect
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 from tests.e2e.redis_servers import need_redis_server, start_redis, stop_redis
 

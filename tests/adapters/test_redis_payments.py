@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_payments import RedisPaymentStore
 from bot.adapters.redis_settings import RedisAccessStore
-from bot.adapters.redis_store import RedisUsageStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import Usage
 from bot.core.payments import Payment, StarTotals
 from bot.core.quota import Attempt, QuotaLimits

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_order import RedisChatOrder
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 from tests.e2e.redis_servers import free_port, start_redis, stop_redis
 

@@ -6,8 +6,8 @@ from redis.asyncio import Redis
 
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_settings import RedisAccessStore, RedisChatSettings
-from bot.adapters.redis_store import RedisUsageStore
-from bot.core.models import AccessRecord, ChatMessage, Usage
+from bot.adapters.redis_usage import RedisUsageStore
+from bot.core.models import AccessRecord, ChatKey, ChatMessage, ChatSettings, Usage
 from bot.core.quota import Attempt
 
 
@@ -24,6 +24,24 @@ async def test_models_and_prompts_survive_a_new_store(redis: Redis, key_prefix: 
     await restarted.set_system_prompt(-5, None)
     assert await restarted.chosen(-5) == ("a/model", None)
     assert await restarted.system_prompt(-5) is None
+
+
+async def test_a_turns_settings_are_read_together(redis: Redis, key_prefix: str) -> None:
+    """The models, the chat's own prompt and the conversation's mode (per topic) in one read,
+    the same as each read alone."""
+    store = RedisChatSettings(redis, RedisKeys(key_prefix))
+    topic = ChatKey(-5, 9)
+    assert await store.settings(topic) == ChatSettings()
+    await store.set_default("a/model")
+    await store.set_chat(-5, "b/model")
+    await store.set_system_prompt(-5, ChatMessage("system", "Be brief.", 9))
+    await store.set_mode(topic, "coder")
+    prompt = ChatMessage("system", "Be brief.", 9)
+    assert await store.settings(topic) == ChatSettings("a/model", "b/model", prompt, "coder")
+    assert await store.mode(topic) == "coder"
+    assert await store.settings(ChatKey(-5)) == ChatSettings("a/model", "b/model", prompt)
+    await store.set_mode(topic, None)
+    assert await store.settings(topic) == ChatSettings("a/model", "b/model", prompt)
 
 
 async def test_access_decisions_and_quotas(redis: Redis, key_prefix: str) -> None:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from bot.adapters.redis_keys import RedisKeys
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 
 

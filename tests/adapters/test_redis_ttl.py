@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 
 from bot.adapters.redis_keys import RedisKeys
 from bot.adapters.redis_settings import RedisChatSettings
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.models import ChatKey, ChatMessage, Usage
 
 IDLE = 180 * 86400
@@ -49,6 +50,17 @@ async def test_history_settings_and_all_time_counters_expire_when_idle(
         keys.stats("chats", "all"),
     ):
         assert _near(await redis.ttl(key), IDLE), key
+
+
+async def test_a_chats_mode_lives_as_long_as_its_history(redis: Redis, key_prefix: str) -> None:
+    """Issue 21: modes live with the history's TTL: a chat in use keeps the mode it chose."""
+    keys = RedisKeys(key_prefix, idle_ttl=IDLE)
+    chat = ChatKey(-100556, thread_id=4)
+    await RedisChatSettings(redis, keys).set_mode(chat, "coder")
+    assert _near(await redis.ttl(keys.mode(chat)), IDLE)
+    await redis.expire(keys.mode(chat), 100)  # chosen long ago
+    await RedisHistoryStore(redis, keys).append(chat, [ChatMessage("user", "q", 3)], keep=10)
+    assert _near(await redis.ttl(keys.mode(chat)), IDLE)
 
 
 async def test_the_bots_own_settings_do_not_expire(redis: Redis, key_prefix: str) -> None:

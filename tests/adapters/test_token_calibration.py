@@ -12,7 +12,8 @@ from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from bot.adapters.gonka import GonkaGateway
 from bot.adapters.redis_keys import RedisKeys
-from bot.adapters.redis_store import RedisHistoryStore, RedisUsageStore
+from bot.adapters.redis_store import RedisHistoryStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.budget import TokenCalibration
 from bot.core.conversation import ConversationConfig
 from bot.core.models import ChatKey, Reply

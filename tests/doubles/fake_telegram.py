@@ -127,6 +127,12 @@ class StoredMessage:
     edit_date: int | None = None
     edits: int = 0
 
+    @property
+    def streaming(self) -> bool:
+        """Whether the message still carries a Stop button (its answer is not final yet)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return any(str(b.get("callback_data", "")).startswith("stop:") for r in rows for b in r)
+
 
 @dataclass
 class Draft:

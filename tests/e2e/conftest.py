@@ -109,7 +109,11 @@ async def running_env(
             await telegram.wait_for(lambda: telegram.calls_of("deleteWebhook"), timeout=5)
             yield Env(telegram, gonka, app)
         finally:
-            await app.dispatcher.stop_polling()
+            # A test may end before polling has begun: aiogram refuses to stop it then.
+            with contextlib.suppress(TimeoutError):
+                await telegram.wait_for(lambda: telegram.calls_of("getUpdates"), timeout=5)
+            with contextlib.suppress(RuntimeError):
+                await app.dispatcher.stop_polling()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, 5)
             await app.close()

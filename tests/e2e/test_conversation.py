@@ -156,3 +156,26 @@ async def test_a_private_reply_brings_the_replied_message_as_context(
         assert env.upstream_messages()[-1]["content"] == (
             "(replying to:\n> An apple.\n)\nwhat colour is it?"
         )
+
+
+async def test_in_a_group_a_retry_stops_the_answer_only_for_who_may_redo_it(
+    make_env: EnvFactory,
+) -> None:
+    async with make_env() as env:
+        env.telegram.chat(GROUP).statuses[ADMIN] = "administrator"
+        env.gonka.enqueue(Reply(text="word " * 1000, chunk_chars=5, token_delay=0.02))
+        await _ask_in_group(env, "@fake_llm_bot a long story", ALICE)
+        await env.telegram.wait_for(lambda: "word word" in str(env.visible_texts(GROUP)), 10)
+        answer = env.visible(GROUP)[0]
+        await _ask_in_group(env, "/retry", BOB)  # may not redo Alice's answer: stops nothing
+        await asyncio.sleep(0.5)
+        assert not env.gonka.request_log[0].client_disconnected
+        env.gonka.enqueue(Reply(text="The admin's redo."))
+        await _ask_in_group(env, "/retry", ADMIN)
+        await env.telegram.wait_for(lambda: env.gonka.request_log[0].client_disconnected, 5)
+        await _settled(env, GROUP, "The admin's redo.")
+        assert env.gonka.completion_calls == 2
+        assert env.upstream_messages(1) == env.upstream_messages(0)
+        shown = env.visible(GROUP)
+        assert shown[0].message_id == answer.message_id and shown[0].text == "The admin's redo."
+        assert "Only the person who asked" in str(shown[1].text)  # Bob's /retry, in its turn

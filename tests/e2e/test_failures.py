@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.adapters.redis_store import RedisUsageStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.core.errors import StorageUnavailable
 from bot.telegram.texts import t
 from tests.doubles.fake_gonka import Reply

@@ -16,7 +16,7 @@ from bot.core.coalesce import Batch, CoalesceConfig, Coalescer
 from bot.core.documents import DocumentLimits, DocumentText, Unreadable
 from bot.core.inputs import ForwardOrigin
 from bot.telegram.coalescing import CoalesceMiddleware
-from bot.telegram.input_kinds import kinds_on
+from bot.telegram.input_kinds import DOCUMENT, PHOTO
 from bot.telegram.inputs import (
     coalescable,
     data_url,
@@ -136,7 +136,7 @@ async def test_message_helpers(tg: FakeTelegramServer, bot: Bot) -> None:
     assert part_of(photo).kind == "media" and part_of(photo).text == "what is it?"
     assert len(photo_sizes(photo)) == 4 and coalescable(photo)
     assert (quick_kind(voice), quick_kind(poll), quick_kind(photo)) == ("voice", "poll", None)
-    assert coalescable(voice) and not coalescable(voice, kinds_on(frozenset({"voice"})))
+    assert coalescable(voice) and not coalescable(voice, (DOCUMENT, PHOTO))
     assert data_url(b"\xff\xd8") == "data:image/jpeg;base64,/9g="
 
 

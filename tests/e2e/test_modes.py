@@ -1,5 +1,6 @@
-"""/mode end to end: the keyboard, the mode's system prompt sent upstream, the group rule, an
-unknown id, and MODES_FILE (added modes; one clear line when it does not parse)."""
+"""/mode end to end: the keyboard, the mode's system prompt, temperature and tools sent upstream,
+the group rule, an unknown id, and MODES_FILE (added modes; one clear line when it does not
+parse or names an unknown tool)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.modes import ModesFileError, read_modes_file
-from tests.doubles.fake_gonka import Reply
+from tests.doubles.fake_gonka import Reply, ToolCall
 from tests.doubles.fake_telegram import StoredMessage
 from tests.e2e.conftest import FAST, USER, Env, EnvFactory
 
@@ -96,6 +97,7 @@ async def test_modes_file_adds_a_mode_and_a_broken_one_is_named(
         await _ask(env, USER, "hello", "Arr")
         assert env.upstream_messages()[0]["content"] == "Talk like a pirate."
         assert env.gonka.requests[-1]["model"] == "moonshotai/Kimi-K2-Instruct"  # the mode's
+        assert env.gonka.requests[-1]["temperature"] == 0.9
     broken = tmp_path / "broken.json"
     broken.write_text('[\n  {"id": "x",\n  "system_prompt": }\n]\n', encoding="utf-8")
     with pytest.raises(ModesFileError, match=r"broken\.json: line 3"):
@@ -107,3 +109,61 @@ async def test_modes_file_adds_a_mode_and_a_broken_one_is_named(
             assert len(_rows(env.visible()[-1])) == 5  # the built-in modes
     named = [r.getMessage() for r in caplog.records if "MODES_FILE" in r.getMessage()]
     assert len(named) == 1 and "broken.json: line 3" in named[0]
+
+
+def _offered(body: dict[str, Any]) -> list[str]:
+    return [tool["function"]["name"] for tool in body.get("tools", [])]
+
+
+async def test_a_modes_temperature_and_tools_go_upstream_in_every_round(
+    make_env: EnvFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "modes.toml"
+    path.write_text(
+        '[[mode]]\nid = "math"\ntitle = "Math"\nsystem_prompt = "Compute."\n'
+        'temperature = 0.2\ntools = ["calculate"]\n',
+        encoding="utf-8",
+    )
+    settings = {"tools": "calculate,fetch_url", "temperature": 0.7, "modes_file": path}
+    async with make_env(**FAST, **settings) as env:
+        await env.telegram.send_text(USER, "/mode math")
+        await env.telegram.wait_for(lambda: env.visible_texts() == ["Mode: Math."], 10)
+        fetch = ToolCall("fetch_url", {"url": "http://127.0.0.1:9/"})  # not the mode's: refused
+        env.gonka.enqueue(
+            Reply(text="", tool_calls=[ToolCall("calculate", {"expression": "6*7"}), fetch])
+        )
+        await _ask(env, USER, "6 times 7?", "42")
+        first, second = env.gonka.requests
+        assert first["temperature"] == second["temperature"] == 0.2  # the tool round's too
+        assert _offered(first) == _offered(second) == ["calculate"]
+        results = [m["content"] for m in second["messages"] if m["role"] == "tool"]
+        assert "42" in results[0] and "no tool named 'fetch_url'" in results[1]
+        await env.telegram.send_text(USER, "/mode assistant")
+        await env.telegram.wait_for(lambda: env.visible_texts()[-1] == "Mode: Assistant.", 10)
+        await _ask(env, USER, "hi", "Hello")
+        default = env.gonka.requests[-1]
+        assert default["temperature"] == 0.7  # the bot-wide one
+        assert _offered(default) == ["calculate", "fetch_url"]  # the chat's tools
+        await env.telegram.send_text(USER, "/mode translator")
+        await env.telegram.wait_for(lambda: env.visible_texts()[-1] == "Mode: Translator.", 10)
+        await _ask(env, USER, "What is 6*7?", "Что такое 6*7?")
+        translator = env.gonka.requests[-1]
+        assert translator["temperature"] == 0.3 and "tools" not in translator  # the built-in's
+
+
+async def test_a_modes_file_naming_an_unknown_tool_is_one_line_at_start(
+    make_env: EnvFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "modes.toml"
+    path.write_text(
+        '[[mode]]\nid = "math"\ntitle = "Math"\nsystem_prompt = "Compute."\n'
+        'tools = ["calculate", "calculator"]\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.ERROR):
+        async with make_env(**FAST, modes_file=path) as env:
+            await env.telegram.send_text(USER, "/mode")
+            await env.telegram.wait_for(lambda: env.visible(), 10)
+            assert len(_rows(env.visible()[-1])) == 5  # the built-in modes
+    named = [r.getMessage() for r in caplog.records if "MODES_FILE" in r.getMessage()]
+    assert named == [f"MODES_FILE not used: {path}: mode 1 (math): unknown tool(s) calculator"]

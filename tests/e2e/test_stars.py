@@ -194,7 +194,7 @@ async def test_a_subscription_renews_and_ends(make_env: EnvFactory) -> None:
     async with make_env(**{**SALE, "star_subscription": "300000:150"}) as env:
         env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
         await _say(env, "first question", 1)
-        invoice = await _subscribe(env, USER, 1)
+        invoice = await _subscribe(env, USER, 2)
         assert invoice.stars == 150 and invoice.subscription_period == month
         started = time.time() - month + 3600  # a month ago: an hour of this period is left
         checkout = await env.telegram.stars.pay(USER, invoice, now=started)
@@ -218,7 +218,7 @@ async def test_a_subscription_renews_and_ends(make_env: EnvFactory) -> None:
         other = USER + 1
         env.gonka.enqueue(Reply(text="A fairly long answer that uses up the whole daily quota."))
         await _say(env, "first question", 1, other)
-        invoice = await _subscribe(env, other, 1)
+        invoice = await _subscribe(env, other, 2)
         await env.telegram.stars.pay(other, invoice, now=time.time() - month - 60)
         await env.wait_replies(4, other)
         refused = await _say(env, "second question", 5, other)

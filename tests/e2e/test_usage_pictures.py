@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 
 from bot.adapters.redis_keys import RedisKeys
-from bot.adapters.redis_store import RedisUsageStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.adapters.usage_chart import PALETTE
 from bot.telegram.usage_pictures import UsagePictures
 from tests.doubles.fake_gonka import Reply

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.redis_keys import RedisKeys
-from bot.adapters.redis_store import RedisUsageStore
+from bot.adapters.redis_usage import RedisUsageStore
 from bot.telegram.texts import t
 from tests.doubles.fake_gonka import Reply
 from tests.doubles.fake_whisper import FakeWhisper

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 
-from bot.core.models import ToolCall
-from bot.core.tool_calls import ToolCallAssembler, calls_of_completion
+from bot.adapters.gonka_sse import ChunkParser
+from bot.core.models import ToolCall, ToolCallsRequested
+from bot.core.tool_calls import ToolCallAssembler
+
+
+def calls_of_completion(body: object) -> tuple[ToolCall, ...]:
+    """The tool calls the gateway's parser reads from a whole chat.completion body."""
+    events = ChunkParser().completion(body)
+    return next((e.calls for e in events if isinstance(e, ToolCallsRequested)), ())
 
 
 def _delta(index: int | None = None, **fields: object) -> list[dict[str, object]]:

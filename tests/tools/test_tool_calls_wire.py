@@ -9,9 +9,10 @@ from typing import Any
 import aiohttp
 
 from bot.core.models import ToolCall as Call
-from bot.core.tool_calls import ToolCallAssembler, calls_of_completion
+from bot.core.tool_calls import ToolCallAssembler
 from bot.core.tool_rounds import rejects_tools
 from tests.doubles.fake_gonka import FakeGonka, Reply, ToolCall
+from tests.tools.test_tool_calls import calls_of_completion
 
 MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"
 TOOLS = [

@@ -125,7 +125,7 @@ def test_pdf_page_limit_is_reported() -> None:
     assert (result.pages, result.total_pages) == (3, 5)
     assert "Page number 3" in result.text and "Page number 4" not in result.text
     excerpt = fit_document(result, 10_000)
-    assert excerpt.truncated and "pages 1-3 of 5" in excerpt.usage_note()
+    assert excerpt.pages_cut and "pages 1-3 of 5" in excerpt.usage_note()
 
 
 def test_scanned_pdf_without_text_is_named() -> None:
@@ -227,7 +227,6 @@ def test_a_long_document_is_cut_and_says_what_was_used() -> None:
     words = [f"word{n}" for n in range(20_000)]
     document = DocumentText("book.txt", "text", " ".join(words), 150_000)
     excerpt = fit_document(document, 1000)
-    assert excerpt.truncated
     assert 900 <= excerpt.used_tokens <= 1000 < excerpt.total_tokens
     assert document.text.startswith(excerpt.text) and not excerpt.text.endswith(" ")
     assert excerpt.used_tokens == estimate_tokens(excerpt.text)
@@ -240,7 +239,8 @@ def test_a_long_document_is_cut_and_says_what_was_used() -> None:
 
 def test_a_short_document_is_complete() -> None:
     excerpt = fit_document(DocumentText("a.txt", "text", "tiny file", 9), 1000)
-    assert not excerpt.truncated and excerpt.text == "tiny file"
+    assert excerpt.used_tokens == excerpt.total_tokens and not excerpt.pages_cut
+    assert excerpt.text == "tiny file"
     assert excerpt.usage_note() == "text, 9 bytes, complete"
     assert "without a question" in document_turn(excerpt, "")
 

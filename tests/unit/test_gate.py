@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.access import AccessPolicy, Gate, Right
+from bot.core.access import AccessPolicy, Denial, Gate, Right
 from bot.core.models import Usage
 from tests.fakes import MemoryAccess, MemoryUsage
 
@@ -20,35 +20,40 @@ def _gate(policy: AccessPolicy, usage: MemoryUsage | None = None) -> tuple[Gate,
     return gate, store
 
 
+async def _check(gate: Gate, user_id: int, chat_id: int, private: bool) -> Denial | None:
+    """None when the turn may go upstream; otherwise the reason."""
+    return (await gate.admit(user_id, chat_id, private)).denial
+
+
 async def test_blocks_and_allowlists() -> None:
     gate, _ = _gate(AccessPolicy(admins=frozenset({ADMIN}), mode="allowlist"))
-    denial = await gate.check(USER, USER, private=True)
+    denial = await _check(gate, USER, USER, private=True)
     assert denial is not None and denial.text_key == "access_denied"
     await gate.allow("user", USER)
-    assert await gate.check(USER, USER, private=True) is None
+    assert await _check(gate, USER, USER, private=True) is None
     await gate.block("chat", GROUP)
-    denial = await gate.check(USER, GROUP, private=False)
+    denial = await _check(gate, USER, GROUP, private=False)
     assert denial is not None and denial.text_key == "access_chat_blocked"
-    assert await gate.check(ADMIN, GROUP, private=False) is None  # admins always pass
+    assert await _check(gate, ADMIN, GROUP, private=False) is None  # admins always pass
 
 
 async def test_flood_control_counts_attempts_in_the_window() -> None:
     gate, _ = _gate(AccessPolicy(admins=frozenset(), flood_messages=2, flood_window=10))
-    assert await gate.check(USER, USER, True) is None
-    assert await gate.check(USER, USER, True) is None
-    denial = await gate.check(USER, USER, True)
+    assert await _check(gate, USER, USER, True) is None
+    assert await _check(gate, USER, USER, True) is None
+    denial = await _check(gate, USER, USER, True)
     assert denial is not None and denial.text_key == "slow_down"
 
 
 async def test_a_spent_quota_refuses_until_it_resets() -> None:
     usage = MemoryUsage()
     gate, _ = _gate(AccessPolicy(admins=frozenset(), daily_quota=100), usage)
-    assert await gate.check(USER, USER, True) is None
+    assert await _check(gate, USER, USER, True) is None
     await usage.add(USER, "m", Usage(60, 40), NOW)
-    denial = await gate.check(USER, USER, True)
+    denial = await _check(gate, USER, USER, True)
     assert denial is not None and denial.text_key == "quota_day"
     await gate.set_quota(USER, 0, None)  # this user: no daily quota
-    assert await gate.check(USER, USER, True) is None
+    assert await _check(gate, USER, USER, True) is None
 
 
 def test_who_manages_a_chat() -> None:

@@ -9,7 +9,6 @@ from bot.core.inputs import (
     PhotoSize,
     forward_note,
     forwarded_text,
-    image_content,
     image_tokens,
     photo_turn_text,
     pick_photo,
@@ -81,10 +80,6 @@ def test_pick_photo_takes_the_largest_size_within_the_limit() -> None:
 def test_vision_models_and_content_parts() -> None:
     assert sees_images("Qwen/Qwen2.5-VL-72B", ("qwen/qwen2.5-vl-72b", "other"))
     assert not sees_images("Qwen/Qwen3-235B", ("Qwen/Qwen2.5-VL-72B",))
-    assert image_content("what is it?", "data:image/jpeg;base64,AAAA") == [
-        {"type": "text", "text": "what is it?"},
-        {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}},
-    ]
     assert photo_turn_text("a cat?", seen=False).endswith("\na cat?")
     assert "cannot see" in photo_turn_text("a cat?", seen=False)
     assert photo_turn_text("", seen=True) == "[The user sent a photo.]"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.tools.factory import known_tool
 from bot.core.models import ChatKey
 from bot.core.modes import MAX_FILE_BYTES, Mode, Modes, ModesFileError, read_modes_file
 
@@ -58,3 +59,17 @@ async def test_an_operators_mode_replaces_a_built_in_and_unknown_ids_change_noth
     assert await modes.of(ChatKey(1)) is None  # per topic
     await modes.choose(chat, "assistant")
     assert await modes.of(chat) is None and store.chosen[chat] is None
+
+
+def test_a_mode_naming_an_unknown_tool_is_refused_with_the_file_and_mode(tmp_path: Path) -> None:
+    path = tmp_path / "modes.json"
+    entry = '[{"id": "m", "system_prompt": "p", "title": "T", "tools": %s}]'
+    path.write_text(entry % '["calculate", "search__find"]', encoding="utf-8")
+    [mode] = read_modes_file(path, known_tool)  # a built-in's, an MCP server's tool
+    assert mode.tools == ("calculate", "search__find")
+    assert mode.for_turn("en", "en").tools == mode.tools
+    path.write_text(entry % '["calculate", "calc", "weather"]', encoding="utf-8")
+    with pytest.raises(
+        ModesFileError, match=r"modes\.json: mode 1 \(m\): unknown tool\(s\) calc, weather$"
+    ):
+        read_modes_file(path, known_tool)

@@ -23,6 +23,13 @@ class MemoryQuestions:
     async def save_questions(self, chat: ChatKey, asked: Sequence[Asked]) -> None:
         self.saved[chat] = list(asked)
 
+    async def add_question(self, chat: ChatKey, asked: Asked, keep: int) -> None:
+        kept = self.saved.get(chat, [])
+        ids = [a.message_id for a in kept]
+        if asked.message_id in ids:  # answered again: it and the later ones go
+            kept = kept[: len(ids) - 1 - ids[::-1].index(asked.message_id)]
+        self.saved[chat] = [*kept, asked][-keep:]
+
 
 async def test_redo_answers_in_place_of_the_dropped_turns() -> None:
     gateway = ScriptedGateway("A1.", "A2.", "A3.", "New A1.")

@@ -47,6 +47,7 @@ class CallingGateway:
         messages: Sequence[dict[str, Any]],
         max_tokens: int,
         tools: Sequence[dict[str, Any]] | None = None,
+        temperature: float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         self.requests.append(list(messages))
         if len(self.requests) <= self.calls:
@@ -88,3 +89,14 @@ async def test_the_quota_is_checked_again_before_each_further_round() -> None:
     assert len(gateway.requests) == 2
     assert reply.usage.total_tokens == 2020
     assert usage.holds == {}  # every hold settled or given back
+
+
+async def test_a_modes_tools_are_the_ones_offered_and_run() -> None:
+    kit = await open_toolkit(ToolRegistry([Echo()]), ToolRunner(ToolLimits()), max_rounds=4)
+    assert await kit.rounds(1, "en", ()) is None  # a mode without tools
+    assert await kit.rounds(1, "en", ("calculate",)) is None  # none of the chat's
+    for only in (None, ("echo", "calculate")):
+        rounds = await kit.rounds(1, "en", only)
+        assert rounds is not None and [
+            t["function"]["name"] for t in rounds.tools_param() or []
+        ] == ["echo"]

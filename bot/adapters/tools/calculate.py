@@ -158,15 +158,11 @@ def _format(value: object) -> str:
 
 
 class CalculateTool:
-    spec = ToolSpec(
+    spec = ToolSpec.one_string(
         "calculate",
         "Evaluate an arithmetic expression exactly, e.g. 0.175 * 2340 or sqrt(2) ** 3. "
         "Use it for any arithmetic instead of computing in your head.",
-        {
-            "type": "object",
-            "properties": {"expression": {"type": "string"}},
-            "required": ["expression"],
-        },
+        "expression",
     )
 
     def status(self, args: Mapping[str, Any]) -> StatusLine:

@@ -85,6 +85,12 @@ BUILTIN: dict[str, Builtin] = {
 }
 
 
+def known_tool(name: str) -> bool:
+    """Whether `name` may be a tool of this bot (MODES_FILE's `tools`): a built-in's, or an MCP
+    server's tool (`server__tool`; which ones a server has is known only once it runs)."""
+    return name in BUILTIN or "__" in name
+
+
 def builtin_tools(
     settings: ToolSettings, session: aiohttp.ClientSession, jobs: JobRunner
 ) -> list[Tool]:

@@ -69,14 +69,10 @@ class _Guard:
 
 
 class FetchUrlTool:
-    spec = ToolSpec(
+    spec = ToolSpec.one_string(
         "fetch_url",
         "Fetch a public web page (http or https) and return its readable text",
-        {
-            "type": "object",
-            "properties": {"url": {"type": "string"}},
-            "required": ["url"],
-        },
+        "url",
     )
 
     def __init__(

@@ -6,7 +6,7 @@ Servers are operator-chosen, but none may take the bot down:
   anyio task groups, which must be left by the task that entered them);
 - the tools' definitions may take at most `tools_tokens` of the context: the rest are left out,
   said in one log line per server;
-- one message of a stdio server is bounded in bytes (mcp_stdio), a call in time;
+- one message of a server is bounded in bytes (mcp_stdio, mcp_http), a call in time;
 - a server that dies or cannot start is restarted with backoff; meanwhile its tools answer the
   model with a clear error.
 """
@@ -29,6 +29,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, CallToolResult, TextContent
 
 from bot.adapters.tools.mcp_config import McpServerConfig, load_mcp_config, tool_name
+from bot.adapters.tools.mcp_http import BoundedTransport
 from bot.adapters.tools.mcp_stdio import bounded_stdio
 from bot.core.budget import estimate_tokens
 from bot.core.tools import StatusLine, Tool, ToolError, ToolSpec, short
@@ -170,7 +171,9 @@ class McpServer:
             return bounded_stdio(config, self.limits.max_message_bytes, self.lost)
         assert config.url is not None
         http = httpx2.AsyncClient(
-            headers=dict(config.headers), timeout=httpx2.Timeout(30, read=300)
+            headers=dict(config.headers),
+            timeout=httpx2.Timeout(30, read=300),
+            transport=BoundedTransport(self.limits.max_message_bytes, self.lost),
         )
         stack.push_async_callback(http.aclose)
         return streamable_http_client(config.url, http_client=http)

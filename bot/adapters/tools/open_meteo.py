@@ -116,14 +116,10 @@ class OpenMeteoGeocoder:
 class WeatherTool:
     """get_weather(location): current conditions and today's range, metric."""
 
-    spec = ToolSpec(
+    spec = ToolSpec.one_string(
         "get_weather",
         "Get current weather and today's forecast for a location",
-        {
-            "type": "object",
-            "properties": {"location": {"type": "string"}},
-            "required": ["location"],
-        },
+        "location",
     )
 
     def __init__(
@@ -183,14 +179,10 @@ def _describe(place: Place, data: dict[str, Any]) -> str:
 class TimeTool:
     """get_time(timezone_or_city): the current date and time for an IANA zone or a place."""
 
-    spec = ToolSpec(
+    spec = ToolSpec.one_string(
         "get_time",
         "Get the current date and time for an IANA time zone (e.g. Asia/Tokyo) or a city",
-        {
-            "type": "object",
-            "properties": {"timezone_or_city": {"type": "string"}},
-            "required": ["timezone_or_city"],
-        },
+        "timezone_or_city",
     )
 
     def __init__(

@@ -16,14 +16,10 @@ TOP_RESULTS = 5
 class SearxngSearchTool:
     """The top results with title, URL and snippet; SearXNG's direct answers first."""
 
-    spec = ToolSpec(
+    spec = ToolSpec.one_string(
         "web_search",
         "Search the web; returns the top results with title, URL and snippet",
-        {
-            "type": "object",
-            "properties": {"query": {"type": "string"}},
-            "required": ["query"],
-        },
+        "query",
     )
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:

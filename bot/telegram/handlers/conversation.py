@@ -6,6 +6,7 @@ redo. The redo itself runs in the chat's turn, after the answer streaming there 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 
@@ -52,7 +53,9 @@ async def on_regenerate(
     if previous is None or previous.answer_id != answer:
         await query.answer(t("regenerate_stale", lang))
         return
-    if answering.redoing(turn.chat_id, answer) or previous.serial != callback_data.serial:
+    streaming = await answering.streaming(turn)
+    redoing = streaming is not None and streaming.redoing == answer
+    if redoing or previous.serial != callback_data.serial:
         await query.answer(t("regenerating", lang))  # a second press: the same redo
         return
     if not await may_redo(turn, rights, previous):
@@ -108,12 +111,14 @@ async def on_variant(
     if not await may_redo(turn, rights, previous):
         await query.answer(t("regenerate_refused", lang))
         return
-    if callback_data.index == previous.current and not answering.redoing(
-        turn.chat_id, previous.answer_id
-    ):
+    streaming = await answering.streaming(turn)
+    if streaming is None or streaming.redoing != previous.answer_id:
+        streaming = None  # no regeneration of this answer streams, on any replica
+    if callback_data.index == previous.current and streaming is None:
         await query.answer()  # the one shown: nothing to change
         return
-    answering.stop_redo(turn.chat_id, previous.answer_id)  # the one streaming stops first
+    if streaming is not None:  # the regeneration streaming stops first
+        await answering.stop_streaming(turn.chat_id, streaming)
     flip = functools.partial(answering.flip, turn, callback_data.answer, callback_data.index)
     flipped = await order.run(message.chat.id, event_update.update_id, flip)
     await query.answer(None if flipped else t("regenerate_stale", lang))
@@ -126,8 +131,12 @@ async def cmd_retry(
     admission: Admission,
     answering: Answering,
     notices: Notices,
+    stopping_first: asyncio.Task[None] | None = None,
 ) -> None:
-    """Regenerate the chat's last answer (already in the chat's turn: a message)."""
+    """Regenerate the chat's last answer (already in the chat's turn: a message), once the
+    answer that streamed when it came was asked to stop (bot.telegram.redo_first)."""
+    if stopping_first is not None:
+        await asyncio.wait({stopping_first})
     previous = await answering.last_answer(turn)
     if not await may_redo(turn, rights, previous):
         await notices.notify(turn, t("regenerate_refused", turn.lang))

@@ -3,11 +3,12 @@
 The latest question is redone at once; an older one offers "Redo from here (drops N later
 turns)", which only its asker may press. An edit of a message the bot never answered, of
 someone else's question, or of its formatting only, changes nothing. In a group the edited
-message must still call the bot. An edit of a question whose answer is streaming stops that
-answer first."""
+message must still call the bot. An edit of a question whose answer is streaming (on whichever
+replica) stops that answer first."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 from aiogram import Bot, Router
@@ -58,23 +59,33 @@ async def on_edited(
     if content is None:
         return
     turn = turn_of(message, lang)
-    if answering.asking(turn.chat_id, message.message_id):
-        answering.stop_own(turn.chat_id, turn.user_id)  # its answer streams: stop it first
+    # Aside: the edit enters its chat's order before the next update whatever this waits for.
+    stopping = asyncio.create_task(_stop_its_answer(turn, message.message_id, answering))
     run = functools.partial(
-        _edited, turn, message.message_id, content, admission, answering, notices
+        _edited, turn, message.message_id, content, stopping, admission, answering, notices
     )
     await order.run(message.chat.id, event_update.update_id, run)
+
+
+async def _stop_its_answer(turn: Turn, message_id: int, answering: Answering) -> None:
+    """Stop the answer to message `message_id` if it streams now, on whichever replica."""
+    streaming = await answering.streaming(turn)
+    if streaming is not None and streaming.asked == message_id:
+        await answering.stop_streaming(turn.chat_id, streaming)
 
 
 async def _edited(
     turn: Turn,
     message_id: int,
     content: str,
+    stopping: asyncio.Task[None],
     admission: Admission,
     answering: Answering,
     notices: Notices,
 ) -> None:
-    """In the chat's turn: the latest question is redone; an older one asks first."""
+    """In the chat's turn (once the answer streaming to the question was asked to stop): the
+    latest question is redone; an older one asks first."""
+    await asyncio.wait({stopping})
     edit = await answering.edited(turn, content)
     if edit is None:
         return

@@ -72,7 +72,7 @@ async def on_full_answer(
     if text is None or user is None:
         await message.answer(t("inline_full_gone", lang))
         return
-    await inline_answers.send_full(user.id, text, lang)
+    await inline_answers.send_full(result_id, user.id, text, lang)
 
 
 def router() -> Router:

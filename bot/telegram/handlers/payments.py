@@ -186,16 +186,14 @@ async def cmd_refund(
         return
     try:
         await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge)
-    except TelegramBadRequest as exc:
-        if "ALREADY_REFUNDED" not in exc.message.upper().replace(" ", "_"):
+    except TelegramAPIError as exc:
+        # Refunded before (by an earlier /refund whose record was cut short): record it now.
+        refunded = "ALREADY_REFUNDED" in exc.message.upper().replace(" ", "_")
+        if not (isinstance(exc, TelegramBadRequest) and refunded):
             await notices.notify(
                 turn, t("refund_failed", lang, charge=charge, error=api_error(exc))
             )
             return
-        # Refunded before (by an earlier /refund whose record was cut short): record it now.
-    except TelegramAPIError as exc:
-        await notices.notify(turn, t("refund_failed", lang, charge=charge, error=api_error(exc)))
-        return
     await _tell_refund(turn, lang, payments, notices, user_id, charge)
 
 

@@ -13,6 +13,7 @@ from aiogram.types import TelegramObject, Update
 from bot.core.bounded import Recent
 from bot.core.errors import StorageUnavailable
 from bot.core.ports import ChatOrder
+from bot.telegram.middleware import Next
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,7 @@ class ChatOrderMiddleware(BaseMiddleware):
     def __init__(self, order: ChatOrder) -> None:
         self._order = order
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         admitted = bool(data.get("admitted"))

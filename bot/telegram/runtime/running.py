@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from aiogram.types.update import UpdateTypeLookupError
 
 from bot.core.monitor import Monitor
 from bot.core.stop import StopSignal
+from bot.telegram.middleware import Next
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +124,7 @@ class HoldUpdates(BaseMiddleware):
         self._monitor = monitor
         self._unknown_told = False
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         if isinstance(event, Update):
             try:
                 kind = event.event_type

@@ -4,11 +4,12 @@ in its chat has come, so one busy chat cannot hold every slot while its updates 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+
+from bot.telegram.middleware import Next
 
 # Updates read ahead per slot (polling and webhook alike). Waiting for their chat's turn they
 # cost only memory; the bound keeps a flood from being read without end.
@@ -28,12 +29,7 @@ class UpdateSlots(BaseMiddleware):
     def __init__(self, slots: int) -> None:
         self._slots = asyncio.Semaphore(slots)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update) or event.message is None:
             return await handler(event, data)
         async with self._slots:

@@ -17,6 +17,7 @@ from bot.core.errors import StorageUnavailable
 from bot.core.ports import ChatOrder
 from bot.telegram.runtime.running import Running
 from bot.telegram.runtime.update_slots import backlog
+from bot.telegram.session import log_skipped
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,15 @@ class WebhookReceiver:
             # Shutting down: Telegram retries, and another replica takes it.
             return web.Response(status=503, text="Shutting down")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self._bot})
-        except (ValueError, ValidationError):
+            raw = await request.json()
+        except ValueError:
             return web.Response(status=400, text="Bad update")
+        try:
+            update = Update.model_validate(raw, context={"bot": self._bot})
+        except ValidationError as exc:
+            # Telegram redelivers it until a 2xx and holds the updates after it: skipped.
+            log_skipped(raw, exc)
+            return web.Response(text="ok")
         # Admitted before the answer, so a retry finds it taken and the chat's queue has it
         # in update_id order before Telegram sends the next update.
         context = UserContextMiddleware.resolve_event_context(update)

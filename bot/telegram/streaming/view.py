@@ -1,7 +1,8 @@
 """AnswerView: one answer on screen, live while it streams, then delivered. One degrade path:
 
     live:  rich draft -> text draft -> edits of the answer's messages (with the Stop button)
-    final: rich messages -> text + entities (a refused piece goes as text, the others stay rich)
+    final: rich messages -> text + entities (a refused piece goes as text, the others stay rich;
+           rich_final.deliver_rich)
 
 What Telegram refuses moves the view down that path for the rest of the answer and the step is
 made again there. A chat that refuses drafts is remembered (`on_drafts_refused`); a server
@@ -30,6 +31,7 @@ from bot.telegram.streaming.layout import Layout
 from bot.telegram.streaming.outbox import DraftsRefused, Outbox
 from bot.telegram.streaming.pages import Pages
 from bot.telegram.streaming.rich import RichRefused, RichSwitch, RichUnavailable
+from bot.telegram.streaming.rich_final import deliver_rich
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,11 @@ class AnswerView:
         if reply.outcome == "length":
             return self._parts.continue_markup
         return self._parts.done_markup if reply.text.strip() else None
+
+    async def _deliver_rich(self, reply: Reply) -> bool:
+        """The final answer as rich messages (rich_final); False when text must go instead."""
+        markup = self._final_markup(reply)
+        return await deliver_rich(self._pages, self._layout, self._parts.rich, reply, markup)
 
     async def fail(self, text: str) -> None:
         """Tell the user what failed: in place of the answer, or after it once delivered."""
@@ -274,33 +281,3 @@ class AnswerView:
         shown = await self._outbox.draft_rich(self._draft_id, markdown, urgent=urgent)
         self._last_draft_at = time.monotonic() if shown else self._last_draft_at
         return shown
-
-    # -- the final answer as rich messages ------------------------------------------------------
-
-    async def _deliver_rich(self, reply: Reply) -> bool:
-        """Deliver the answer as rich messages; False when nothing was sent and text must go."""
-        markup = self._final_markup(reply)
-        layout, note = self._layout, self._layout.closing(reply.outcome)
-        pieces = layout.rich_pieces(reply.text.strip())
-        slot = 0
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            piece_note, piece_markup = (note, markup) if last else ("", None)
-            markdown = layout.rich_piece(piece, index == 0, reply.reasoning, piece_note)
-            try:
-                await self._pages.show_rich(slot, markdown, piece_markup)
-                slot += 1
-                continue
-            except RichUnavailable as exc:
-                self._parts.rich.off(str(exc))
-                if index == 0:
-                    return False
-            except RichRefused as exc:
-                log.warning("rich message refused, resending as text error=%s", exc)
-            parts = layout.rich_as_text(piece, index == 0, reply.reasoning, piece_note)
-            for part_index, part in enumerate(parts):
-                part_markup = piece_markup if part_index == len(parts) - 1 else None
-                await self._pages.show(slot, part, part_markup, final=True)
-                slot += 1
-        await self._pages.delete_from(slot)
-        return True
