@@ -265,7 +265,7 @@ async def _fakes(conn: Connection, cfg: BenchConfig) -> None:
                 rep.model_text = record.sent_content.strip()
                 rep.expected = expected_pieces(rep.model_text)
             new = tg.bot_messages(rep.chat_id)[rep.before :]
-            return len(new) >= len(rep.expected) and all(m.reply_markup is None for m in new)
+            return len(new) >= len(rep.expected) and not any(m.streaming for m in new)
 
         async def wait_done(rep: ReplyStat) -> None:
             deadline = time.monotonic() + cfg.reply_timeout

@@ -127,6 +127,13 @@ class StoredMessage:
     edit_date: int | None = None
     edits: int = 0
 
+    @property
+    def streaming(self) -> bool:
+        """It has a Stop button: the bot still streams the answer into it (a finished answer
+        has its own buttons, or none)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return any(str(b.get("callback_data", "")).startswith("stop:") for r in rows for b in r)
+
 
 @dataclass
 class Draft:
