@@ -1,7 +1,7 @@
 """Lean benchmark: what `python -m bot` costs in CPU, memory and start-up, this tree next to a commit.
 
     python bench/lean_bench.py [--against COMMIT ...] [--chats 50] [--crowd 300] [--idle 10000]
-                               [--starts 3] [--python PATH]
+                               [--starts 3] [--python PATH] [--redis-url URL] [--profile FILE]
 
 The bot runs as `python -m bot`, the way a user starts it (tools on, the default; DATA_DIR in a
 temporary folder: the embedded store), against the project's fake Telegram (flood limits on) and fake
@@ -16,6 +16,12 @@ Gonka, which run in this process; CPU and memory are read from /proc of the bot'
   idle chats: RSS            --idle distinct chats each send one message (short answers, 200 at a
                              time); VmRSS once all are answered
 
+--redis-url URL: the bot keeps its data in that Redis (its keys under a prefix, deleted after each
+run) instead of the embedded store, so the idle chats' RSS is the bot's own per-chat memory.
+--profile FILE: py-spy's raw samples of the bot during the N chats (py-spy installed in the venv;
+LEAN_BENCH_SPY adds options, e.g. --native). LEAN_BENCH_LOG=FILE keeps the bot's log
+(LEAN_BENCH_LOG_LEVEL, WARNING by default).
+
 --against COMMIT (repeatable) extracts COMMIT (git archive) into a temporary folder and runs it on the current
 venv when its uv.lock is this tree's (or it has none), else on a venv `uv sync --frozen` builds there.
 """
@@ -26,6 +32,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,11 +69,19 @@ def memory_mib(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} for {pid}")
 
 
+def _bot_stderr() -> Any:
+    """The bot's log: to the file LEAN_BENCH_LOG names (debugging a run), else nowhere."""
+    path = os.environ.get("LEAN_BENCH_LOG")
+    return open(path, "ab") if path else asyncio.subprocess.DEVNULL
+
+
 class Tree:
     """A source tree of the bot and the Python that runs it."""
 
-    def __init__(self, label: str, path: Path, python: str) -> None:
+    def __init__(self, label: str, path: Path, python: str, redis_url: str | None = None) -> None:
         self.label, self.path, self.python = label, path, python
+        self.redis_url = redis_url
+        self.prefix = f"lean-bench-{os.getpid()}"  # the bot's keys, deleted after each run
 
     def env(self, telegram: FakeTelegramServer, gonka: FakeGonka, data_dir: str) -> dict[str, str]:
         env = {
@@ -79,9 +94,25 @@ class Tree:
             GONKA_API_KEY=gonka.api_key,
             GONKA_BASE_URL=gonka.base_url + "/v1",
             DATA_DIR=data_dir,
-            LOG_LEVEL="WARNING",
+            LOG_LEVEL=os.environ.get("LEAN_BENCH_LOG_LEVEL", "WARNING"),
         )
+        if self.redis_url:
+            env.update(REDIS_URL=self.redis_url, REDIS_KEY_PREFIX=self.prefix)
         return env
+
+    async def forget(self) -> None:
+        """Delete what the bot kept in Redis (its keys under the prefix)."""
+        if not self.redis_url:
+            return
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(self.redis_url)
+        try:
+            keys = [k async for k in client.scan_iter(match=f"{self.prefix}:*", count=1000)]
+            for first in range(0, len(keys), 1000):
+                await client.delete(*keys[first : first + 1000])
+        finally:
+            await client.aclose()
 
 
 @asynccontextmanager
@@ -94,7 +125,7 @@ async def running_bot(tree: Tree, replies: list[Reply]) -> Any:
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 tree.python, "-m", "bot", cwd=data_dir, env=tree.env(telegram, gonka, data_dir),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL, stderr=_bot_stderr(),
             )  # fmt: skip
             try:
                 await telegram.wait_for(lambda: telegram.calls_of("getUpdates"), timeout=120)
@@ -103,6 +134,7 @@ async def running_bot(tree: Tree, replies: list[Reply]) -> Any:
             finally:
                 process.terminate()
                 await process.wait()
+                await tree.forget()
 
 
 async def ask(telegram: FakeTelegramServer, gonka: FakeGonka, chats: range) -> None:
@@ -130,7 +162,38 @@ def compile_bot(python: str, path: Path) -> None:
     subprocess.run([python, "-m", "compileall", "-q", "bot"], cwd=path, check=True)
 
 
-async def measure(tree: Tree, chats: int, crowd: int, idle: int, starts: int) -> dict[str, str]:
+@contextmanager
+def profiled(pid: int, path: str | None) -> Iterator[None]:
+    """py-spy records the bot (`path`: its raw output, for flame graphs or a top list) while
+    the block runs; nothing when `path` is None."""
+    if path is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "-r",
+        "200",
+        "-f",
+        "raw",
+        *os.environ.get("LEAN_BENCH_SPY", "").split(),
+        "-o",
+        path,
+    ]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        recorder.wait()
+
+
+async def measure(
+    tree: Tree, chats: int, crowd: int, idle: int, starts: int, profile: str | None = None
+) -> dict[str, str]:
     figures: dict[str, str] = {}
     compile_bot(tree.python, tree.path)
     times, cpus = [0.0], [0.0]
@@ -148,7 +211,8 @@ async def measure(tree: Tree, chats: int, crowd: int, idle: int, starts: int) ->
         async with running_bot(tree, answers(count + 1)) as (telegram, gonka, pid, _):
             await ask(telegram, gonka, range(FIRST_CHAT - 1, FIRST_CHAT))  # warm-up
             cpu = cpu_seconds(pid)
-            await ask(telegram, gonka, range(FIRST_CHAT, FIRST_CHAT + count))
+            with profiled(pid, profile if count == chats else None):
+                await ask(telegram, gonka, range(FIRST_CHAT, FIRST_CHAT + count))
             if count == chats:
                 figures[f"{name}: bot CPU"] = f"{cpu_seconds(pid) - cpu:.2f} s"
             figures[f"{name}: peak RSS"] = f"{memory_mib(pid, 'VmHWM'):.0f} MiB"
@@ -163,7 +227,7 @@ async def measure(tree: Tree, chats: int, crowd: int, idle: int, starts: int) ->
 
 
 @contextmanager
-def commit_tree(commit: str, python: str | None) -> Iterator[Tree]:
+def commit_tree(commit: str, python: str | None, redis_url: str | None) -> Iterator[Tree]:
     """`commit` extracted to a temporary folder, with a Python that has its dependencies."""
     folder = Path(tempfile.mkdtemp(prefix="lean-bench-tree-"))
     try:
@@ -179,7 +243,7 @@ def commit_tree(commit: str, python: str | None) -> Iterator[Tree]:
                 uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))  # make's venv
                 subprocess.run([uv, "sync", "--frozen", "--no-dev"], cwd=folder, check=True)
                 python = str(folder / ".venv" / "bin" / "python")
-        yield Tree(commit, folder, python)
+        yield Tree(commit, folder, python, redis_url)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -192,13 +256,15 @@ def table(columns: list[tuple[str, dict[str, str]]]) -> str:
 
 
 async def run(args: argparse.Namespace, head: str) -> str:
-    trees = [Tree(f"this tree ({head})", ROOT, sys.executable)]
+    trees = [Tree(f"this tree ({head})", ROOT, sys.executable, args.redis_url)]
     columns = []
     with ExitStack() as stack:
         for commit in reversed(args.against):
-            trees.insert(0, stack.enter_context(commit_tree(commit, args.python)))
+            trees.insert(0, stack.enter_context(commit_tree(commit, args.python, args.redis_url)))
         for tree in trees:
-            figures = await measure(tree, args.chats, args.crowd, args.idle, args.starts)
+            figures = await measure(
+                tree, args.chats, args.crowd, args.idle, args.starts, args.profile
+            )
             columns.append((tree.label, figures))
             print(f"{tree.label}: {figures}", file=sys.stderr)
     return table(columns)
@@ -218,6 +284,14 @@ def main() -> int:
     parser.add_argument("--crowd", type=int, default=300)
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument(
+        "--redis-url",
+        help="the bot keeps its data in this Redis (keys under a prefix of its own, deleted "
+        "after each run; e.g. redis://127.0.0.1:6379/15) instead of the embedded store",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy's raw samples of the bot during the N chats"
+    )
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     head = subprocess.run(

@@ -46,10 +46,13 @@ class BurstLimiter:
         return True
 
     def _prune(self, now: float) -> None:
-        for key in [k for k, at in self._last.items() if now - at >= self._window]:
-            del self._last[key]
-        while len(self._last) > self._remember:  # still too many: forget the oldest
-            del self._last[next(iter(self._last))]
+        # Oldest first (a window that starts again moves to the end): drop from the front
+        # while expired or too many; never a sweep of all (a flood of new chats was quadratic).
+        last = self._last
+        while last and (
+            len(last) > self._remember or now - next(iter(last.values())) >= self._window
+        ):
+            del last[next(iter(last))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,10 @@ class PictureCache:
 
     def put(self, key: object, picture: bytes) -> None:
         now = self._clock()
-        self._kept = {k: v for k, v in self._kept.items() if now - v[0] < self._ttl}
-        while len(self._kept) >= self._size:  # still full: forget the oldest
+        self._kept.pop(key, None)  # put again: the newest now
+        # Oldest first: drop the expired, then the oldest while full (no sweep of the whole).
+        while self._kept and (
+            len(self._kept) >= self._size or now - next(iter(self._kept.values()))[0] >= self._ttl
+        ):
             del self._kept[next(iter(self._kept))]
         self._kept[key] = (now, picture)

@@ -153,6 +153,8 @@ def _media_to_link(match: re.Match[str]) -> str:
 
 def _escape_dollars(text: str) -> str:
     """Keep `$$…$$` and `$x$`-style math; escape every other unescaped `$`."""
+    if "$" not in text:  # most text (each draft of an answer): no walk over its characters
+        return text
     keep: set[int] = set()
     positions = [i for i, ch in enumerate(text) if ch == "$" and not _escaped(text, i)]
     index = 0
@@ -173,8 +175,14 @@ def _escape_dollars(text: str) -> str:
             index = close + 1
             continue
         index += 1
-    lone = set(positions) - keep
-    return "".join("\\$" if i in lone else ch for i, ch in enumerate(text))
+    lone = sorted(set(positions) - keep)
+    if not lone:
+        return text
+    parts, start = [], 0
+    for i in lone:
+        parts.append(text[start:i] + "\\$")
+        start = i + 1
+    return "".join(parts) + text[start:]
 
 
 def _escaped(text: str, index: int) -> bool:

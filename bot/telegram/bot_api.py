@@ -109,13 +109,18 @@ class CallPolicy(BaseRequestMiddleware):
 
     def pacers_for(self, method: TelegramMethod[Any]) -> tuple[Pacer, ...]:
         """The pacers a call takes a slot of: none for calls that show nothing in a chat."""
-        chat_id = getattr(method, "chat_id", None)
-        inline = getattr(method, "inline_message_id", None)
-        if isinstance(inline, str) and inline and isinstance(method, MESSAGES):
-            return self._pacers.of_inline(inline)  # an inline message has no chat: its own pace
-        if not isinstance(chat_id, int) or not isinstance(method, DRAFTS + MESSAGES):
+        # Fields are read only where the method has them: a missing one is pydantic's
+        # __getattr__ raising inside getattr, on every call (drafts above all).
+        draft = isinstance(method, DRAFTS)
+        if not draft and not isinstance(method, MESSAGES):
             return ()
-        return self._pacers.of_chat(chat_id, draft=isinstance(method, DRAFTS))
+        inline = getattr(method, "inline_message_id", None) if not draft else None
+        if isinstance(inline, str) and inline:
+            return self._pacers.of_inline(inline)  # an inline message has no chat: its own pace
+        chat_id = getattr(method, "chat_id", None)
+        if not isinstance(chat_id, int):
+            return ()
+        return self._pacers.of_chat(chat_id, draft=draft)
 
     async def __call__(
         self,

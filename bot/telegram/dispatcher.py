@@ -63,6 +63,7 @@ from bot.telegram.notices import NoticeOptions, Notices
 from bot.telegram.pacing import Pacers
 from bot.telegram.redo_first import RedoFirst
 from bot.telegram.runtime.chat_order import ChatOrderMiddleware
+from bot.telegram.runtime.fsm_storage import BoundedStorage
 from bot.telegram.runtime.running import HoldUpdates, Running
 from bot.telegram.runtime.update_slots import UpdateSlots
 from bot.telegram.stopping import Stopping
@@ -124,6 +125,7 @@ def build_dispatcher(config: Settings, parts: Parts) -> Dispatcher:
     )  # fmt: skip
     inline_data = build_inline(parts, admission, notices)
     dispatcher = Dispatcher(
+        storage=BoundedStorage(),  # aiogram's default keeps a record per chat for ever
         service=parts.service,
         models=parts.models,
         gate=parts.gate,

@@ -192,6 +192,14 @@ class Pacers:
         pacer = self._pacers.get(key)
         if pacer is None:
             if len(self._pacers) >= self._max_entries:
-                self._pacers = {k: p for k, p in self._pacers.items() if not p.idle}
+                self._prune()
             pacer = self._pacers[key] = Pacer(self._rates[kind])
         return pacer
+
+    def _prune(self) -> None:
+        """Forget idle pacers (a fresh one is the same); if that is not enough, the oldest half
+        (a chat busy since more than `max_entries` others came keeps the bot-wide pace)."""
+        self._pacers = {k: p for k, p in self._pacers.items() if not p.idle}
+        if len(self._pacers) >= self._max_entries:
+            kept = list(self._pacers.items())[len(self._pacers) - self._max_entries // 2 :]
+            self._pacers = dict(kept)

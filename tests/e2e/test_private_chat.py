@@ -57,3 +57,17 @@ async def test_start_up_heap_is_frozen_before_updates_are_read(make_env: EnvFact
         await env.telegram.wait_for(lambda: env.telegram.calls_of("getUpdates"), timeout=5)
         # aiogram's, openai's and pydantic's long-lived objects: out of the full GC passes.
         assert gc.get_freeze_count() > 100_000
+
+
+async def test_chats_leave_no_fsm_record_in_the_process(env: Env) -> None:
+    # aiogram's default FSM storage added a record for every chat an update came from, for
+    # ever; the bot uses no FSM state, so a chat that was answered leaves none.
+    for chat_id in range(USER + 1, USER + 6):
+        env.gonka.enqueue(Reply(text=f"Hello {chat_id}."))
+        await env.telegram.send_text(chat_id, "Hi")
+    await env.telegram.wait_for(
+        lambda: all(env.telegram.bot_messages(c) for c in range(USER + 1, USER + 6)), timeout=20
+    )
+    storage = env.app.dispatcher.fsm.storage
+    assert type(storage).__name__ == "BoundedStorage"
+    assert storage.records == 0  # type: ignore[attr-defined]

@@ -175,16 +175,11 @@ class AnswerView:
         self._wake.clear()
         if self._fresh or self._closed.is_set():
             return True
-        try:
-            await asyncio.wait_for(self._wake.wait(), max(0.05, seconds))
-        except TimeoutError:
-            return False
-        return True
+        return await _set_within(self._wake, max(0.05, seconds))
 
     async def _closing(self, seconds: float) -> None:
         """Sleep through the pace, but not past the end of the stream."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closed.wait(), seconds)
+        await _set_within(self._closed, seconds)
 
     def _idle_timeout(self) -> float:
         """Seconds of silence after which the keep-alive runs."""
@@ -281,3 +276,14 @@ class AnswerView:
         shown = await self._outbox.draft_rich(self._draft_id, markdown, urgent=urgent)
         self._last_draft_at = time.monotonic() if shown else self._last_draft_at
         return shown
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for `event` at most `seconds`; whether it is set. (asyncio.wait_for made a task
+    for each wait and another loop turn to cancel it: several waits a second per answer.)"""
+    if event.is_set():
+        return True
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
