@@ -4,8 +4,6 @@ then the redo runs in the chat's order."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
@@ -18,7 +16,7 @@ from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer, StoredMessage
 from tests.e2e.test_replicas import shared_redis
-from tests.e2e.webhook_apps import free_port, round_robin, webhook_app
+from tests.e2e.webhook_apps import two_replicas
 
 __all__ = ["shared_redis"]  # the fixture: a real Redis and a key prefix of its own
 
@@ -27,22 +25,11 @@ USER = 5007
 SLOW = Reply(text="word " * 1000, chunk_chars=5, token_delay=0.02)
 
 
-@contextlib.asynccontextmanager
-async def _replicas(
+def _replicas(
     prefix: str,
-) -> AsyncIterator[tuple[FakeTelegramServer, FakeGonka, App, App]]:
+) -> contextlib.AbstractAsyncContextManager[tuple[FakeTelegramServer, FakeGonka, App, App]]:
     """Two replicas on one Redis behind a round robin: updates reach them in turn."""
-    shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "use_drafts": False}
-    ports = [free_port(), free_port()]
-    async with (
-        FakeTelegramServer() as telegram,
-        FakeGonka() as gonka,
-        round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
-        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
-    ):
-        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
-        yield telegram, gonka, first, second
+    return two_replicas(redis_url=REAL_REDIS_URL, redis_key_prefix=prefix, use_drafts=False)
 
 
 def _button(message: StoredMessage, label: str) -> str:

@@ -16,7 +16,7 @@ from bot.core.models import ChatKey
 from tests.conftest import REAL_REDIS_URL
 from tests.doubles.fake_gonka import FakeGonka, Reply
 from tests.doubles.fake_telegram import FakeTelegramServer
-from tests.e2e.webhook_apps import free_port, round_robin, webhook_app
+from tests.e2e.webhook_apps import free_port, two_replicas, webhook_app
 
 USER = 5005
 
@@ -46,15 +46,7 @@ async def test_two_replicas_answer_one_chat_in_order_once(
         "redis_key_prefix": prefix,
         "chat_lock_ttl": 3.0,
     }
-    ports = [free_port(), free_port()]
-    async with (
-        FakeTelegramServer() as telegram,
-        FakeGonka() as gonka,
-        round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
-        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
-    ):
-        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+    async with two_replicas(**shared) as (telegram, gonka, first, second):
         gonka.enqueue(*[Reply(text=None, chunk_chars=2, token_delay=0.01) for _ in range(4)])
         questions = [f"question {n}" for n in range(1, 5)]
         for question in questions:  # arrive while the first answers are still streaming
@@ -110,15 +102,7 @@ async def test_stop_pressed_on_the_other_replica_stops_the_answer(
 ) -> None:
     _, prefix = shared_redis
     shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "use_drafts": False}
-    ports = [free_port(), free_port()]
-    async with (
-        FakeTelegramServer() as telegram,
-        FakeGonka() as gonka,
-        round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
-        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
-    ):
-        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+    async with two_replicas(**shared) as (telegram, gonka, first, second):
         gonka.enqueue(Reply(text="line " * 400, chunk_chars=5, token_delay=0.02))
         await telegram.send_text(USER, "talk", user_id=USER)  # to the first replica
         message = await telegram.wait_for(
@@ -141,15 +125,7 @@ async def test_native_draft_stop_reaching_the_other_replica_stops_the_answer(
 ) -> None:
     _, prefix = shared_redis
     shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix}
-    ports = [free_port(), free_port()]
-    async with (
-        FakeTelegramServer() as telegram,
-        FakeGonka() as gonka,
-        round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
-        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
-    ):
-        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+    async with two_replicas(**shared) as (telegram, gonka, first, second):
         gonka.enqueue(Reply(text="word " * 400, chunk_chars=5, token_delay=0.02))
         await telegram.send_text(USER, "talk", user_id=USER)  # to the first replica
         generation = await telegram.wait_for(lambda: next(iter(first.running.answers()), None))
@@ -169,16 +145,8 @@ async def test_continue_pressed_on_the_other_replica_extends_the_cut_answer(
 ) -> None:
     redis, prefix = shared_redis
     shared = {"redis_url": REAL_REDIS_URL, "redis_key_prefix": prefix, "max_tokens": 30}
-    ports = [free_port(), free_port()]
     first_half = "The first half of a long story goes here and goes on and on. " * 3
-    async with (
-        FakeTelegramServer() as telegram,
-        FakeGonka() as gonka,
-        round_robin(ports) as url,
-        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
-        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
-    ):
-        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+    async with two_replicas(**shared) as (telegram, gonka, first, second):
         gonka.enqueue(Reply(text=first_half + "cut", chunk_chars=6))
         await telegram.send_text(USER, "story", user_id=USER)  # to the first replica
         cut = await telegram.wait_for(

@@ -70,3 +70,20 @@ async def round_robin(ports: Sequence[int]) -> AsyncIterator[str]:
     finally:
         await runner.cleanup()
         await session.close()
+
+
+@contextlib.asynccontextmanager
+async def two_replicas(
+    **shared: Any,
+) -> AsyncIterator[tuple[FakeTelegramServer, FakeGonka, App, App]]:
+    """Two replicas with the same settings behind a round robin: updates reach them in turn."""
+    ports = [free_port(), free_port()]
+    async with (
+        FakeTelegramServer() as telegram,
+        FakeGonka() as gonka,
+        round_robin(ports) as url,
+        webhook_app(telegram, gonka, url, ports[0], **shared) as first,
+        webhook_app(telegram, gonka, url, ports[1], **shared) as second,
+    ):
+        await telegram.wait_for(lambda: len(telegram.calls_of("setWebhook")) == 2)
+        yield telegram, gonka, first, second
