@@ -4,6 +4,7 @@ then the redo runs in the chat's order."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from redis.asyncio import Redis
